@@ -1,0 +1,1 @@
+"""video-ops: a RunPod serverless worker for video jobs, and its thin client."""
