@@ -7,7 +7,7 @@ import re
 import shutil
 import tempfile
 import time
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -64,17 +64,33 @@ class JobContext:
         with self.timed("download"):
             return await fetch_all(urls, self.workdir, self.storage.read)
 
-    async def ffmpeg(self, args: Sequence[str], *, step: str, timeout: float, duration: float | None) -> None:
-        """One FFmpeg run whose percent shows in the job's progress."""
-        self.progress.stage("processing", percent=0)
+    async def ffmpeg(
+        self, args: Sequence[str], *, step: str, timeout: float, duration: float | None, show_percent: bool = True
+    ) -> None:
+        """One FFmpeg run; with `show_percent` its percent done shows in the job's progress."""
+        if show_percent:
+            self.progress.stage("processing", percent=0)
         await run_ffmpeg(
             args,
             step=step,
             timeout=timeout,
             workdir=self.workdir,
             duration=duration,
-            on_progress=lambda percent: self.progress.percent("processing", percent),
+            on_progress=(lambda percent: self.progress.percent("processing", percent)) if show_percent else None,
         )
+
+    async def encode(
+        self,
+        build: Callable[[Encoder], list[str]],
+        *,
+        step: str,
+        timeout: float,
+        duration: float | None,
+        show_percent: bool = True,
+    ) -> Encoder:
+        """An FFmpeg run that encodes video: `build` makes the argv for an encoder; returns the encoder used."""
+        await self.ffmpeg(build(self.encoder), step=step, timeout=timeout, duration=duration, show_percent=show_percent)
+        return self.encoder
 
     async def upload(self, files: Sequence[tuple[Path, str]], content_type: str = "video/mp4") -> list[StoredObject]:
         """Upload all outputs concurrently; if one fails, the ones that landed are removed."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
 from pydantic import Field
@@ -13,7 +14,7 @@ from ..encoders import Encoder
 from ..ffmpeg import step_timeout
 from ..jobs import JobInput, Operation, UrlField
 from ..keys import clean_filename, clean_prefix, join_key
-from ..probe import MediaInfo, Stream, probe, require_audio, require_duration, require_video
+from ..probe import MediaInfo, probe, require_audio, require_duration, require_video
 
 # Streams MP4 carries that every common player decodes: copying them is lossless and ~free.
 _COPYABLE = {("h264", "yuv420p"), ("h264", "yuvj420p"), ("hevc", "yuv420p"), ("hevc", "yuvj420p")}
@@ -37,8 +38,8 @@ class Plan:
     copies_video: bool
 
 
-def plan(job: AddAudioInput, video: MediaInfo, audio: MediaInfo, encoder: Encoder, out: str) -> Plan:
-    """The FFmpeg argv for this job, as data: inputs `0` = video file, `1` = audio file."""
+def plan(job: AddAudioInput, video: MediaInfo, audio: MediaInfo, out: str) -> Plan:
+    """What to do with this pair of inputs: inputs `0` = video file, `1` = audio file."""
     picture = require_video(video, "url_video")
     video_s = picture.duration or require_duration(video, "url_video")
     audio_s = require_audio(audio, "url_audio").duration or require_duration(audio, "url_audio")
@@ -52,7 +53,10 @@ def plan(job: AddAudioInput, video: MediaInfo, audio: MediaInfo, encoder: Encode
     args += ["-i", "VIDEO", "-i", "AUDIO"]
     args += ["-filter_complex", _audio_graph(job, has_original=video.audio is not None, stretch=stretch)]
     args += ["-map", f"0:{picture.index}", "-map", "[aout]"]
-    args += _video_codec(picture, encoder, copies)
+    if copies:
+        args += ["-c:v", "copy", *(["-tag:v", "hvc1"] if picture.codec_name == "hevc" else [])]
+    else:
+        args += ["VIDEO_CODEC"]
     args += ["-c:a", "aac", "-b:a", "192k", "-t", f"{duration:.6f}", "-movflags", "+faststart", out]
     return Plan(args=args, duration=duration, copies_video=copies)
 
@@ -80,11 +84,14 @@ def atempo_steps(rate: float) -> list[float]:
     return steps
 
 
-def _video_codec(picture: Stream, encoder: Encoder, copies: bool) -> list[str]:
-    if copies:
-        return ["-c:v", "copy", *(["-tag:v", "hvc1"] if picture.codec_name == "hevc" else [])]
-    # Odd sizes cannot be 4:2:0; round down to even rather than fail.
-    return ["-vf", "scale=trunc(iw/2)*2:trunc(ih/2)*2", *encoder.video_args()]
+def argv(recipe: Plan, files: dict[str, Path], encoder: Encoder) -> list[str]:
+    """The plan's placeholders filled in; odd sizes are rounded down to even, since 4:2:0 needs it."""
+    fill = {
+        "VIDEO": [str(files["url_video"])],
+        "AUDIO": [str(files["url_audio"])],
+        "VIDEO_CODEC": ["-vf", "scale=trunc(iw/2)*2:trunc(ih/2)*2", *encoder.video_args()],
+    }
+    return [part for arg in recipe.args for part in fill.get(arg, [arg])]
 
 
 async def run(ctx: JobContext, job: AddAudioInput) -> dict:
@@ -93,12 +100,15 @@ async def run(ctx: JobContext, job: AddAudioInput) -> dict:
     files = await ctx.download({"url_video": job.url_video, "url_audio": job.url_audio})
     video, audio = await asyncio.gather(probe(files["url_video"], "url_video"), probe(files["url_audio"], "url_audio"))
     output = ctx.workdir / "output.mp4"
-    recipe = plan(job, video, audio, ctx.encoder, str(output))
-    args = [str(files["url_video"]) if a == "VIDEO" else str(files["url_audio"]) if a == "AUDIO" else a
-            for a in recipe.args]
+    recipe = plan(job, video, audio, str(output))
     with ctx.timed("process"):
-        await ctx.ffmpeg(args, step="Adding the audio", duration=recipe.duration,
-                         timeout=step_timeout(recipe.duration, 3.0 if recipe.copies_video else 30.0))
+        if recipe.copies_video:
+            await ctx.ffmpeg(argv(recipe, files, ctx.encoder), step="Adding the audio", duration=recipe.duration,
+                             timeout=step_timeout(recipe.duration, 3.0))
+            encoder = None
+        else:
+            encoder = await ctx.encode(lambda enc: argv(recipe, files, enc), step="Adding the audio",
+                                       duration=recipe.duration, timeout=step_timeout(recipe.duration, 30.0))
         result = await probe(output, "output")
     stored, = await ctx.upload([(output, key)])
     picture = result.video
@@ -112,7 +122,7 @@ async def run(ctx: JobContext, job: AddAudioInput) -> dict:
         "height": picture.height if picture else None,
         "size_bytes": stored.size_bytes,
         "video_stream": "copied" if recipe.copies_video else "re-encoded",
-        **({} if recipe.copies_video else ctx.encoder.describe()),
+        **(encoder.describe() if encoder else {}),
     }
 
 
