@@ -43,6 +43,13 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             return
         handler(route[1:], query)
 
+    def do_PUT(self) -> None:
+        """Uploads (the server can play a bucket): the body is read and dropped, then routed as a GET."""
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.do_GET()
+
+    do_POST = do_PUT
+
     def _file(self, name: str) -> bytes:
         return (self.server.files / name).read_bytes()
 

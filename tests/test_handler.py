@@ -135,3 +135,20 @@ def test_a_cancelled_job_leaves_no_temp_folder(media_server, tricky, worker_env)
 
     asyncio.run(cancel_while_downloading())
     assert leftover_workdirs(worker_env) == []
+
+
+def test_empty_and_truncated_inputs_are_named(media_server, media_dir, worker_env):
+    (media_dir / "empty.mp4").write_bytes(b"")
+    whole = (media_dir / "video.mp4").read_bytes()
+    (media_dir / "truncated.mp4").write_bytes(whole[: len(whole) // 3])
+    assert run_job(addaudio(media_server, url_video=f"{media_server}/empty.mp4")) == {
+        "error": "url_video: the file is empty (0 bytes)."}
+    truncated = run_job(addaudio(media_server, url_video=f"{media_server}/truncated.mp4"))["error"]
+    assert truncated.startswith("url_video: ")
+    assert leftover_workdirs(worker_env) == []
+
+
+def test_input_duration_limit(media_server, monkeypatch):
+    monkeypatch.setenv("VIDEO_OPS_MAX_INPUT_DURATION_S", "1")
+    expected = "url_video: the media lasts 2 s, over the limit of 1 s (raise it with VIDEO_OPS_MAX_INPUT_DURATION_S)."
+    assert run_job(addaudio(media_server)) == {"error": expected}

@@ -123,3 +123,28 @@ def test_secrets_never_appear_in_results(media_server, bucket, s3_server, secret
     assert secret not in str(result)
     captured = capfd.readouterr()
     assert secret not in captured.out + captured.err + caplog.text
+
+
+def test_bucket_answering_503_is_retried_then_named(media_server, tricky, monkeypatch):
+    """The tricky server plays a bucket that always answers 503."""
+    monkeypatch.setenv("VIDEO_OPS_S3_ATTEMPTS", "2")
+    config = {"endpoint_url": f"{tricky.url}/status/503", "access_key": "k", "secret_key": "s", "bucket_name": "b"}
+    result = run_job(addaudio(media_server, s3_config=config))
+    host = tricky.url.split("//")[1]
+    assert result == {"error": f"Upload to bucket 'b' at {host} failed: the bucket answered HTTP 503 on every attempt."}
+
+
+def test_bucket_down_is_named(media_server, monkeypatch):
+    monkeypatch.setenv("VIDEO_OPS_S3_ATTEMPTS", "2")
+    config = {"endpoint_url": "http://127.0.0.1:9", "access_key": "k", "secret_key": "s", "bucket_name": "b"}
+    result = run_job(addaudio(media_server, s3_config=config))
+    expected = "Upload to bucket 'b' at 127.0.0.1:9 failed: the bucket's endpoint could not be reached."
+    assert result == {"error": expected}
+
+
+def test_output_size_limit(media_server, bucket, monkeypatch):
+    monkeypatch.setenv("VIDEO_OPS_MAX_OUTPUT_BYTES", "1000")
+    result = run_job(addaudio(media_server, output_filename="big.mp4"))
+    assert result["error"].startswith("The output big.mp4 is ")
+    assert result["error"].endswith("over the limit of 1000 bytes (raise it with VIDEO_OPS_MAX_OUTPUT_BYTES).")
+    assert s3_client(bucket).list_objects_v2(Bucket=bucket["BUCKET_NAME"]).get("KeyCount") == 0

@@ -12,14 +12,17 @@ from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .config import env_str
+from .config import env_int, env_str
 from .encoders import Encoder, current_encoder
+from .errors import JobError
 from .fetch import fetch_all
 from .ffmpeg import run_ffmpeg
 from .progress import ProgressReporter
 from .storage import Storage, StoredObject
+from .tasks import all_or_nothing
 
 _SAFE_ID = re.compile(r"[^A-Za-z0-9_-]")
+DEFAULT_MAX_OUTPUT_BYTES = 20 * 1024**3
 
 
 @dataclass
@@ -94,18 +97,24 @@ class JobContext:
 
     async def upload(self, files: Sequence[tuple[Path, str]], content_type: str = "video/mp4") -> list[StoredObject]:
         """Upload all outputs concurrently; if one fails, the ones that landed are removed."""
+        limit = env_int("VIDEO_OPS_MAX_OUTPUT_BYTES", DEFAULT_MAX_OUTPUT_BYTES)
+        for path, key in files:
+            size = path.stat().st_size
+            if size > limit:
+                raise JobError(
+                    f"The output {key.rsplit('/', 1)[-1]} is {size} bytes, over the limit of {limit} bytes "
+                    "(raise it with VIDEO_OPS_MAX_OUTPUT_BYTES)."
+                )
         self.progress.stage("uploading", files=len(files))
         with self.timed("upload"):
-            tasks = [
-                asyncio.ensure_future(self.storage.upload(path, key, content_type, self._upload_progress(len(files))))
-                for path, key in files
-            ]
-            results = await asyncio.gather(*tasks, return_exceptions=True)
-            failure = next((r for r in results if isinstance(r, BaseException)), None)
-            if failure is not None:
-                await asyncio.gather(*(self.storage.delete(key) for _, key in files))
-                raise failure
-            return [r for r in results if isinstance(r, StoredObject)]
+            report = self._upload_progress(len(files))
+            try:
+                return await all_or_nothing(
+                    *(self.storage.upload(path, key, content_type, report) for path, key in files)
+                )
+            except BaseException:
+                await asyncio.shield(asyncio.gather(*(self.storage.delete(key) for _, key in files)))
+                raise
 
     def _upload_progress(self, count: int):
         def report(percent: float) -> None:

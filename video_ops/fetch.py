@@ -24,6 +24,7 @@ from runpod.serverless.utils.rp_ssrf import is_safe_address, max_download_bytes
 
 from .config import env_bool, env_float, env_int
 from .errors import JobError
+from .tasks import all_or_nothing
 
 S3Reader = Callable[[str, str, Path, str], Awaitable[None]]
 _REDIRECTS = {301, 302, 303, 307, 308}
@@ -74,19 +75,11 @@ def private_urls_allowed() -> bool:
 async def fetch_all(urls: Mapping[str, str], workdir: Path, s3_reader: S3Reader | None) -> dict[str, Path]:
     """Download every input at once; the first failure cancels the rest."""
     limits = DownloadLimits.from_env()
-    tasks = {
-        field: asyncio.ensure_future(fetch(url, workdir / _file_name(field), field, limits, s3_reader))
-        for field, url in urls.items()
-    }
-    try:
-        done, _ = await asyncio.wait(tasks.values(), return_when=asyncio.FIRST_EXCEPTION)
-        for task in done:
-            task.result()  # re-raise the first failure
-        return {field: task.result() for field, task in tasks.items()}
-    finally:
-        for task in tasks.values():
-            task.cancel()
-        await asyncio.gather(*tasks.values(), return_exceptions=True)
+    fields = list(urls)
+    paths = await all_or_nothing(
+        *(fetch(urls[field], workdir / _file_name(field), field, limits, s3_reader) for field in fields)
+    )
+    return dict(zip(fields, paths, strict=True))
 
 
 async def fetch(url: str, dest: Path, field: str, limits: DownloadLimits, s3_reader: S3Reader | None) -> Path:

@@ -68,7 +68,10 @@ async def run_ffmpeg(
         raise
     if process.returncode != 0:
         stderr = "\n".join(tail)
-        reason = summarize_stderr(stderr, workdir)
+        if "No space left on device" in stderr:
+            reason = "the worker's temp disk is full"
+        else:
+            reason = summarize_stderr(stderr, workdir)
         raise FFmpegError(f"{step} failed: {reason}", process.returncode, stderr)
 
 

@@ -7,8 +7,11 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+from .config import env_float
 from .errors import JobError
 from .ffmpeg import run_ffprobe, summarize_stderr
+
+DEFAULT_MAX_INPUT_DURATION_S = 4 * 3600.0
 
 
 @dataclass(frozen=True)
@@ -42,12 +45,21 @@ class MediaInfo:
 
 
 async def probe(path: Path, field: str) -> MediaInfo:
-    """Probe an input; a file FFmpeg cannot read fails naming the field it came from."""
+    """Probe an input; a file FFmpeg cannot read, or one too long to process, fails naming its field."""
+    if path.stat().st_size == 0:
+        raise JobError(f"{field}: the file is empty (0 bytes).")
     code, data, stderr = await run_ffprobe(path)
     if code != 0 or "format" not in data:
         reason = summarize_stderr(stderr, path.parent)
         raise JobError(f"{field}: the file is not a media file FFmpeg can read ({reason}).")
-    return parse_probe(data)
+    info = parse_probe(data)
+    limit = env_float("VIDEO_OPS_MAX_INPUT_DURATION_S", DEFAULT_MAX_INPUT_DURATION_S)
+    if info.duration is not None and info.duration > limit:
+        raise JobError(
+            f"{field}: the media lasts {info.duration:.0f} s, over the limit of {limit:.0f} s "
+            "(raise it with VIDEO_OPS_MAX_INPUT_DURATION_S)."
+        )
+    return info
 
 
 def parse_probe(data: dict[str, Any]) -> MediaInfo:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import quote, urlsplit
 
-from .config import env_int, env_str, is_deployed
+from .config import env_float, env_int, env_str, is_deployed
 from .errors import JobError
 from .jobs import S3Config
 
@@ -208,9 +208,9 @@ def _make_client(settings: BucketSettings) -> Any:
 
     config = Config(
         signature_version="s3v4",
-        retries={"max_attempts": 5, "mode": "standard"},
+        retries={"max_attempts": env_int("VIDEO_OPS_S3_ATTEMPTS", 5), "mode": "standard"},
         connect_timeout=10,
-        read_timeout=60,
+        read_timeout=env_float("VIDEO_OPS_S3_READ_TIMEOUT_S", 60.0),
         s3={"addressing_style": "path"} if settings.endpoint_url else {},
     )
     return boto3.session.Session().client(
@@ -228,18 +228,26 @@ def _boto_reason(err: Exception) -> str:
     text = str(err)
     code = re.search(r"An error occurred \(([^)]+)\)", text)
     if code:
-        return {
-            "NoSuchBucket": "the bucket does not exist",
-            "AccessDenied": "access denied (check the credentials and the bucket policy)",
-            "InvalidAccessKeyId": "the access key is not valid",
-            "SignatureDoesNotMatch": "the secret key does not match the access key",
-            "404": "not found",
-            "NoSuchKey": "not found",
-            "403": "access denied",
-        }.get(code.group(1), code.group(1))
-    if "Could not connect" in text or "Connect timeout" in text or "connection" in text.lower():
+        name = code.group(1)
+        if name.isdigit() and int(name) >= 500:
+            return f"the bucket answered HTTP {name} on every attempt"
+        return _ERROR_CODES.get(name, name)
+    if "timeout" in text.lower() or "timed out" in text.lower():
+        return "the bucket's endpoint did not answer in time"
+    if "connect" in text.lower():
         return "the bucket's endpoint could not be reached"
     return err.__class__.__name__
+
+
+_ERROR_CODES = {
+    "NoSuchBucket": "the bucket does not exist",
+    "AccessDenied": "access denied (check the credentials and the bucket policy)",
+    "InvalidAccessKeyId": "the access key is not valid",
+    "SignatureDoesNotMatch": "the secret key does not match the access key",
+    "NoSuchKey": "not found",
+    "404": "not found",
+    "403": "access denied",
+}
 
 
 class LocalStorage:

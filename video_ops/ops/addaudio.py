@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -15,6 +14,7 @@ from ..ffmpeg import step_timeout
 from ..jobs import JobInput, Operation, UrlField
 from ..keys import clean_filename, clean_prefix, join_key
 from ..probe import MediaInfo, probe, require_audio, require_duration, require_video
+from ..tasks import all_or_nothing
 
 # Streams MP4 carries that every common player decodes: copying them is lossless and ~free.
 _COPYABLE = {("h264", "yuv420p"), ("h264", "yuvj420p"), ("hevc", "yuv420p"), ("hevc", "yuvj420p")}
@@ -98,7 +98,7 @@ async def run(ctx: JobContext, job: AddAudioInput) -> dict:
     filename = clean_filename(job.output_filename or f"addaudio_{ctx.safe_job_id}.mp4")
     key = join_key(clean_prefix(job.path), filename)
     files = await ctx.download({"url_video": job.url_video, "url_audio": job.url_audio})
-    video, audio = await asyncio.gather(probe(files["url_video"], "url_video"), probe(files["url_audio"], "url_audio"))
+    video, audio = await all_or_nothing(probe(files["url_video"], "url_video"), probe(files["url_audio"], "url_audio"))
     output = ctx.workdir / "output.mp4"
     recipe = plan(job, video, audio, str(output))
     with ctx.timed("process"):
