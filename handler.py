@@ -1,0 +1,11 @@
+"""RunPod entry point: `python handler.py` runs ./test_input.json once; on RunPod it serves jobs."""
+
+import logging
+
+import runpod
+
+from video_ops.worker import handle_job
+
+if __name__ == "__main__":
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    runpod.serverless.start({"handler": handle_job})

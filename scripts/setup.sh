@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs what the worker and its tests need on a fresh Debian/Ubuntu machine: FFmpeg and fonts
+# from Debian's packages (only when missing), then a virtualenv in .venv with the package.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+apt_packages=()
+command -v ffmpeg >/dev/null 2>&1 || apt_packages+=(ffmpeg)
+command -v ffprobe >/dev/null 2>&1 || apt_packages+=(ffmpeg)
+if [ ${#apt_packages[@]} -gt 0 ]; then
+  sudo=""
+  [ "$(id -u)" = 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${apt_packages[@]}" >/dev/null
+fi
+
+if [ ! -x .venv/bin/python ]; then
+  python3 -m venv .venv
+fi
+.venv/bin/python -m pip install -q --upgrade pip >/dev/null
+.venv/bin/python -m pip install -q -e '.[worker,test]'

@@ -1,0 +1,86 @@
+"""Shared fixtures: generated media, a media server and a real S3 endpoint, all on 127.0.0.1."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from moto.server import ThreadedMotoServer
+
+from tests.helpers import s3_client
+from tests.media import make_audio, make_video
+
+
+@pytest.fixture(scope="session")
+def media_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Small media made once per run with FFmpeg's test sources."""
+    root = tmp_path_factory.mktemp("media")
+    make_video(root / "video.mp4", seconds=2.0)
+    make_video(root / "silent.mp4", seconds=2.0, audio=False)
+    make_audio(root / "tone.mp3", seconds=3.0)
+    (root / "page.html").write_text("<html><body>not a video</body></html>")
+    return root
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture(scope="session")
+def media_server(media_dir: Path) -> Iterator[str]:
+    """Serves `media_dir` over HTTP on 127.0.0.1; yields the base URL."""
+    handler = functools.partial(_QuietHandler, directory=str(media_dir))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[str]:
+    """moto's S3 server on 127.0.0.1, reached by boto3 over real HTTP."""
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def bucket(s3_server: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """A fresh bucket, configured through the environment as a deployed worker would be."""
+    name = f"test-{os.urandom(4).hex()}"
+    settings = {
+        "BUCKET_ENDPOINT_URL": s3_server,
+        "BUCKET_ACCESS_KEY_ID": "testing-access",
+        "BUCKET_SECRET_ACCESS_KEY": "testing-secret",
+        "BUCKET_NAME": name,
+        "BUCKET_REGION": "us-east-1",
+    }
+    s3_client(settings).create_bucket(Bucket=name)
+    for key, value in settings.items():
+        monkeypatch.setenv(key, value)
+    return settings
+
+
+@pytest.fixture(autouse=True)
+def worker_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test gets its own temp root and output folder, no bucket, and may fetch from 127.0.0.1."""
+    for name in ("BUCKET_ENDPOINT_URL", "BUCKET_ACCESS_KEY_ID", "BUCKET_SECRET_ACCESS_KEY", "BUCKET_NAME",
+                 "BUCKET_REGION", "BUCKET_PUBLIC_URL", "RUNPOD_WEBHOOK_GET_JOB", "VIDEO_OPS_ALLOW_FILE_URLS"):
+        monkeypatch.delenv(name, raising=False)
+    workdir = tmp_path / "work"
+    monkeypatch.setenv("VIDEO_OPS_WORKDIR", str(workdir))
+    monkeypatch.setenv("VIDEO_OPS_OUTPUT_DIR", str(tmp_path / "output"))
+    monkeypatch.setenv("RUNPOD_ALLOW_PRIVATE_DOWNLOAD_URLS", "true")
+    monkeypatch.setenv("VIDEO_OPS_DOWNLOAD_BACKOFF_S", "0.05")
+    return workdir

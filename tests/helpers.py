@@ -1,0 +1,32 @@
+"""Helpers the tests share: driving the handler, reading the bucket, checking what was left behind."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def s3_client(settings: dict[str, str]) -> Any:
+    return boto3.client(
+        "s3",
+        endpoint_url=settings["BUCKET_ENDPOINT_URL"],
+        aws_access_key_id=settings["BUCKET_ACCESS_KEY_ID"],
+        aws_secret_access_key=settings["BUCKET_SECRET_ACCESS_KEY"],
+        region_name="us-east-1",
+    )
+
+
+def run_job(job_input: dict[str, Any], job_id: str = "test-job", **extra: Any) -> dict[str, Any]:
+    """Drive the handler the way the SDK does, in this process."""
+    from video_ops.worker import handle_job
+
+    return asyncio.run(handle_job({"id": job_id, "input": job_input, **extra}))
+
+
+def leftover_workdirs(workdir: Path) -> list[Path]:
+    return list(workdir.iterdir()) if workdir.exists() else []

@@ -1,0 +1,80 @@
+"""Media the tests make with real FFmpeg (lavfi sources), and ffprobe readings of what came out."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+from typing import Any
+
+
+def ffmpeg(*args: str) -> None:
+    subprocess.run(["ffmpeg", "-v", "error", "-nostdin", "-y", *args], check=True)
+
+
+def make_video(
+    path: Path,
+    *,
+    seconds: float = 2.0,
+    size: str = "320x240",
+    rate: int = 25,
+    audio: bool = True,
+    codec: list[str] | None = None,
+    source: str = "testsrc2",
+) -> Path:
+    """A test-pattern video (with a sine tone unless `audio=False`)."""
+    args = ["-f", "lavfi", "-i", f"{source}=size={size}:rate={rate}"]
+    if audio:
+        args += ["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000"]
+    args += ["-t", str(seconds)]
+    args += codec or ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"]
+    if audio:
+        args += ["-c:a", "aac", "-b:a", "64k"]
+    ffmpeg(*args, str(path))
+    return path
+
+
+def make_audio(path: Path, *, seconds: float = 2.0, frequency: int = 880, codec: list[str] | None = None) -> Path:
+    """A sine tone; the container follows the file's extension (mp3, wav, m4a...)."""
+    args = ["-f", "lavfi", "-i", f"sine=frequency={frequency}:sample_rate=44100", "-t", str(seconds)]
+    ffmpeg(*args, *(codec or []), str(path))
+    return path
+
+
+def probe(path: Path) -> dict[str, Any]:
+    out = subprocess.run(
+        ["ffprobe", "-v", "error", "-show_format", "-show_streams", "-of", "json", str(path)],
+        check=True,
+        capture_output=True,
+    ).stdout
+    return json.loads(out)
+
+
+def stream(info: dict[str, Any], kind: str) -> dict[str, Any] | None:
+    return next((s for s in info["streams"] if s["codec_type"] == kind), None)
+
+
+def stream_duration(path: Path, kind: str) -> float:
+    found = stream(probe(path), kind)
+    assert found is not None, f"{path.name} has no {kind} stream"
+    return float(found["duration"])
+
+
+def packet_hashes(path: Path, selector: str = "v:0") -> list[str]:
+    """Per-packet data hashes: equal lists mean a stream was copied, not re-encoded."""
+    out = subprocess.run(
+        ["ffprobe", "-v", "error", "-select_streams", selector, "-show_entries", "packet=data_hash",
+         "-of", "csv=p=0", str(path)],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    return [line for line in out.splitlines() if line]
+
+
+def decodes_cleanly(path: Path) -> bool:
+    """True when FFmpeg decodes every frame without an error: the file plays."""
+    result = subprocess.run(
+        ["ffmpeg", "-v", "error", "-nostdin", "-i", str(path), "-f", "null", "-"], capture_output=True, text=True
+    )
+    return result.returncode == 0 and not result.stderr.strip()

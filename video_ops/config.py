@@ -1,0 +1,43 @@
+"""Environment settings, read at call time so a running worker and the tests see changes."""
+
+from __future__ import annotations
+
+import os
+
+from .errors import JobError
+
+_TRUE = {"1", "true", "yes", "on"}
+
+
+def env_str(name: str, default: str = "") -> str:
+    return os.environ.get(name, default).strip() or default
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or not raw.strip():
+        return default
+    return raw.strip().lower() in _TRUE
+
+
+def env_float(name: str, default: float) -> float:
+    """A positive number from the environment; a malformed one is an operator error worth stating."""
+    raw = os.environ.get(name)
+    if raw is None or not raw.strip():
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise JobError(f"Environment variable {name} must be a number, got {raw!r}.") from None
+    if value <= 0:
+        raise JobError(f"Environment variable {name} must be positive, got {raw!r}.")
+    return value
+
+
+def env_int(name: str, default: int) -> int:
+    return int(env_float(name, default))
+
+
+def is_deployed() -> bool:
+    """True inside RunPod's job loop (or the local endpoint), false for `python handler.py` runs."""
+    return bool(os.environ.get("RUNPOD_WEBHOOK_GET_JOB"))

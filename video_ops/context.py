@@ -1,0 +1,115 @@
+"""Everything one job owns while it runs: its temp folder, storage, progress and stage timings."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import shutil
+import tempfile
+import time
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .config import env_str
+from .encoders import Encoder, current_encoder
+from .fetch import fetch_all
+from .ffmpeg import run_ffmpeg
+from .progress import ProgressReporter
+from .storage import Storage, StoredObject
+
+_SAFE_ID = re.compile(r"[^A-Za-z0-9_-]")
+
+
+@dataclass
+class JobContext:
+    job_id: str
+    workdir: Path
+    storage: Storage
+    progress: ProgressReporter
+    encoder: Encoder
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @classmethod
+    @asynccontextmanager
+    async def open(cls, job_id: str, storage: Storage, progress: ProgressReporter) -> AsyncIterator[JobContext]:
+        """A fresh temp folder per job, removed however the job ends (cancelled included)."""
+        root = env_str("VIDEO_OPS_WORKDIR") or None
+        if root:
+            Path(root).mkdir(parents=True, exist_ok=True)
+        workdir = Path(tempfile.mkdtemp(prefix="video-ops-", dir=root))
+        try:
+            yield cls(job_id=job_id, workdir=workdir, storage=storage, progress=progress, encoder=current_encoder())
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+    @property
+    def safe_job_id(self) -> str:
+        """The job id as it may appear in a default file name."""
+        return _SAFE_ID.sub("_", self.job_id)[:64] or "job"
+
+    @contextmanager
+    def timed(self, name: str) -> Iterator[None]:
+        """Wall time of a stage, in `timings[<name>_s]`."""
+        started = time.monotonic()
+        try:
+            yield
+        finally:
+            key = f"{name}_s"
+            self.timings[key] = round(self.timings.get(key, 0.0) + time.monotonic() - started, 3)
+
+    async def download(self, urls: Mapping[str, str]) -> dict[str, Path]:
+        self.progress.stage("downloading", files=len(urls))
+        with self.timed("download"):
+            return await fetch_all(urls, self.workdir, self.storage.read)
+
+    async def ffmpeg(
+        self, args: Sequence[str], *, step: str, timeout: float, duration: float | None, show_percent: bool = True
+    ) -> None:
+        """One FFmpeg run; with `show_percent` its percent done shows in the job's progress."""
+        if show_percent:
+            self.progress.stage("processing", percent=0)
+        await run_ffmpeg(
+            args,
+            step=step,
+            timeout=timeout,
+            workdir=self.workdir,
+            duration=duration,
+            on_progress=(lambda percent: self.progress.percent("processing", percent)) if show_percent else None,
+        )
+
+    async def encode(
+        self,
+        build: Callable[[Encoder], list[str]],
+        *,
+        step: str,
+        timeout: float,
+        duration: float | None,
+        show_percent: bool = True,
+    ) -> Encoder:
+        """An FFmpeg run that encodes video: `build` makes the argv for an encoder; returns the encoder used."""
+        await self.ffmpeg(build(self.encoder), step=step, timeout=timeout, duration=duration, show_percent=show_percent)
+        return self.encoder
+
+    async def upload(self, files: Sequence[tuple[Path, str]], content_type: str = "video/mp4") -> list[StoredObject]:
+        """Upload all outputs concurrently; if one fails, the ones that landed are removed."""
+        self.progress.stage("uploading", files=len(files))
+        with self.timed("upload"):
+            tasks = [
+                asyncio.ensure_future(self.storage.upload(path, key, content_type, self._upload_progress(len(files))))
+                for path, key in files
+            ]
+            results = await asyncio.gather(*tasks, return_exceptions=True)
+            failure = next((r for r in results if isinstance(r, BaseException)), None)
+            if failure is not None:
+                await asyncio.gather(*(self.storage.delete(key) for _, key in files))
+                raise failure
+            return [r for r in results if isinstance(r, StoredObject)]
+
+    def _upload_progress(self, count: int):
+        def report(percent: float) -> None:
+            if count == 1:
+                self.progress.percent("uploading", percent)
+
+        return report

@@ -1,0 +1,134 @@
+"""The wire contract's common part: strict input models and how their errors read.
+
+Each operation declares its own input model (in `video_ops/ops/`) on top of `JobInput`; the worker
+only knows this base, so adding an operation never touches the worker.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, SecretStr, StringConstraints, ValidationError
+
+from .errors import JobError
+
+if TYPE_CHECKING:
+    from .context import JobContext
+
+
+# A URL as callers send it: surrounding whitespace trimmed; the scheme and host are checked on download.
+UrlField = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=8192)]
+
+
+class StrictModel(BaseModel):
+    """Unknown fields are errors: a typo like `url_vidoe` must not be silently ignored."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+
+
+class S3Config(StrictModel):
+    """The per-job bucket the reference orchestrator sends as `input.s3_config`."""
+
+    endpoint_url: str | None = None
+    access_key: SecretStr
+    secret_key: SecretStr
+    bucket_name: str
+    region: str | None = None
+
+
+class JobInput(StrictModel):
+    """Fields every operation accepts."""
+
+    operation: str
+    path: str = ""
+    s3_config: S3Config | None = None
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One operation: its input contract and the coroutine that carries it out."""
+
+    name: str
+    input_model: type[JobInput]
+    run: Callable[[JobContext, Any], Awaitable[dict[str, Any]]]
+
+
+def parse_input(raw: Any, operations: dict[str, Operation]) -> tuple[Operation, JobInput]:
+    """Pick the operation named by `operation` and validate the input against its model."""
+    if not isinstance(raw, dict):
+        raise JobError("Invalid input: the job's `input` must be a JSON object.")
+    valid = ", ".join(sorted(operations))
+    name = raw.get("operation")
+    if name is None:
+        raise JobError(f"Invalid input: missing required field 'operation' (one of: {valid}).")
+    operation = operations.get(name) if isinstance(name, str) else None
+    if operation is None:
+        raise JobError(f"Invalid input: unknown operation {str(name)[:40]!r}; valid operations: {valid}.")
+    try:
+        return operation, operation.input_model.model_validate(raw)
+    except ValidationError as err:
+        raise JobError(describe_validation_error(err, operation.input_model)) from None
+
+
+def describe_validation_error(err: ValidationError, model: type[BaseModel]) -> str:
+    """One sentence naming each bad field by its path (`images[2].duracao`), never echoing values."""
+    problems = [_describe_one(e, model) for e in err.errors(include_url=False, include_input=False)]
+    shown = problems[:3]
+    more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
+    return "Invalid input: " + "; ".join(shown) + more + "."
+
+
+def _describe_one(error: Any, model: type[BaseModel]) -> str:
+    location = field_path(error["loc"])
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        return f"unknown field '{location}'{_suggestion(error['loc'], model)}"
+    if kind == "missing":
+        return f"missing required field '{location}'"
+    message = error["msg"]
+    if message.startswith("Value error, "):
+        message = message[len("Value error, ") :]
+    return f"field '{location}': {message}" if location else message
+
+
+def field_path(loc: Sequence[int | str]) -> str:
+    """('images', 0, 'duracao') -> 'images[0].duracao'."""
+    path = ""
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        elif part.startswith("function-") or part.endswith("]"):
+            continue  # pydantic's internal validator steps, meaningless to callers
+        else:
+            path += f".{part}" if path else part
+    return path
+
+
+def _suggestion(loc: Sequence[int | str], model: type[BaseModel]) -> str:
+    """Suggest the nearest known field for a typo, walking nested models along the path."""
+    current: Any = model
+    for part in loc[:-1]:
+        if isinstance(part, int):
+            continue
+        field = getattr(current, "model_fields", {}).get(part)
+        current = _inner_model(field.annotation) if field else None
+    fields = getattr(current, "model_fields", None)
+    if not fields:
+        return ""
+    names = list(fields) + [f.alias for f in fields.values() if f.alias]
+    close = difflib.get_close_matches(str(loc[-1]), names, n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def _inner_model(annotation: Any) -> Any:
+    """The model class inside `X`, `X | None` or `list[X]`, if any."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()):
+        found = _inner_model(arg)
+        if found is not None:
+            return found
+    return None

@@ -1,0 +1,112 @@
+"""What a media file really is, judged by ffprobe rather than by its URL or Content-Type."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+from .errors import JobError
+from .ffmpeg import run_ffprobe, summarize_stderr
+
+
+@dataclass(frozen=True)
+class Stream:
+    index: int
+    codec_type: str
+    codec_name: str
+    width: int = 0
+    height: int = 0
+    pix_fmt: str = ""
+    frame_rate: float = 0.0
+    duration: float | None = None
+    is_cover_art: bool = False
+
+
+@dataclass(frozen=True)
+class MediaInfo:
+    format_name: str
+    duration: float | None
+    size_bytes: int
+    streams: tuple[Stream, ...]
+
+    @property
+    def video(self) -> Stream | None:
+        """The first real picture stream (an MP3's cover art does not count)."""
+        return next((s for s in self.streams if s.codec_type == "video" and not s.is_cover_art), None)
+
+    @property
+    def audio(self) -> Stream | None:
+        return next((s for s in self.streams if s.codec_type == "audio"), None)
+
+
+async def probe(path: Path, field: str) -> MediaInfo:
+    """Probe an input; a file FFmpeg cannot read fails naming the field it came from."""
+    code, data, stderr = await run_ffprobe(path)
+    if code != 0 or "format" not in data:
+        reason = summarize_stderr(stderr, path.parent)
+        raise JobError(f"{field}: the file is not a media file FFmpeg can read ({reason}).")
+    return parse_probe(data)
+
+
+def parse_probe(data: dict[str, Any]) -> MediaInfo:
+    fmt = data.get("format", {})
+    streams = tuple(_stream(raw) for raw in data.get("streams", []))
+    return MediaInfo(
+        format_name=fmt.get("format_name", ""),
+        duration=_float(fmt.get("duration")),
+        size_bytes=int(fmt.get("size") or 0),
+        streams=streams,
+    )
+
+
+def require_video(info: MediaInfo, field: str) -> Stream:
+    stream = info.video
+    if stream is None:
+        found = ", ".join(sorted({s.codec_type for s in info.streams})) or "no streams"
+        raise JobError(f"{field}: the file has no video stream (found: {found}).")
+    return stream
+
+
+def require_audio(info: MediaInfo, field: str) -> Stream:
+    stream = info.audio
+    if stream is None:
+        found = ", ".join(sorted({s.codec_type for s in info.streams})) or "no streams"
+        raise JobError(f"{field}: the file has no audio stream (found: {found}).")
+    return stream
+
+
+def require_duration(info: MediaInfo, field: str) -> float:
+    duration = info.duration
+    if duration is None or duration <= 0:
+        raise JobError(f"{field}: the file has no readable duration (is it truncated?).")
+    return duration
+
+
+def _stream(raw: dict[str, Any]) -> Stream:
+    return Stream(
+        index=int(raw.get("index", 0)),
+        codec_type=raw.get("codec_type", ""),
+        codec_name=raw.get("codec_name", ""),
+        width=int(raw.get("width") or 0),
+        height=int(raw.get("height") or 0),
+        pix_fmt=raw.get("pix_fmt", ""),
+        frame_rate=_rate(raw.get("avg_frame_rate")) or _rate(raw.get("r_frame_rate")),
+        duration=_float(raw.get("duration")),
+        is_cover_art=bool(raw.get("disposition", {}).get("attached_pic")),
+    )
+
+
+def _rate(text: str | None) -> float:
+    try:
+        return float(Fraction(text)) if text and not text.endswith("/0") else 0.0
+    except (ValueError, ZeroDivisionError):
+        return 0.0
+
+
+def _float(text: Any) -> float | None:
+    try:
+        return float(text)
+    except (TypeError, ValueError):
+        return None

@@ -1,0 +1,264 @@
+"""Where results go: an S3-compatible bucket (boto3), or a local folder when no bucket is configured."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+import shutil
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+from urllib.parse import quote, urlsplit
+
+from .config import env_int, env_str, is_deployed
+from .errors import JobError
+from .jobs import S3Config
+
+ProgressCallback = Callable[[float], None]
+_MULTIPART_BYTES = 64 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    key: str
+    url: str
+    size_bytes: int
+
+
+class Storage(Protocol):
+    async def upload(self, local: Path, key: str, content_type: str, on_progress: ProgressCallback) -> StoredObject: ...
+
+    async def delete(self, key: str) -> None: ...
+
+    async def read(self, bucket: str, key: str, dest: Path, field: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class BucketSettings:
+    """Credentials stay out of repr so they never reach a log line."""
+
+    bucket: str
+    endpoint_url: str | None
+    region: str | None
+    source: str
+    access_key: str | None = None
+    secret_key: str | None = None
+
+    def __repr__(self) -> str:
+        return f"BucketSettings(bucket={self.bucket!r}, endpoint_url={self.endpoint_url!r}, source={self.source!r})"
+
+    @property
+    def host(self) -> str:
+        return urlsplit(self.endpoint_url).netloc if self.endpoint_url else "s3.amazonaws.com"
+
+
+def resolve_bucket(input_config: S3Config | None, request_config: Any) -> BucketSettings | None:
+    """First match wins: `input.s3_config`, RunPod's request-level `s3Config`, then the environment."""
+    if input_config is not None:
+        return BucketSettings(
+            bucket=input_config.bucket_name,
+            endpoint_url=input_config.endpoint_url or None,
+            region=input_config.region or None,
+            access_key=input_config.access_key.get_secret_value(),
+            secret_key=input_config.secret_key.get_secret_value(),
+            source="input.s3_config",
+        )
+    if request_config:
+        return _from_request(request_config)
+    return _from_environment()
+
+
+def _from_request(config: Any) -> BucketSettings:
+    if not isinstance(config, dict):
+        raise JobError("Invalid s3Config: it must be an object with endpointUrl, accessId, accessSecret, bucketName.")
+    missing = [name for name in ("accessId", "accessSecret", "bucketName") if not config.get(name)]
+    if missing:
+        raise JobError(f"Invalid s3Config: missing {', '.join(missing)}.")
+    return BucketSettings(
+        bucket=str(config["bucketName"]),
+        endpoint_url=config.get("endpointUrl") or None,
+        region=config.get("region") or None,
+        access_key=str(config["accessId"]),
+        secret_key=str(config["accessSecret"]),
+        source="s3Config",
+    )
+
+
+def _from_environment() -> BucketSettings | None:
+    bucket = env_str("BUCKET_NAME")
+    endpoint = env_str("BUCKET_ENDPOINT_URL") or None
+    if not bucket:
+        if endpoint:
+            raise JobError("Storage is misconfigured: BUCKET_ENDPOINT_URL is set but BUCKET_NAME is not.")
+        return None
+    return BucketSettings(
+        bucket=bucket,
+        endpoint_url=endpoint,
+        region=env_str("BUCKET_REGION") or None,
+        access_key=env_str("BUCKET_ACCESS_KEY_ID") or None,
+        secret_key=env_str("BUCKET_SECRET_ACCESS_KEY") or None,
+        source="environment",
+    )
+
+
+def open_storage(input_config: S3Config | None, request_config: Any) -> Storage:
+    settings = resolve_bucket(input_config, request_config)
+    if settings is not None:
+        return S3Storage(settings)
+    if is_deployed():
+        raise JobError(
+            "No bucket is configured: send input.s3_config or s3Config, or set BUCKET_NAME and its credentials."
+        )
+    return LocalStorage(Path(env_str("VIDEO_OPS_OUTPUT_DIR", "output")))
+
+
+class S3Storage:
+    def __init__(self, settings: BucketSettings) -> None:
+        self.settings = settings
+        self._client = _make_client(settings)
+
+    async def upload(self, local: Path, key: str, content_type: str, on_progress: ProgressCallback) -> StoredObject:
+        """Upload in a thread; a cancelled job stops the transfer and removes whatever landed."""
+        stop = threading.Event()
+        task = asyncio.ensure_future(
+            asyncio.to_thread(self._upload_blocking, local, key, content_type, stop, on_progress)
+        )
+        try:
+            await asyncio.shield(task)
+        except asyncio.CancelledError:
+            stop.set()
+            with contextlib.suppress(BaseException):
+                await task
+            await self.delete(key)
+            raise
+        return StoredObject(key=key, url=self._url_for(key), size_bytes=local.stat().st_size)
+
+    def _upload_blocking(
+        self, local: Path, key: str, content_type: str, stop: threading.Event, on_progress: ProgressCallback
+    ) -> None:
+        from boto3.exceptions import S3UploadFailedError
+        from boto3.s3.transfer import TransferConfig
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        total = max(local.stat().st_size, 1)
+        sent = 0
+        lock = threading.Lock()
+
+        def progress(chunk: int) -> None:
+            nonlocal sent
+            if stop.is_set():
+                raise _UploadStopped
+            with lock:
+                sent += chunk
+                on_progress(min(100.0, sent * 100 / total))
+
+        transfer = TransferConfig(multipart_threshold=_MULTIPART_BYTES, multipart_chunksize=_MULTIPART_BYTES)
+        try:
+            self._client.upload_file(
+                str(local), self.settings.bucket, key,
+                ExtraArgs={"ContentType": content_type}, Config=transfer, Callback=progress,
+            )
+        except (S3UploadFailedError, ClientError, BotoCoreError) as err:
+            raise JobError(
+                f"Upload to bucket {self.settings.bucket!r} at {self.settings.host} failed: {_boto_reason(err)}."
+            ) from None
+
+    async def delete(self, key: str) -> None:
+        with contextlib.suppress(Exception):
+            await asyncio.to_thread(self._client.delete_object, Bucket=self.settings.bucket, Key=key)
+
+    async def read(self, bucket: str, key: str, dest: Path, field: str) -> None:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        from .fetch import DownloadLimits
+
+        limit = DownloadLimits.from_env().max_bytes
+        try:
+            head = await asyncio.to_thread(self._client.head_object, Bucket=bucket, Key=key)
+            if int(head.get("ContentLength", 0)) > limit:
+                raise JobError(f"{field}: s3://{bucket}/{key} is larger than the download limit of {limit} bytes "
+                               "(limit RUNPOD_MAX_DOWNLOAD_BYTES).")
+            await asyncio.to_thread(self._client.download_file, bucket, key, str(dest))
+        except (ClientError, BotoCoreError) as err:
+            raise JobError(
+                f"{field}: could not read s3://{bucket}/{key} from {self.settings.host}: {_boto_reason(err)}."
+            ) from None
+
+    def _url_for(self, key: str) -> str:
+        public = env_str("BUCKET_PUBLIC_URL")
+        if public:
+            return public.rstrip("/") + "/" + quote(key)
+        return self._client.generate_presigned_url(
+            "get_object",
+            Params={"Bucket": self.settings.bucket, "Key": key},
+            ExpiresIn=env_int("BUCKET_URL_EXPIRES", 604800),
+        )
+
+
+class _UploadStopped(Exception):
+    """Raised from the transfer callback to abort an upload whose job was cancelled."""
+
+
+def _make_client(settings: BucketSettings) -> Any:
+    import boto3
+    from botocore.config import Config
+
+    config = Config(
+        signature_version="s3v4",
+        retries={"max_attempts": 5, "mode": "standard"},
+        connect_timeout=10,
+        read_timeout=60,
+        s3={"addressing_style": "path"} if settings.endpoint_url else {},
+    )
+    return boto3.session.Session().client(
+        "s3",
+        endpoint_url=settings.endpoint_url,
+        aws_access_key_id=settings.access_key,
+        aws_secret_access_key=settings.secret_key,
+        region_name=settings.region or "us-east-1",
+        config=config,
+    )
+
+
+def _boto_reason(err: Exception) -> str:
+    """A short reason without request ids, paths or credentials."""
+    text = str(err)
+    code = re.search(r"An error occurred \(([^)]+)\)", text)
+    if code:
+        return {
+            "NoSuchBucket": "the bucket does not exist",
+            "AccessDenied": "access denied (check the credentials and the bucket policy)",
+            "InvalidAccessKeyId": "the access key is not valid",
+            "SignatureDoesNotMatch": "the secret key does not match the access key",
+            "404": "not found",
+            "NoSuchKey": "not found",
+            "403": "access denied",
+        }.get(code.group(1), code.group(1))
+    if "Could not connect" in text or "Connect timeout" in text or "connection" in text.lower():
+        return "the bucket's endpoint could not be reached"
+    return err.__class__.__name__
+
+
+class LocalStorage:
+    """For runs without a cloud account: results land under a folder and come back as file:// URLs."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    async def upload(self, local: Path, key: str, content_type: str, on_progress: ProgressCallback) -> StoredObject:
+        dest = self.root / key
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        size = local.stat().st_size
+        await asyncio.to_thread(shutil.copyfile, local, dest)
+        on_progress(100.0)
+        return StoredObject(key=key, url=dest.resolve().as_uri(), size_bytes=size)
+
+    async def delete(self, key: str) -> None:
+        with contextlib.suppress(OSError):
+            (self.root / key).unlink()
+
+    async def read(self, bucket: str, key: str, dest: Path, field: str) -> None:
+        raise JobError(f"{field}: s3:// URLs need a bucket's credentials, and none are configured.")

@@ -1,0 +1,36 @@
+"""One job, start to end: validate, open a temp folder, run the operation, report; never leak a traceback."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from .context import JobContext
+from .errors import JobError
+from .jobs import parse_input
+from .ops import OPERATIONS
+from .progress import ProgressReporter
+from .storage import open_storage
+
+log = logging.getLogger(__name__)
+
+
+async def handle_job(job: dict[str, Any]) -> dict[str, Any]:
+    """The RunPod handler: the operation's result, or `{"error": "<one clear sentence>"}`."""
+    started = time.monotonic()
+    job_id = str(job.get("id") or "local")
+    try:
+        operation, job_input = parse_input(job.get("input"), OPERATIONS)
+        storage = open_storage(job_input.s3_config, job.get("s3Config"))
+        async with JobContext.open(job_id, storage, ProgressReporter(job)) as ctx:
+            output = await operation.run(ctx, job_input)
+            timings = {**ctx.timings, "total_s": round(time.monotonic() - started, 3)}
+    except JobError as err:
+        log.warning("job %s failed: %s", job_id, err)
+        return {"error": str(err)}
+    except Exception as err:
+        log.exception("job %s crashed", job_id)  # the traceback stays in the worker's log
+        return {"error": f"Internal error in the worker ({err.__class__.__name__}); the job was not completed."}
+    log.info("job %s done in %.2f s", job_id, timings["total_s"])
+    return {"success": True, **output, "timings": timings}
