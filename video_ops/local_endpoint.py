@@ -30,7 +30,7 @@ TAKE_POLL_S = 5.0  # how long job-take holds a worker's request open when the qu
 STOP_POLL_S = 30.0  # the stop channel's long-poll; the SDK gives up on it after 90 s
 RUNSYNC_WAIT_MS = 90_000  # RunPod's default for /runsync, and its maximum below
 RUNSYNC_MAX_WAIT_MS = 300_000
-STOP_GRACE_S = 5.0  # between SIGTERM and SIGKILL for workers
+STOP_GRACE_S = 5.0  # for workers to drop cancelled jobs and exit before they are killed
 RESTART_DELAY_S = 1.0
 
 
@@ -205,28 +205,41 @@ class WorkerPool:
 
     def _watch(self, pod_id: str, proc: subprocess.Popen) -> None:
         returncode = proc.wait()
-        _kill_group(proc, signal.SIGKILL)  # its heartbeat process and any FFmpeg it left
+        _kill_group(proc, signal.SIGKILL)  # its heartbeat process and anything else it left
         with self._lock:
             self.procs.pop(pod_id, None)
-            if self.stopping:
-                return
+            restart = self.ready and not self.stopping
+            if not self.ready and not self.stopping:
+                self.early_exit = f"worker {pod_id} exited with code {returncode} before taking a job"
         self.queue.pod_died(pod_id, returncode)
-        if not self.ready:
-            self.early_exit = f"worker {pod_id} exited with code {returncode} before taking a job"
-            return
-        print(f"local endpoint: {pod_id} exited with code {returncode}; starting another", file=sys.stderr)
-        time.sleep(RESTART_DELAY_S)
-        self._spawn()
+        if restart:
+            print(f"local endpoint: {pod_id} exited with code {returncode}; starting another", file=sys.stderr)
+            time.sleep(RESTART_DELAY_S)
+            self._spawn()
+
+    def wait_ready(self, stop: threading.Event) -> bool:
+        """Block until every worker has asked for work once; False if one died first or we were stopped."""
+        while not stop.wait(0.1):
+            with self._lock:
+                if self.early_exit:
+                    return False
+                if self.queue.all_polled():
+                    self.ready = True
+                    return True
+        return False
 
     def stop(self) -> None:
-        """SIGTERM lets the SDK finish; SIGKILL to the whole group after the grace period."""
+        """Cancel running jobs so handlers clean up (FFmpeg, temp files), then SIGTERM, then SIGKILL."""
         with self._lock:
             self.stopping = True
+        deadline = time.monotonic() + STOP_GRACE_S
+        self.queue.cancel_all()
+        self.queue.wait_idle(STOP_GRACE_S)
+        with self._lock:
             procs = list(self.procs.values())
         for proc in procs:
             _kill_group(proc, signal.SIGTERM, group=False)
         self.queue.close()
-        deadline = time.monotonic() + STOP_GRACE_S
         for proc in procs:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 proc.wait(max(0.0, deadline - time.monotonic()))
@@ -251,7 +264,8 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
         "API at http://HOST:PORT/v2/<any endpoint id>/ (run, runsync, status, cancel, retry, health, "
         "purge-queue), driving real worker processes started as `python -u HANDLER` in the SDK's deployed "
         "mode. The Authorization header is accepted but not checked. Workers inherit this environment "
-        "(bucket settings etc.); their logs go to stderr. No security: keep it on 127.0.0.1.",
+        "(bucket settings etc.); their logs go to stderr. Jobs live in memory: stopping the endpoint (Ctrl-C) "
+        "cancels queued and running jobs. No security: keep it on 127.0.0.1.",
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)")
@@ -279,12 +293,10 @@ def main(argv: list[str] | None = None) -> int:
     pool = WorkerPool(queue, args.handler, args.workers, f"http://{connect_host}:{port}/internal")
     pool.start()
     try:
-        while not queue.all_polled():
-            if pool.early_exit or stop.wait(0.1):
-                if pool.early_exit:
-                    print(f"local endpoint: {pool.early_exit}; see its log above", file=sys.stderr)
-                return 1
-        pool.ready = True
+        if not pool.wait_ready(stop):
+            if pool.early_exit:
+                print(f"local endpoint: {pool.early_exit}; see its log above", file=sys.stderr)
+            return 1 if pool.early_exit else 0
         base = f"http://{connect_host}:{port}/v2"
         print(f"local endpoint ready: {base}/local", flush=True)
         hint = f"export RUNPOD_ENDPOINT_BASE_URL={base} RUNPOD_ENDPOINT_ID=local"

@@ -126,6 +126,13 @@ class LocalQueue:
             self._cond.notify_all()
             return {"id": job_id, "status": job.status}
 
+    def cancel_all(self) -> None:
+        """Cancel every queued and running job: nobody can fetch their results once the endpoint stops."""
+        with self._cond:
+            for job in list(self._jobs.values()):
+                if job.status in PENDING:
+                    self._end(job, "CANCELLED", {})
+
     def purge(self) -> dict:
         """Drop every queued job (running ones go on), as RunPod's purge-queue does."""
         with self._cond:
@@ -159,6 +166,11 @@ class LocalQueue:
     def all_polled(self) -> bool:
         with self._cond:
             return all(pod.polled for pod in self._pods.values())
+
+    def wait_idle(self, wait_s: float) -> bool:
+        """Wait until no worker holds a job (a worker lets go by asking for the next one)."""
+        with self._cond:
+            return self._cond.wait_for(lambda: not any(pod.job for pod in self._pods.values()), wait_s)
 
     def take(self, pod_id: str, wait_s: float) -> dict | None:
         """Hand the next queued job to a worker, waiting up to `wait_s` for one."""
