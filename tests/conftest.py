@@ -15,6 +15,7 @@ from moto.server import ThreadedMotoServer
 
 from tests.helpers import s3_client
 from tests.media import make_audio, make_video
+from tests.servers import TrickyServer, tricky_server
 
 
 @pytest.fixture(scope="session")
@@ -84,3 +85,10 @@ def worker_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("RUNPOD_ALLOW_PRIVATE_DOWNLOAD_URLS", "true")
     monkeypatch.setenv("VIDEO_OPS_DOWNLOAD_BACKOFF_S", "0.05")
     return workdir
+
+
+@pytest.fixture(scope="session")
+def tricky(media_dir: Path) -> Iterator[TrickyServer]:
+    """A server that misbehaves on purpose, serving `media_dir` behind its routes."""
+    with tricky_server(media_dir) as server:
+        yield server

@@ -49,6 +49,8 @@ def clean_prefix(path: str, field: str = "path") -> str:
 def clean_filename(name: str, field: str = "output_filename", extension: str = ".mp4") -> str:
     """A single file name ending in `extension`; one without an extension gets it appended."""
     trimmed = check_segment(name.strip(), field)
+    if trimmed.startswith("."):
+        raise JobError(f"Invalid input: field '{field}' must not start with '.'.")
     stem, dot, suffix = trimmed.rpartition(".")
     if not dot or not stem:
         return trimmed + extension
