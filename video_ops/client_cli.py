@@ -30,7 +30,8 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def job_input(sub: argparse.ArgumentParser) -> None:
-        sub.add_argument("input", nargs="?", default="-", help="job input JSON file, '-' for stdin")
+        sub.add_argument("input", nargs="?", default="-",
+                         help="JSON file ('-': stdin) with the job input, or a RunPod request {\"input\": ...}")
         sub.add_argument("--webhook", help="URL RunPod calls when the job ends")
 
     def job_id(sub: argparse.ArgumentParser) -> None:
@@ -53,7 +54,9 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _read_input(source: str) -> dict:
+def _read_request(source: str) -> dict:
+    """RunPod's request body from a file or stdin: a bare job input, or `{"input": {...}, ...}` as in
+    test_input.json (then its webhook, policy and s3Config are sent too)."""
     text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
     try:
         value = json.loads(text)
@@ -61,7 +64,17 @@ def _read_input(source: str) -> dict:
         raise VideoOpsError(f"job input is not JSON: {exc}") from exc
     if not isinstance(value, dict):
         raise VideoOpsError("job input must be a JSON object")
-    return value
+    return value if isinstance(value.get("input"), dict) and "operation" not in value else {"input": value}
+
+
+def _submit(client: Client, args: argparse.Namespace) -> str:
+    request = _read_request(args.input)
+    return client.submit(
+        request["input"],
+        webhook=args.webhook or request.get("webhook"),
+        policy=request.get("policy"),
+        s3_config=request.get("s3Config"),
+    )
 
 
 class ProgressLine:
@@ -94,7 +107,7 @@ class ProgressLine:
 def _execute(client: Client, args: argparse.Namespace) -> Any:
     """Run one command and return what goes to stdout."""
     if args.command == "submit":
-        return {"id": client.submit(_read_input(args.input), webhook=args.webhook)}
+        return {"id": _submit(client, args)}
     if args.command == "status":
         return client.status(args.job_id)
     if args.command == "result":
@@ -107,7 +120,7 @@ def _execute(client: Client, args: argparse.Namespace) -> Any:
     try:
         if args.command == "wait":
             return client.wait(args.job_id, timeout=args.timeout, on_update=progress)
-        job = client.submit(_read_input(args.input), webhook=args.webhook)
+        job = _submit(client, args)
         print(f"job {job}", file=sys.stderr)
         return client.wait(job, timeout=args.timeout, on_update=progress)
     finally:
