@@ -393,6 +393,16 @@ def test_cli_prints_json_and_exits_by_outcome(
     assert json.loads(cli_env.requests[0]["body"]) == {"input": {"operation": "addaudio"}}
 
 
+def test_cli_sends_a_whole_runpod_request_file_as_is(cli_env: ScriptedServer, tmp_path) -> None:
+    request = {"input": {"operation": "addaudio"}, "webhook": "http://hook", "policy": {"executionTimeout": 9}}
+    job_file = tmp_path / "test_input.json"
+    job_file.write_text(json.dumps(request))
+    cli_env.script({"id": "j1", "status": "IN_QUEUE"})
+
+    assert cli(["submit", str(job_file)]) == 0
+    assert json.loads(cli_env.requests[0]["body"]) == request
+
+
 def test_cli_runs_as_a_module_reading_stdin(cli_env: ScriptedServer) -> None:
     cli_env.script({"id": "j1", "status": "IN_QUEUE"})
 

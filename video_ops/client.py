@@ -11,7 +11,7 @@ import json
 import os
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import requests
@@ -114,7 +114,7 @@ def outcome(status: dict) -> Any:
     raise JobError(f"job {job} has unknown status {state!r}", status)
 
 
-def poll_delays() -> Any:
+def poll_delays() -> Iterator[float]:
     """The guide's polling schedule: 2, 3, 4.5, 6.75, 8, 8, ... seconds."""
     delay = POLL_FIRST_S
     while True:
@@ -201,31 +201,28 @@ class Client:
     ) -> Any:
         """One API call, retried when repeating it cannot do harm; returns the JSON body."""
         url = f"{self.url}/{route}"
-        for attempt in range(self.retries + 1):
-            last = attempt == self.retries
+        attempt = 0
+        while True:
             try:
-                response = self.session.request(
-                    method, url, json=body, params=params, timeout=timeout or self.timeout
-                )
+                response = self.session.request(method, url, json=body, params=params, timeout=timeout or self.timeout)
             except requests.RequestException as exc:
-                if last or not (idempotent or _nothing_sent(exc)):
+                if attempt == self.retries or not (idempotent or _nothing_sent(exc)):
                     raise ClientError(f"{method} {url} failed: {exc}") from exc
-                self._sleep(self._backoff(attempt))
-                continue
-            if response.ok:
-                try:
-                    return response.json()
-                except ValueError as exc:
-                    raise ClientError(
-                        f"{method} {url} answered non-JSON", response.status_code, response.text
-                    ) from exc
-            if idempotent and not last and response.status_code in RETRY_STATUSES:
-                wait = _retry_after(response)
-                self._sleep(self._backoff(attempt) if wait is None else wait)
-                continue
-            message, parsed = _api_message(response)
-            raise ClientError(message, response.status_code, parsed)
-        raise AssertionError("unreachable: the last attempt returns or raises")
+                pause = self._backoff(attempt)
+            else:
+                if response.ok:
+                    try:
+                        return response.json()
+                    except ValueError as exc:
+                        error = ClientError(f"{method} {url} answered non-JSON", response.status_code, response.text)
+                        raise error from exc
+                if not (idempotent and attempt < self.retries and response.status_code in RETRY_STATUSES):
+                    message, parsed = _api_message(response)
+                    raise ClientError(message, response.status_code, parsed)
+                pause = _retry_after(response)
+                pause = self._backoff(attempt) if pause is None else pause
+            self._sleep(pause)
+            attempt += 1
 
     @staticmethod
     def _backoff(attempt: int) -> float:
@@ -281,8 +278,9 @@ class Client:
         `timeout` seconds leaves the job running remotely.
         """
         deadline = None if timeout is None else self._clock() + timeout
+        delays = poll_delays()
         seen = None
-        for delay in poll_delays():
+        while True:
             status = self.status(job_id)
             current = (status.get("status"), status.get("output"))
             if on_update is not None and current != seen:
@@ -290,13 +288,13 @@ class Client:
             seen = current
             if status.get("status") not in PENDING:
                 return outcome(status)
+            delay = next(delays)
             if deadline is not None:
                 left = deadline - self._clock()
                 if left <= 0:
                     raise JobTimeout(f"job {job_id} still {status.get('status')} after {timeout} s", status)
                 delay = min(delay, left)
             self._sleep(delay)
-        raise AssertionError("unreachable: poll_delays never ends")
 
     def run(
         self,
