@@ -95,8 +95,10 @@ class Handler(BaseHTTPRequestHandler):
             stops = queue.stops(pod_id, STOP_POLL_S)
             return self._send_or_nothing({"jobsToStop": stops} if stops else None)
         if channel == "job-done":
-            # The SDK labels the body form-urlencoded, but it is JSON.
-            queue.report(pod_id, query.get("job_id", ""), self._body())
+            report = self._body()  # labelled form-urlencoded by the SDK, but JSON
+            if not isinstance(report, dict):
+                raise ValueError("a job-done body must be a JSON object")
+            queue.report(pod_id, query.get("job_id", ""), report)
             return self._send(HTTPStatus.OK, {})
         if channel == "ping":
             return self._send(HTTPStatus.OK, {})
