@@ -1,0 +1,241 @@
+"""The local endpoint driving real SDK worker processes (tests/handlers/sleepy_handler.py) via the client."""
+
+from __future__ import annotations
+
+import json
+import queue
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.endpoint import SLEEPY, LocalEndpoint, alive, wait_until
+from video_ops.client import ClientError, JobCancelled, JobFailed, JobNotReady, JobTimedOut
+
+
+@pytest.fixture(scope="module")
+def endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalEndpoint]:
+    """Two workers shared by the tests of this module."""
+    tmp = tmp_path_factory.mktemp("endpoint")
+    with LocalEndpoint(SLEEPY, 2, tmp / "endpoint.log", {"SLEEPY_LOG": str(tmp / "ran.txt")}) as running:
+        yield running
+
+
+def ran(endpoint: LocalEndpoint) -> list[str]:
+    """Ids of the jobs the handler started, in order, repeats included."""
+    return Path(endpoint.env["SLEEPY_LOG"]).read_text().split()
+
+
+def child_pid(endpoint: LocalEndpoint, job: str) -> int:
+    pid_file = Path(f"{endpoint.env['SLEEPY_LOG']}.{job}.pid")
+    text = wait_until(lambda: pid_file.exists() and pid_file.read_text().strip(), 15, "the job started no child")
+    return int(text)
+
+
+def test_a_job_goes_from_queue_through_progress_to_completed(endpoint: LocalEndpoint) -> None:
+    client = endpoint.client()
+    for _ in range(2):  # both workers busy, so the next job has to queue
+        client.submit({"steps": 4, "step_s": 0.4})
+    job = client.submit({"steps": 5, "step_s": 0.3})
+
+    with pytest.raises(JobNotReady) as not_ready:
+        client.result(job)
+    updates: list[dict] = []
+    output = client.wait(job, timeout=30, on_update=updates.append)
+
+    assert not_ready.value.status["status"] == "IN_QUEUE"
+    states = [u["status"] for u in updates]
+    assert (states[0], states[-1]) == ("IN_QUEUE", "COMPLETED")
+    progress = [u["output"] for u in updates if u["status"] == "IN_PROGRESS" and "output" in u]
+    assert progress and all(p["stage"] == "sleeping" for p in progress)
+    assert output == {"slept": 5, "job": job, "s3Config": None}
+    final = client.status(job)
+    assert {"delayTime", "executionTime"} <= final.keys()
+    assert final["workerId"].startswith("local-worker-")
+
+
+def test_a_failed_job_carries_the_handlers_error(endpoint: LocalEndpoint) -> None:
+    client = endpoint.client()
+    returned = client.submit({"error": "url_video: 404 Not Found"})
+    raised = client.submit({"raise": "exploded"})
+
+    with pytest.raises(JobFailed) as returned_error:
+        client.wait(returned, timeout=30)
+    with pytest.raises(JobFailed) as raised_error:
+        client.wait(raised, timeout=30)
+
+    assert returned_error.value.error == "url_video: 404 Not Found"
+    assert client.status(returned)["error"] == "url_video: 404 Not Found"
+    assert raised_error.value.error == "exploded"  # decoded from the SDK's JSON string with the traceback
+    assert "Traceback" in json.loads(raised_error.value.status["error"])["error_traceback"]
+
+
+def test_cancel_stops_the_running_job_and_its_child_then_the_worker_goes_on(endpoint: LocalEndpoint) -> None:
+    client = endpoint.client()
+    job = client.submit({"child_s": 60})
+    pid = child_pid(endpoint, job)
+    worker = client.status(job)["workerId"]
+
+    assert client.cancel(job)["status"] == "CANCELLED"
+
+    wait_until(lambda: not alive(pid), 2, "the child process outlived its cancelled job")
+    with pytest.raises(JobCancelled):
+        client.result(job)
+    after = [client.submit({"steps": 3, "step_s": 0.3}) for _ in range(2)]  # two at once need both workers
+    for later in after:
+        client.wait(later, timeout=30)
+    assert worker in {client.status(later)["workerId"] for later in after}
+
+
+def test_twenty_jobs_on_two_workers_all_run_exactly_once(endpoint: LocalEndpoint) -> None:
+    client = endpoint.client()
+    jobs = [client.submit({"steps": 1, "step_s": 0.05}) for _ in range(20)]
+
+    outputs = [client.wait(job, timeout=60) for job in jobs]
+
+    assert [output["job"] for output in outputs] == jobs
+    assert sorted(job for job in ran(endpoint) if job in set(jobs)) == sorted(jobs)
+    assert len({client.status(job)["workerId"] for job in jobs}) == 2
+    health = client.health()
+    assert health["jobs"]["inQueue"] == 0
+    assert health["jobs"]["completed"] >= 20
+    assert health["workers"]["idle"] + health["workers"]["running"] == 2
+
+
+def test_retry_queues_a_failed_job_again(endpoint: LocalEndpoint) -> None:
+    client = endpoint.client()
+    job = client.submit({"error": "try again"})
+    with pytest.raises(JobFailed):
+        client.wait(job, timeout=30)
+
+    assert client.retry(job) == {"id": job, "status": "IN_QUEUE"}
+    with pytest.raises(JobFailed, match="try again"):
+        client.wait(job, timeout=30)
+
+    assert ran(endpoint).count(job) == 2
+    assert client.health()["jobs"]["retried"] >= 1
+    done = client.submit({})
+    client.wait(done, timeout=30)
+    with pytest.raises(ClientError) as refused:
+        client.retry(done)
+    assert refused.value.status_code == 400
+
+
+def test_runsync_answers_with_the_output_or_goes_on_polling(endpoint: LocalEndpoint) -> None:
+    client = endpoint.client()
+    updates: list[dict] = []
+
+    quick = client.run_sync({"steps": 1, "step_s": 0.05}, wait_s=30)
+    slow = client.run_sync({"steps": 4, "step_s": 0.3}, wait_s=0.2, on_update=updates.append)
+
+    assert quick["slept"] == 1
+    assert quick["job"].startswith("sync-")
+    assert slow["slept"] == 4
+    assert updates[0]["status"] in ("IN_QUEUE", "IN_PROGRESS")
+
+
+def test_unknown_jobs_are_404(endpoint: LocalEndpoint) -> None:
+    client = endpoint.client()
+
+    for call in (client.status, client.cancel, client.retry):
+        with pytest.raises(ClientError) as missing:
+            call("no-such-job")
+        assert (missing.value.status_code, missing.value.message) == (404, "job no-such-job not found")
+
+
+def test_purge_queue_drops_queued_jobs_only(endpoint: LocalEndpoint) -> None:
+    client = endpoint.client()
+    running = [client.submit({"steps": 3, "step_s": 0.3}) for _ in range(2)]
+    wait_until(lambda: all(client.status(job)["status"] == "IN_PROGRESS" for job in running), 10, "workers idle")
+    queued = [client.submit({}) for _ in range(3)]
+
+    purged = requests.post(f"{endpoint.url}/purge-queue", timeout=10).json()
+
+    assert purged == {"removed": 3, "status": "completed"}
+    assert {client.status(job)["status"] for job in queued} == {"CANCELLED"}
+    for job in running:
+        client.wait(job, timeout=30)
+
+
+def test_execution_timeout_policy_stops_the_job(endpoint: LocalEndpoint) -> None:
+    client = endpoint.client()
+    job = client.submit({"child_s": 60}, policy={"executionTimeout": 500})
+    pid = child_pid(endpoint, job)
+
+    with pytest.raises(JobTimedOut):
+        client.wait(job, timeout=30)
+    wait_until(lambda: not alive(pid), 2, "the child process outlived its timed-out job")
+
+
+def test_the_webhook_receives_the_final_status(endpoint: LocalEndpoint) -> None:
+    received: queue.Queue[dict] = queue.Queue()
+
+    class Hook(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            received.put(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    hook = ThreadingHTTPServer(("127.0.0.1", 0), Hook)
+    threading.Thread(target=hook.serve_forever, args=(0.05,), daemon=True).start()
+    try:
+        client = endpoint.client()
+        job = client.submit({}, webhook=f"http://127.0.0.1:{hook.server_address[1]}/done")
+        status = received.get(timeout=30)
+    finally:
+        hook.shutdown()
+        hook.server_close()
+
+    assert (status["id"], status["status"]) == (job, "COMPLETED")
+    assert status["output"]["job"] == job
+
+
+def test_a_worker_that_dies_fails_its_job_and_is_replaced(tmp_path: Path) -> None:
+    log = tmp_path / "ran.txt"
+    with LocalEndpoint(SLEEPY, 1, tmp_path / "endpoint.log", {"SLEEPY_LOG": str(log)}) as endpoint:
+        client = endpoint.client()
+        crashed = client.submit({"crash": True})
+        with pytest.raises(JobFailed, match="exited with code 3 while running this job"):
+            client.wait(crashed, timeout=30)
+
+        after = client.submit({"steps": 1})
+        assert client.wait(after, timeout=60)["job"] == after
+        assert client.status(after)["workerId"] != client.status(crashed)["workerId"]
+
+        busy = client.submit({"child_s": 60})  # stopping the endpoint must not leave this behind
+        pid = child_pid(endpoint, busy)
+    assert not alive(pid)
+
+
+def test_the_endpoint_exits_when_a_worker_cannot_start(tmp_path: Path) -> None:
+    broken = tmp_path / "broken_handler.py"
+    broken.write_text("raise SystemExit(5)\n")
+
+    done = subprocess.run(
+        [sys.executable, "-m", "video_ops.local_endpoint", "--port", "0", "--handler", str(broken)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+
+    assert done.returncode == 1
+    assert done.stdout == ""
+    assert "exited with code 5 before taking a job" in done.stderr
+
+
+def test_help_says_development_only() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "video_ops.local_endpoint", "--help"], capture_output=True, text=True, check=True
+    )
+
+    assert "FOR DEVELOPMENT ONLY" in done.stdout
+    assert "127.0.0.1" in done.stdout
+    assert "not checked" in done.stdout

@@ -1,0 +1,391 @@
+"""Thin client for the video-ops worker behind RunPod's serverless REST API.
+
+Only `requests` is imported, so orchestrators can use it without the worker's dependencies.
+Run `python -m video_ops.client --help` for the command-line interface.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import os
+import random
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import requests
+from urllib3.exceptions import NewConnectionError
+
+DEFAULT_BASE_URL = "https://api.runpod.ai/v2"
+PENDING = frozenset({"IN_QUEUE", "IN_PROGRESS"})
+# The reference orchestrator's polling: 2 s, growing 1.5x per poll, never above 8 s.
+POLL_FIRST_S = 2.0
+POLL_FACTOR = 1.5
+POLL_MAX_S = 8.0
+RETRY_BASE_S = 0.5
+RETRY_MAX_S = 8.0
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+StatusCallback = Callable[[dict], None]
+
+
+class VideoOpsError(Exception):
+    """Base of every error this client raises."""
+
+
+class ClientError(VideoOpsError):
+    """The API refused a call (4xx/5xx), or it could not be reached at all (`status_code` None)."""
+
+    def __init__(self, message: str, status_code: int | None = None, body: Any = None) -> None:
+        super().__init__(f"HTTP {status_code}: {message}" if status_code else message)
+        self.message = message
+        self.status_code = status_code
+        self.body = body
+
+
+class JobError(VideoOpsError):
+    """A job is not (successfully) finished; `status` is RunPod's last status JSON."""
+
+    def __init__(self, message: str, status: dict) -> None:
+        super().__init__(message)
+        self.status = status
+        self.job_id = status.get("id")
+
+
+class JobNotReady(JobError):
+    """The job is still IN_QUEUE or IN_PROGRESS; `progress` is its latest progress object."""
+
+    @property
+    def progress(self) -> Any:
+        return self.status.get("output")
+
+
+class JobFailed(JobError):
+    """The job ended FAILED; `error` is the worker's message."""
+
+    def __init__(self, error: str, status: dict) -> None:
+        super().__init__(error, status)
+        self.error = error
+
+
+class JobCancelled(JobError):
+    """The job was cancelled."""
+
+
+class JobTimedOut(JobError):
+    """RunPod stopped the job at its execution timeout (status TIMED_OUT)."""
+
+
+class JobTimeout(JobError):
+    """`wait` gave up locally; the job keeps running remotely and can be waited for again."""
+
+
+def decode_error(error: Any) -> str:
+    """RunPod's error as one readable sentence.
+
+    An exception raised in a handler reaches the caller as a JSON string carrying the traceback;
+    the caller wants its `error_message`.
+    """
+    if isinstance(error, str):
+        try:
+            error = json.loads(error)
+        except ValueError:
+            return error
+    if isinstance(error, dict):
+        return str(error.get("error_message") or error.get("error") or json.dumps(error))
+    return str(error)
+
+
+def outcome(status: dict) -> Any:
+    """The output of a COMPLETED status; any other state raises the matching `JobError`."""
+    state = status.get("status")
+    job = status.get("id")
+    if state == "COMPLETED":
+        return status.get("output")
+    if state in PENDING:
+        raise JobNotReady(f"job {job} is {state}", status)
+    if state == "FAILED":
+        raise JobFailed(decode_error(status.get("error", "job failed without an error message")), status)
+    if state == "CANCELLED":
+        raise JobCancelled(f"job {job} was cancelled", status)
+    if state == "TIMED_OUT":
+        raise JobTimedOut(f"job {job} reached its execution timeout", status)
+    raise JobError(f"job {job} has unknown status {state!r}", status)
+
+
+def poll_delays() -> Iterator[float]:
+    """The guide's polling schedule: 2, 3, 4.5, 6.75, 8, 8, ... seconds."""
+    delay = POLL_FIRST_S
+    while True:
+        yield delay
+        delay = min(delay * POLL_FACTOR, POLL_MAX_S)
+
+
+def _nothing_sent(exc: requests.RequestException) -> bool:
+    """True when the request never reached the server, so even a submit is safe to repeat."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return True
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    return isinstance(reason, NewConnectionError)
+
+
+def _retry_after(response: requests.Response) -> float | None:
+    """Seconds from a Retry-After header (delta-seconds or HTTP date), if it has one."""
+    value = response.headers.get("Retry-After")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        return max(0.0, email.utils.parsedate_to_datetime(value).timestamp() - time.time())
+    except (TypeError, ValueError):
+        return None
+
+
+def _api_message(response: requests.Response) -> tuple[str, Any]:
+    """RunPod's error message and parsed body; its bodies are JSON, text, or empty."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = response.text
+    if isinstance(body, dict):
+        message = body.get("error") or body.get("message") or json.dumps(body)
+    else:
+        message = body or response.reason or "no message"
+    return decode_error(message), body
+
+
+class Client:
+    """One RunPod endpoint running the video-ops worker.
+
+    `clock` and `sleep` are injectable so polling and retries can be tested without waiting.
+    """
+
+    def __init__(
+        self,
+        endpoint_id: str | None = None,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        timeout: float | tuple[float, float] = (5.0, 30.0),
+        retries: int = 4,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        endpoint_id = endpoint_id or os.environ.get("RUNPOD_ENDPOINT_ID")
+        if not endpoint_id:
+            raise VideoOpsError("no endpoint id: pass endpoint_id or set RUNPOD_ENDPOINT_ID")
+        base_url = base_url or os.environ.get("RUNPOD_ENDPOINT_BASE_URL") or DEFAULT_BASE_URL
+        self.url = f"{base_url.rstrip('/')}/{endpoint_id}"
+        self.timeout = timeout
+        self.retries = retries
+        self._clock = clock
+        self._sleep = sleep
+        self.session = requests.Session()
+        api_key = api_key or os.environ.get("RUNPOD_API_KEY")
+        if api_key:
+            self.session.headers["Authorization"] = f"Bearer {api_key}"
+
+    # --- transport -------------------------------------------------------------------------------
+    def _call(
+        self,
+        method: str,
+        route: str,
+        *,
+        idempotent: bool,
+        body: dict | None = None,
+        params: dict | None = None,
+        timeout: float | tuple[float, float] | None = None,
+    ) -> Any:
+        """One API call, retried when repeating it cannot do harm; returns the JSON body."""
+        url = f"{self.url}/{route}"
+        attempt = 0
+        while True:
+            try:
+                response = self.session.request(method, url, json=body, params=params, timeout=timeout or self.timeout)
+            except requests.RequestException as exc:
+                if attempt == self.retries or not (idempotent or _nothing_sent(exc)):
+                    raise ClientError(f"{method} {url} failed: {exc}") from exc
+                pause = self._backoff(attempt)
+            else:
+                if response.ok:
+                    try:
+                        return response.json()
+                    except ValueError as exc:
+                        error = ClientError(f"{method} {url} answered non-JSON", response.status_code, response.text)
+                        raise error from exc
+                if not (idempotent and attempt < self.retries and response.status_code in RETRY_STATUSES):
+                    message, parsed = _api_message(response)
+                    raise ClientError(message, response.status_code, parsed)
+                pause = _retry_after(response)
+                pause = self._backoff(attempt) if pause is None else pause
+            self._sleep(pause)
+            attempt += 1
+
+    @staticmethod
+    def _backoff(attempt: int) -> float:
+        """Exponential backoff with jitter, so many clients do not retry in step."""
+        return min(RETRY_MAX_S, RETRY_BASE_S * 2**attempt) * random.uniform(0.5, 1.0)
+
+    # --- RunPod's routes -------------------------------------------------------------------------
+    def submit(
+        self,
+        job_input: dict,
+        *,
+        webhook: str | None = None,
+        policy: dict | None = None,
+        s3_config: dict | None = None,
+    ) -> str:
+        """Queue a job (POST /run) and return its id."""
+        body = self._request(job_input, webhook, policy, s3_config)
+        return self._call("POST", "run", idempotent=False, body=body)["id"]
+
+    @staticmethod
+    def _request(
+        job_input: dict, webhook: str | None = None, policy: dict | None = None, s3_config: dict | None = None
+    ) -> dict:
+        """RunPod's request body: the input plus the request-level options that are set."""
+        extras = {"webhook": webhook, "policy": policy, "s3Config": s3_config}
+        return {"input": job_input, **{key: value for key, value in extras.items() if value is not None}}
+
+    def status(self, job_id: str) -> dict:
+        """RunPod's status JSON for a job, as is."""
+        return self._call("GET", f"status/{job_id}", idempotent=True)
+
+    def result(self, job_id: str) -> Any:
+        """The output of a COMPLETED job; raises `JobNotReady`, `JobFailed`, ... otherwise."""
+        return outcome(self.status(job_id))
+
+    def cancel(self, job_id: str) -> dict:
+        """Cancel a queued or running job (cancelling twice is harmless, so it is retried)."""
+        return self._call("POST", f"cancel/{job_id}", idempotent=True)
+
+    def retry(self, job_id: str) -> dict:
+        """Queue a FAILED, CANCELLED or TIMED_OUT job again under the same id."""
+        return self._call("POST", f"retry/{job_id}", idempotent=False)
+
+    def health(self) -> dict:
+        """Counts of jobs and workers on the endpoint."""
+        return self._call("GET", "health", idempotent=True)
+
+    # --- waiting ---------------------------------------------------------------------------------
+    def wait(self, job_id: str, timeout: float | None = None, on_update: StatusCallback | None = None) -> Any:
+        """Poll until the job finishes and return its output (raising as `result` does).
+
+        `on_update` sees the status JSON whenever the state or progress changes. `JobTimeout` after
+        `timeout` seconds leaves the job running remotely.
+        """
+        deadline = None if timeout is None else self._clock() + timeout
+        delays = poll_delays()
+        seen = None
+        while True:
+            status = self.status(job_id)
+            current = (status.get("status"), status.get("output"))
+            if on_update is not None and current != seen:
+                on_update(status)
+            seen = current
+            if status.get("status") not in PENDING:
+                return outcome(status)
+            delay = next(delays)
+            if deadline is not None:
+                left = deadline - self._clock()
+                if left <= 0:
+                    raise JobTimeout(f"job {job_id} still {status.get('status')} after {timeout} s", status)
+                delay = min(delay, left)
+            self._sleep(delay)
+
+    def run(
+        self,
+        job_input: dict,
+        timeout: float | None = None,
+        on_update: StatusCallback | None = None,
+        **submit_options: Any,
+    ) -> Any:
+        """Submit a job and wait for its output."""
+        return self.wait(self.submit(job_input, **submit_options), timeout=timeout, on_update=on_update)
+
+    def run_sync(
+        self,
+        job_input: dict,
+        wait_s: float = 90.0,
+        timeout: float | None = None,
+        on_update: StatusCallback | None = None,
+        **submit_options: Any,
+    ) -> Any:
+        """POST /runsync; when RunPod answers before the job ends, keep polling instead of returning None."""
+        start = self._clock()
+        connect = self.timeout[0] if isinstance(self.timeout, tuple) else self.timeout
+        status = self._call(
+            "POST",
+            "runsync",
+            idempotent=False,
+            body=self._request(job_input, **submit_options),
+            params={"wait": int(wait_s * 1000)},
+            timeout=(connect, wait_s + 30.0),
+        )
+        if status.get("status") not in PENDING:
+            return outcome(status)
+        if on_update is not None:
+            on_update(status)
+        left = None if timeout is None else max(0.0, timeout - (self._clock() - start))
+        return self.wait(status["id"], timeout=left, on_update=on_update)
+
+    # --- typed helpers ---------------------------------------------------------------------------
+    def caption(
+        self,
+        url_video: str,
+        url_srt: str,
+        path: str,
+        output_filename: str | None = None,
+        style: Any = None,
+        force_style: str | None = None,
+        preset: str | None = None,
+        **extra: Any,
+    ) -> str:
+        """Submit a caption job (burn an SRT into a video); returns the job id."""
+        return self._submit_operation("caption", locals())
+
+    def img2vid(
+        self,
+        images: list[dict],
+        path: str,
+        frame_rate: float | None = None,
+        start_index: int | None = None,
+        width: int | None = None,
+        height: int | None = None,
+        fit: str | None = None,
+        background: str | None = None,
+        zoom_types: list[str] | None = None,
+        **extra: Any,
+    ) -> str:
+        """Submit an img2vid job (one video per image); returns the job id."""
+        return self._submit_operation("img2vid", locals())
+
+    def addaudio(
+        self,
+        url_video: str,
+        url_audio: str,
+        path: str,
+        output_filename: str | None = None,
+        mode: str | None = None,
+        fit: str | None = None,
+        audio_volume: float | None = None,
+        original_volume: float | None = None,
+        **extra: Any,
+    ) -> str:
+        """Submit an addaudio job (put an audio track on a video); returns the job id."""
+        return self._submit_operation("addaudio", locals())
+
+    def _submit_operation(self, operation: str, arguments: dict) -> str:
+        """Build the wire input from a helper's arguments, leaving out the ones not given."""
+        fields = {**arguments, **arguments["extra"]}
+        fields = {k: v for k, v in fields.items() if k not in ("self", "extra") and v is not None}
+        return self.submit({"operation": operation, **fields})
+
+
+if __name__ == "__main__":
+    from video_ops.client_cli import main
+
+    raise SystemExit(main())

@@ -1,0 +1,316 @@
+"""A local stand-in for a RunPod serverless endpoint, for development only.
+
+It serves RunPod's public REST API (run, runsync, status, cancel, retry, health, purge-queue) and
+drives N real `python handler.py` worker processes through the protocol the SDK speaks when deployed
+(job-take, job-done, job-stop, ping), so the real worker loop runs, cancel included. The SDK's
+`--rp_serve_api` imitates a worker, not the platform, and cannot cancel.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from video_ops.local_queue import LocalQueue
+
+TAKE_POLL_S = 5.0  # how long job-take holds a worker's request open when the queue is empty
+STOP_POLL_S = 30.0  # the stop channel's long-poll; the SDK gives up on it after 90 s
+RUNSYNC_WAIT_MS = 90_000  # RunPod's default for /runsync, and its maximum below
+RUNSYNC_MAX_WAIT_MS = 300_000
+STOP_GRACE_S = 5.0  # for workers to drop cancelled jobs and exit before they are killed
+RESTART_DELAY_S = 1.0
+
+
+class Handler(BaseHTTPRequestHandler):
+    """Routes `/v2/<endpoint id>/...` (public API) and `/internal/...` (worker protocol)."""
+
+    server: EndpointServer
+
+    def do_GET(self) -> None:
+        self._route("GET")
+
+    def do_POST(self) -> None:
+        self._route("POST")
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Quiet: workers poll constantly; their own logs say what happens."""
+
+    def _route(self, method: str) -> None:
+        url = urlsplit(self.path)
+        parts = url.path.strip("/").split("/")
+        query = {key: values[-1] for key, values in parse_qs(url.query).items()}
+        try:
+            if len(parts) >= 3 and parts[0] == "v2":
+                self._public(method, parts[2], parts[3] if len(parts) > 3 else None, query)
+            elif len(parts) == 3 and parts[0] == "internal":
+                self._internal(parts[1], parts[2], query)
+            else:
+                self._send(HTTPStatus.NOT_FOUND, {"error": f"no route {method} {url.path}"})
+        except ValueError as exc:
+            self._send(HTTPStatus.BAD_REQUEST, {"error": str(exc)})
+
+    def _public(self, method: str, route: str, job_id: str | None, query: dict) -> None:
+        queue = self.server.queue
+        if method == "POST" and route in ("run", "runsync") and job_id is None:
+            request = self._body()
+            if not isinstance(request, dict) or not isinstance(request.get("input"), dict):
+                raise ValueError('the body must be a JSON object with an "input" object')
+            known = ("input", "webhook", "policy", "s3Config")
+            fields = {key: request[key] for key in known if key in request}
+            view = queue.submit(fields, sync=route == "runsync")
+            if route == "run":
+                return self._send(HTTPStatus.OK, {"id": view["id"], "status": view["status"]})
+            wait_ms = min(int(query.get("wait", RUNSYNC_WAIT_MS)), RUNSYNC_MAX_WAIT_MS)
+            return self._send(HTTPStatus.OK, queue.wait_final(view["id"], wait_ms / 1000))
+        if route == "health" and method == "GET" and job_id is None:
+            return self._send(HTTPStatus.OK, queue.health())
+        if route == "purge-queue" and method == "POST" and job_id is None:
+            return self._send(HTTPStatus.OK, queue.purge())
+        actions = {"status": queue.status, "cancel": queue.cancel, "retry": queue.retry}
+        if route in actions and job_id and (method == "POST" or route == "status"):
+            view = actions[route](job_id)
+            if view is None:
+                return self._send(HTTPStatus.NOT_FOUND, {"error": f"job {job_id} not found"})
+            return self._send(HTTPStatus.OK, view)
+        self._send(HTTPStatus.NOT_FOUND, {"error": f"no route {method} {route}"})
+
+    def _internal(self, channel: str, pod_id: str, query: dict) -> None:
+        queue = self.server.queue
+        if channel == "job-take":
+            return self._send_or_nothing(queue.take(pod_id, TAKE_POLL_S))
+        if channel == "job-stop":
+            stops = queue.stops(pod_id, STOP_POLL_S)
+            return self._send_or_nothing({"jobsToStop": stops} if stops else None)
+        if channel == "job-done":
+            report = self._body()  # labelled form-urlencoded by the SDK, but JSON
+            if not isinstance(report, dict):
+                raise ValueError("a job-done body must be a JSON object")
+            queue.report(pod_id, query.get("job_id", ""), report)
+            return self._send(HTTPStatus.OK, {})
+        if channel == "ping":
+            return self._send(HTTPStatus.OK, {})
+        self._send(HTTPStatus.NOT_FOUND, {"error": f"no internal route {channel}"})
+
+    def _body(self) -> Any:
+        raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        try:
+            return json.loads(raw or b"null")
+        except ValueError as exc:
+            raise ValueError(f"the body is not JSON: {exc}") from exc
+
+    def _send_or_nothing(self, body: dict | None) -> None:
+        """200 with the body, or 204 when the long-poll found nothing."""
+        self._send(HTTPStatus.OK if body else HTTPStatus.NO_CONTENT, body)
+
+    def _send(self, status: HTTPStatus, body: Any = None) -> None:
+        """A JSON response; `None` means no body (204)."""
+        self.send_response(status)
+        if body is None:
+            self.end_headers()
+            return
+        data = json.dumps(body).encode()
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+
+class EndpointServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], queue: LocalQueue) -> None:
+        super().__init__(address, Handler)
+        self.queue = queue
+
+
+def post_webhook(url: str, status: dict) -> None:
+    """POST a final status to the job's webhook, in the background, as RunPod does."""
+
+    def send() -> None:
+        request = urllib.request.Request(
+            url, json.dumps(status).encode(), {"Content-Type": "application/json"}, method="POST"
+        )
+        try:
+            urllib.request.urlopen(request, timeout=10).close()
+        except OSError as exc:
+            print(f"local endpoint: webhook {url} failed: {exc}", file=sys.stderr)
+
+    threading.Thread(target=send, daemon=True).start()
+
+
+class WorkerPool:
+    """N `python <handler>` processes in RunPod's deployed mode, restarted when they die."""
+
+    def __init__(self, queue: LocalQueue, handler: str, count: int, internal_url: str) -> None:
+        self.queue = queue
+        self.handler = handler
+        self.count = count
+        self.internal_url = internal_url
+        self.procs: dict[str, subprocess.Popen] = {}
+        self.early_exit: str | None = None  # set when a worker dies before the endpoint is ready
+        self.ready = False
+        self.stopping = False
+        self._spawned = 0
+        self._lock = threading.Lock()
+
+    def start(self) -> None:
+        for _ in range(self.count):
+            self._spawn()
+
+    def _env(self, pod_id: str) -> dict[str, str]:
+        internal = self.internal_url
+        return {
+            **os.environ,
+            "RUNPOD_POD_ID": pod_id,
+            # The SDK substitutes $ID and $RUNPOD_POD_ID, appends "&job_in_progress=..." to the job-take
+            # URL (hence its query string) and "&isStream=..." to the job-done URL, and derives the stop
+            # channel by replacing /job-take/ with /job-stop/.
+            "RUNPOD_WEBHOOK_GET_JOB": f"{internal}/job-take/$ID?endpoint=local",
+            "RUNPOD_WEBHOOK_POST_OUTPUT": f"{internal}/job-done/$RUNPOD_POD_ID?job_id=$ID",
+            "RUNPOD_WEBHOOK_PING": f"{internal}/ping/$RUNPOD_POD_ID",
+            "RUNPOD_AI_API_KEY": "local-endpoint",  # the heartbeat only runs with a key set
+            "RUNPOD_LOG_LEVEL": os.environ.get("RUNPOD_LOG_LEVEL", "INFO"),  # the SDK's default is DEBUG
+            # The SDK's start-up fitness checks probe the internet and the GPU; they are for RunPod hosts.
+            "RUNPOD_SKIP_AUTO_SYSTEM_CHECKS": "true",
+            "RUNPOD_SKIP_GPU_CHECK": "true",
+        }
+
+    def _spawn(self) -> None:
+        with self._lock:
+            if self.stopping:
+                return
+            self._spawned += 1
+            pod_id = f"local-worker-{self._spawned}"
+            self.queue.add_pod(pod_id)
+            # Own session: Ctrl-C reaches only the endpoint, and a kill reaches the worker's children.
+            self.procs[pod_id] = proc = subprocess.Popen(
+                [sys.executable, "-u", self.handler],
+                env=self._env(pod_id),
+                stdin=subprocess.DEVNULL,
+                stdout=sys.stderr,
+                start_new_session=True,
+            )
+        threading.Thread(target=self._watch, args=(pod_id, proc), daemon=True).start()
+
+    def _watch(self, pod_id: str, proc: subprocess.Popen) -> None:
+        returncode = proc.wait()
+        _kill_group(proc, signal.SIGKILL)  # its heartbeat process and anything else it left
+        with self._lock:
+            self.procs.pop(pod_id, None)
+            restart = self.ready and not self.stopping
+            if not self.ready and not self.stopping:
+                self.early_exit = f"worker {pod_id} exited with code {returncode} before taking a job"
+        self.queue.pod_died(pod_id, returncode)
+        if restart:
+            print(f"local endpoint: {pod_id} exited with code {returncode}; starting another", file=sys.stderr)
+            time.sleep(RESTART_DELAY_S)
+            self._spawn()
+
+    def wait_ready(self, stop: threading.Event) -> bool:
+        """Block until every worker has asked for work once; False if one died first or we were stopped."""
+        while not stop.wait(0.1):
+            with self._lock:
+                if self.early_exit:
+                    return False
+                if self.queue.all_polled():
+                    self.ready = True
+                    return True
+        return False
+
+    def stop(self) -> None:
+        """Cancel running jobs so handlers clean up (FFmpeg, temp files), then SIGTERM, then SIGKILL."""
+        with self._lock:
+            self.stopping = True
+        deadline = time.monotonic() + STOP_GRACE_S
+        self.queue.cancel_all()
+        self.queue.wait_idle(STOP_GRACE_S)
+        with self._lock:
+            procs = list(self.procs.values())
+        for proc in procs:
+            _kill_group(proc, signal.SIGTERM, group=False)
+        self.queue.close()
+        for proc in procs:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(max(0.0, deadline - time.monotonic()))
+            _kill_group(proc, signal.SIGKILL)
+            proc.wait()
+
+
+def _kill_group(proc: subprocess.Popen, sig: signal.Signals, group: bool = True) -> None:
+    try:
+        if group:
+            os.killpg(proc.pid, sig)
+        else:
+            proc.send_signal(sig)
+    except ProcessLookupError:
+        pass
+
+
+def _arguments(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m video_ops.local_endpoint",
+        description="FOR DEVELOPMENT ONLY. A local stand-in for a RunPod serverless endpoint: RunPod's REST "
+        "API at http://HOST:PORT/v2/<any endpoint id>/ (run, runsync, status, cancel, retry, health, "
+        "purge-queue), driving real worker processes started as `python -u HANDLER` in the SDK's deployed "
+        "mode. The Authorization header is accepted but not checked. Workers inherit this environment "
+        "(bucket settings etc.); their logs go to stderr. Jobs live in memory: stopping the endpoint (Ctrl-C) "
+        "cancels queued and running jobs. No security: keep it on 127.0.0.1.",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)")
+    parser.add_argument("--workers", type=int, default=1, help="worker processes, one job each (default 1)")
+    parser.add_argument("--handler", default="handler.py", help="worker entry point (default ./handler.py)")
+    args = parser.parse_args(argv)
+    if not Path(args.handler).is_file():
+        parser.error(f"handler {args.handler} not found (run from the project folder or pass --handler)")
+    if args.workers < 1:
+        parser.error("--workers must be at least 1")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _arguments(argv)
+    queue = LocalQueue(on_final=post_webhook)
+    server = EndpointServer((args.host, args.port), queue)
+    port = server.server_address[1]
+    connect_host = "127.0.0.1" if args.host in ("0.0.0.0", "", "::") else args.host
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    pool = WorkerPool(queue, args.handler, args.workers, f"http://{connect_host}:{port}/internal")
+    pool.start()
+    try:
+        if not pool.wait_ready(stop):
+            if pool.early_exit:
+                print(f"local endpoint: {pool.early_exit}; see its log above", file=sys.stderr)
+            return 1 if pool.early_exit else 0
+        base = f"http://{connect_host}:{port}/v2"
+        print(f"local endpoint ready: {base}/local", flush=True)
+        hint = f"export RUNPOD_ENDPOINT_BASE_URL={base} RUNPOD_ENDPOINT_ID=local"
+        print(f"local endpoint: {hint}", file=sys.stderr)
+        while not stop.wait(1.0):
+            queue.sweep()
+        return 0
+    finally:
+        pool.stop()
+        server.shutdown()
+        server.server_close()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
