@@ -3,8 +3,8 @@
 # fonts for captions, and the package from pyproject.toml. Build, run and pins: docs/gpu.md.
 
 # The CUDA "base" flavour: the CUDA runtime and the NVIDIA container hooks, without the compute
-# libraries (cuBLAS, cuFFT, NPP) that FFmpeg never loads. CUDA 12.1 asks the host for driver
-# 530 or newer, the same floor as the NVENC API below, so both fail or pass together.
+# libraries (cuBLAS, cuFFT, NPP) that FFmpeg never loads. CUDA 12.1 asks the host for a 530
+# driver (530.30.02), next to the NVENC API's floor below (530.41.03).
 ARG CUDA_IMAGE=nvidia/cuda:12.1.1-base-ubuntu22.04
 
 FROM ${CUDA_IMAGE} AS ffmpeg

@@ -29,7 +29,7 @@ NVENC_POOLS = {"AMPERE_16", "AMPERE_24", "ADA_24", "ADA_32_PRO", "AMPERE_48", "A
 NO_NVENC_POOLS = {"AMPERE_80", "ADA_80_PRO", "HOPPER_141"}
 NVENC_GPU_TYPES = {"NVIDIA RTX A4000", "NVIDIA RTX A4500", "NVIDIA RTX A5000", "NVIDIA RTX A6000",
                    "NVIDIA GeForce RTX 3090", "NVIDIA GeForce RTX 4090", "NVIDIA L4", "NVIDIA L40S", "NVIDIA A40"}
-# NVENC API 12.1 (nv-codec-headers 12.1.14.0) needs driver 530.41.03, which ships with CUDA 12.1.
+# NVENC API 12.1 (nv-codec-headers 12.1.14.0) needs driver 530.41.03, a CUDA 12.1 driver.
 MIN_CUDA = (12, 1)
 
 

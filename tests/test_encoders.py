@@ -298,7 +298,7 @@ def test_nvdec_failure_mid_job_is_redone_with_cpu_decoding(fake_gpu, monkeypatch
 
 
 def test_gpu_error_is_found_before_a_flood_of_decode_errors(fake_gpu, monkeypatch, tmp_path):
-    """FFmpeg 7 keeps going after NVDEC fails and exits 69 at the end: the cause is in the first lines."""
+    """FFmpeg keeps going after a decoder fails and exits 69 at the end: the cause is in the first lines."""
     monkeypatch.setenv("FAKE_NVDEC_ERROR", NVDEC_FAILURE + "\n" + "\n".join(
         f"[vist#0:0/h264 @ 0x55] Decoding error: Invalid argument (frame {n})" for n in range(200)))
     monkeypatch.setenv("FAKE_FFMPEG_STATUS", "69")

@@ -45,7 +45,7 @@ _NVDEC_FORMATS = {
 }
 _NVDEC_MIN_PIXELS = 1280 * 720
 _NVDEC_MAX_SIDE = 4096
-_GEFORCE_SESSIONS = 3  # the lowest concurrent-encode limit GeForce drivers have had; pro cards have none
+_GEFORCE_SESSIONS = 3  # within GeForce's concurrent-encode cap on every driver this image supports; pro cards have none
 
 
 class EncoderUnavailable(JobError):
