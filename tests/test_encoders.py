@@ -303,8 +303,22 @@ def test_gpu_error_is_found_before_a_flood_of_decode_errors(fake_gpu, monkeypatc
         f"[vist#0:0/h264 @ 0x55] Decoding error: Invalid argument (frame {n})" for n in range(200)))
     monkeypatch.setenv("FAKE_FFMPEG_STATUS", "69")
     used = run_encode(job_context(tmp_path, Encoder(NVENC, hwdec=True)), clip_builder(tmp_path / "clip.mp4"))
-    assert used.name == X264
-    assert "NVDEC (GPU decoding) failed" in used.fallback_reason
+    assert used == Encoder(NVENC)  # NVENC is kept: only the decoding moves to the CPU
+    assert ["-hwaccel" in args for args in fake_gpu.calls()] == [True, False]
+
+
+def test_each_gpu_part_that_fails_is_dropped_in_turn(fake_gpu, monkeypatch, tmp_path):
+    monkeypatch.setenv("FAKE_NVDEC_ERROR", NVDEC_FAILURE)
+    monkeypatch.setenv("FAKE_NVENC_ERROR", SESSION_LIMIT)
+    out = tmp_path / "clip.mp4"
+
+    used = run_encode(job_context(tmp_path, Encoder(NVENC, hwdec=True)), clip_builder(out))
+
+    assert (used.name, used.hwdec) == (X264, False)
+    assert "OpenEncodeSessionEx failed: out of memory" in used.fallback_reason
+    assert [("-hwaccel" in args, args[args.index("-c:v") + 1]) for args in fake_gpu.calls()] == [
+        (True, NVENC), (False, NVENC), (False, X264)]
+    assert decodes_cleanly(out)
 
 
 @pytest.mark.parametrize("message", [

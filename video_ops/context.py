@@ -93,23 +93,23 @@ class JobContext:
     ) -> Encoder:
         """An FFmpeg run that encodes video: `build` makes the argv for an encoder; returns the encoder used.
 
-        When the GPU fails with a device or session error (NVENC or NVDEC), the step is redone with
-        libx264 on the CPU, and so is every later step of this job; the returned encoder says why.
-        Any other failure is the job's real error and is raised as it is.
+        When the GPU fails the step with a device or session error, the step is redone without it:
+        CPU decoding after an NVDEC failure, libx264 after an NVENC one; later steps of this job
+        keep to the CPU, and the returned encoder says why. Any other failure is the job's real
+        error and is raised as it is.
         """
-        try:
-            await self.ffmpeg(build(self.encoder), step=step, timeout=timeout, duration=duration,
-                              show_percent=show_percent)
-        except FFmpegError as err:
-            failure = gpu_failure(self.encoder, err.returncode, err.stderr)
-            if failure is None:
-                raise
-            log.warning("job %s: %s failed on the GPU (%s); redoing it with libx264 on the CPU",
-                        self.job_id, step, failure.reason())
-            self.encoder = self.encoder.on_cpu(f"{self.encoder.name} failed during the job: {failure.reason()}")
-            await self.ffmpeg(build(self.encoder), step=step, timeout=timeout, duration=duration,
-                              show_percent=show_percent)
-        return self.encoder
+        while True:
+            try:
+                await self.ffmpeg(build(self.encoder), step=step, timeout=timeout, duration=duration,
+                                  show_percent=show_percent)
+                return self.encoder
+            except FFmpegError as err:
+                failure = gpu_failure(self.encoder, err.returncode, err.stderr)
+                if failure is None:  # also once nothing runs on the GPU any more: the loop ends
+                    raise
+                log.warning("job %s: %s failed on the GPU (%s); redoing it on the CPU",
+                            self.job_id, step, failure.reason())
+                self.encoder = self.encoder.without(failure)
 
     async def upload(self, files: Sequence[tuple[Path, str]], content_type: str = "video/mp4") -> list[StoredObject]:
         """Upload all outputs concurrently; if one fails, the ones that landed are removed."""

@@ -86,9 +86,14 @@ class Encoder:
     def uses_gpu(self) -> bool:
         return self.name == NVENC or self.hwdec
 
-    def on_cpu(self, reason: str) -> Encoder:
-        """The same step without the GPU: libx264 and CPU decoding; an NVENC failure becomes the fallback reason."""
-        return Encoder(X264, fallback_reason=reason if self.name == NVENC else self.fallback_reason)
+    def without(self, failure: gpu_probe.GpuFailure) -> Encoder:
+        """What to redo a step with after the GPU failed it: CPU decoding after an NVDEC failure,
+        else libx264 and CPU decoding, with NVENC's failure as the fallback reason."""
+        if failure.kind == "nvdec" and self.hwdec:
+            return replace(self, hwdec=False)
+        if self.name == NVENC:
+            return Encoder(X264, fallback_reason=f"{NVENC} failed during the job: {failure.reason()}")
+        return Encoder(X264, fallback_reason=self.fallback_reason)
 
     def describe(self) -> dict[str, str]:
         info = {"encoder": self.name}
