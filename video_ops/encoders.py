@@ -33,11 +33,11 @@ HWACCEL_ARGS = ("-hwaccel", "cuda")
 _X264_ARGS = ("-c:v", X264, "-preset", "veryfast", "-crf", "21")
 _NVENC_ARGS = ("-c:v", NVENC, "-preset", "p4", "-tune", "hq", "-profile:v", "high", "-rc", "vbr", "-cq", "23",
                "-b:v", "0", "-maxrate", "30M", "-bufsize", "60M")
-# 8-bit 4:2:0 output: browsers and phones play it, and NVENC H.264 takes nothing else reliably.
+# 8-bit 4:2:0 output whatever the source: 10-bit or 4:4:4 H.264 does not play in browsers and phones.
 _OUTPUT_PIXELS = ("-pix_fmt", "yuv420p")
 
-# Streams NVDEC decodes on every NVENC/NVDEC generation RunPod offers (Turing and later); below 720p
-# the CPU decodes faster than a CUDA context starts, and above 4096 pixels H.264 NVDEC refuses.
+# Streams NVDEC decodes on every GPU generation RunPod offers (Turing and later). Below 720p CPU
+# decoding is cheap and not worth a CUDA context; above 4096 pixels a side H.264 NVDEC refuses.
 _NVDEC_FORMATS = {
     "h264": {"yuv420p", "yuvj420p"},
     "hevc": {"yuv420p", "yuvj420p", "yuv420p10le"},
