@@ -4,8 +4,11 @@ import logging
 
 import runpod
 
+from video_ops.encoders import check_encoder
 from video_ops.worker import handle_job
 
 if __name__ == "__main__":
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # Deployed, the encoder probe runs before the first job; a local run probes on its first job.
+    runpod.serverless.register_fitness_check(check_encoder)
     runpod.serverless.start({"handler": handle_job})

@@ -16,6 +16,7 @@ from moto.server import ThreadedMotoServer
 from tests.helpers import s3_client
 from tests.media import make_audio, make_video
 from tests.servers import TrickyServer, tricky_server
+from video_ops.encoders import forget_probes
 
 
 @pytest.fixture(scope="session")
@@ -75,10 +76,17 @@ def bucket(s3_server: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
 
 @pytest.fixture(autouse=True)
 def worker_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Each test gets its own temp root and output folder, no bucket, and may fetch from 127.0.0.1."""
+    """Each test gets its own temp root and output folder, no bucket, and may fetch from 127.0.0.1.
+
+    Jobs encode with libx264 and decode on the CPU, so results are the same on machines with a GPU;
+    tests/test_encoders.py covers the GPU choice with a fake FFmpeg.
+    """
     for name in ("BUCKET_ENDPOINT_URL", "BUCKET_ACCESS_KEY_ID", "BUCKET_SECRET_ACCESS_KEY", "BUCKET_NAME",
                  "BUCKET_REGION", "BUCKET_PUBLIC_URL", "RUNPOD_WEBHOOK_GET_JOB", "VIDEO_OPS_ALLOW_FILE_URLS"):
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("VIDEO_OPS_ENCODER", "x264")
+    monkeypatch.setenv("VIDEO_OPS_DECODER", "cpu")
+    forget_probes()
     workdir = tmp_path / "work"
     monkeypatch.setenv("VIDEO_OPS_WORKDIR", str(workdir))
     monkeypatch.setenv("VIDEO_OPS_OUTPUT_DIR", str(tmp_path / "output"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 import shutil
 import tempfile
@@ -13,16 +14,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .config import env_int, env_str
-from .encoders import Encoder, current_encoder
+from .encoders import Encoder, current_encoder, gpu_failure
 from .errors import JobError
 from .fetch import fetch_all
-from .ffmpeg import run_ffmpeg
+from .ffmpeg import FFmpegError, run_ffmpeg
 from .progress import ProgressReporter
 from .storage import Storage, StoredObject
 from .tasks import all_or_nothing
 
 _SAFE_ID = re.compile(r"[^A-Za-z0-9_-]")
 DEFAULT_MAX_OUTPUT_BYTES = 20 * 1024**3
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -41,9 +43,10 @@ class JobContext:
         root = env_str("VIDEO_OPS_WORKDIR") or None
         if root:
             Path(root).mkdir(parents=True, exist_ok=True)
+        encoder = await asyncio.to_thread(current_encoder)  # probes the GPU on a process's first job only
         workdir = Path(tempfile.mkdtemp(prefix="video-ops-", dir=root))
         try:
-            yield cls(job_id=job_id, workdir=workdir, storage=storage, progress=progress, encoder=current_encoder())
+            yield cls(job_id=job_id, workdir=workdir, storage=storage, progress=progress, encoder=encoder)
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
 
@@ -91,9 +94,25 @@ class JobContext:
         duration: float | None,
         show_percent: bool = True,
     ) -> Encoder:
-        """An FFmpeg run that encodes video: `build` makes the argv for an encoder; returns the encoder used."""
-        await self.ffmpeg(build(self.encoder), step=step, timeout=timeout, duration=duration, show_percent=show_percent)
-        return self.encoder
+        """An FFmpeg run that encodes video: `build` makes the argv for an encoder; returns the encoder used.
+
+        When the GPU fails the step with a device or session error, the step is redone without it:
+        CPU decoding after an NVDEC failure, libx264 after an NVENC one; later steps of this job
+        keep to the CPU, and the returned encoder says why. Any other failure is the job's real
+        error and is raised as it is.
+        """
+        while True:
+            try:
+                await self.ffmpeg(build(self.encoder), step=step, timeout=timeout, duration=duration,
+                                  show_percent=show_percent)
+                return self.encoder
+            except FFmpegError as err:
+                failure = gpu_failure(self.encoder, err.returncode, err.stderr)
+                if failure is None:  # also once nothing runs on the GPU any more: the loop ends
+                    raise
+                log.warning("job %s: %s failed on the GPU (%s); redoing it on the CPU",
+                            self.job_id, step, failure.reason())
+                self.encoder = self.encoder.without(failure)
 
     async def upload(self, files: Sequence[tuple[Path, str]], content_type: str = "video/mp4") -> list[StoredObject]:
         """Upload all outputs concurrently; if one fails, the ones that landed are removed."""

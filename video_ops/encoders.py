@@ -1,18 +1,99 @@
-"""Which H.264 encoder this worker uses, and the argv that makes it write web-playable MP4."""
+"""Which H.264 encoder (and decoder) this worker uses, and the argv that makes web-playable MP4 with it.
+
+The choice is learned once per process by really encoding a few frames (`gpu_probe`): NVENC where
+the card has it, libx264 otherwise, with the reason in one log line and in every result. Standard
+library only, so `bench/gpu_check.py` can show the worker's choice without its dependencies.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, TypeVar, cast
+
+from . import gpu_probe
+from .config import env_int, env_str
+from .errors import JobError
+
+if TYPE_CHECKING:
+    from .probe import Stream
+
+log = logging.getLogger(__name__)
+
+NVENC = "h264_nvenc"
+X264 = "libx264"
+ENCODER_MODES = ("auto", "nvenc", "x264")
+DECODER_MODES = ("auto", "nvdec", "cpu")
+HWACCEL_ARGS = ("-hwaccel", "cuda")
+
+# Matched quality (docs/gpu.md): NVENC's constant-quality VBR at a CQ near the QP that x264's CRF 21
+# lands on; the maxrate only stops spikes on noisy frames, it is not a target.
+_X264_ARGS = ("-c:v", X264, "-preset", "veryfast", "-crf", "21")
+_NVENC_ARGS = ("-c:v", NVENC, "-preset", "p4", "-tune", "hq", "-profile:v", "high", "-rc", "vbr", "-cq", "23",
+               "-b:v", "0", "-maxrate", "30M", "-bufsize", "60M")
+# 8-bit 4:2:0 output whatever the source: 10-bit or 4:4:4 H.264 does not play in browsers and phones.
+_OUTPUT_PIXELS = ("-pix_fmt", "yuv420p")
+
+# Streams NVDEC decodes on every GPU generation RunPod offers (Turing and later). Below 720p CPU
+# decoding is cheap and not worth a CUDA context; above 4096 pixels a side H.264 NVDEC refuses.
+_NVDEC_FORMATS = {
+    "h264": {"yuv420p", "yuvj420p"},
+    "hevc": {"yuv420p", "yuvj420p", "yuv420p10le"},
+    "vp9": {"yuv420p", "yuv420p10le"},
+}
+_NVDEC_MIN_PIXELS = 1280 * 720
+_NVDEC_MAX_SIDE = 4096
+_GEFORCE_SESSIONS = 3  # within GeForce's concurrent-encode cap on every driver this image supports; pro cards have none
+
+
+class EncoderUnavailable(JobError):
+    """The operator asked for a GPU feature (VIDEO_OPS_ENCODER=nvenc) this machine does not have."""
 
 
 @dataclass(frozen=True)
 class Encoder:
+    """The H.264 encoder a job step uses, and whether its video inputs may be decoded on the GPU."""
+
     name: str
     fallback_reason: str | None = None
+    hwdec: bool = False
 
     def video_args(self) -> list[str]:
-        """Encoder options; every output is 8-bit 4:2:0 so browsers and phones play it."""
-        return ["-c:v", "libx264", "-preset", "veryfast", "-crf", "21", "-pix_fmt", "yuv420p"]
+        """Codec options for the output; they include `-pix_fmt yuv420p`, so put them after any filters."""
+        codec = _NVENC_ARGS if self.name == NVENC else _X264_ARGS
+        return [*codec, *_OUTPUT_PIXELS]
+
+    def decode_args(self, stream: Stream | None) -> list[str]:
+        """Options to put right before the `-i` of a video input: NVDEC where it helps, else nothing.
+
+        Frames come back to system memory before any filter (no `-hwaccel_output_format cuda`), so
+        CPU filters such as libass, scale or pad work unchanged.
+        """
+        if not self.hwdec or stream is None:
+            return []
+        formats = _NVDEC_FORMATS.get(stream.codec_name, set())
+        big_enough = stream.width * stream.height >= _NVDEC_MIN_PIXELS
+        fits = max(stream.width, stream.height) <= _NVDEC_MAX_SIDE
+        return list(HWACCEL_ARGS) if stream.pix_fmt in formats and big_enough and fits else []
+
+    @property
+    def max_sessions(self) -> int | None:
+        """How many encodes of this encoder may run at once (None: as many as the CPU allows)."""
+        return env_int("VIDEO_OPS_NVENC_SESSIONS", _GEFORCE_SESSIONS) if self.name == NVENC else None
+
+    def uses_gpu(self) -> bool:
+        return self.name == NVENC or self.hwdec
+
+    def without(self, failure: gpu_probe.GpuFailure) -> Encoder:
+        """What to redo a step with after the GPU failed it: CPU decoding after an NVDEC failure,
+        else libx264 and CPU decoding, with NVENC's failure as the fallback reason."""
+        if failure.kind == "nvdec" and self.hwdec:
+            return replace(self, hwdec=False)
+        if self.name == NVENC:
+            return Encoder(X264, fallback_reason=f"{NVENC} failed during the job: {failure.reason()}")
+        return Encoder(X264, fallback_reason=self.fallback_reason)
 
     def describe(self) -> dict[str, str]:
         info = {"encoder": self.name}
@@ -21,5 +102,104 @@ class Encoder:
         return info
 
 
+def gpu_failure(encoder: Encoder, returncode: int | None, stderr: str) -> gpu_probe.GpuFailure | None:
+    """The GPU device/session failure that made a step fail, or None when redoing it on the CPU would not help.
+
+    Only a step that used the GPU and that FFmpeg ended itself with an error status (not a signal)
+    qualifies, and only when its log carries one of the NVENC/NVDEC/CUDA messages.
+    """
+    if not encoder.uses_gpu() or returncode is None or returncode <= 0:
+        return None
+    return gpu_probe.classify(stderr)
+
+
+T = TypeVar("T")
+
+
+class _Once:
+    """Runs a probe once per process, even when the first jobs arrive together."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()  # a cached choice is computed from cached probes
+        self._results: dict[str, object] = {}
+
+    def get(self, key: str, compute: Callable[[], T]) -> T:
+        with self._lock:
+            if key not in self._results:
+                self._results[key] = compute()
+            return cast(T, self._results[key])
+
+    def clear(self) -> None:
+        with self._lock:
+            self._results.clear()
+
+
+_probes = _Once()
+
+
+def _mode(name: str, choices: tuple[str, ...]) -> str:
+    value = env_str(name, "auto").lower()
+    if value not in choices:
+        raise EncoderUnavailable(f"Environment variable {name} must be one of {', '.join(choices)}, got {value!r}.")
+    return value
+
+
+def _with_gpu_name(reason: str) -> str:
+    """Prefix the GPU model, when there is one: "NVIDIA H100 80GB HBM3: this GPU has no NVENC encoder ..."."""
+    name = _probes.get("gpu_name", lambda: gpu_probe.gpu_name() if gpu_probe.gpu_present() else None)
+    return f"{name}: {reason}" if name else reason
+
+
+def nvenc_status() -> gpu_probe.ProbeResult:
+    return _probes.get("nvenc", lambda: gpu_probe.probe_encoder(Encoder(NVENC).video_args()))
+
+
+def nvdec_status() -> gpu_probe.ProbeResult:
+    return _probes.get("nvdec", lambda: gpu_probe.probe_decoder(HWACCEL_ARGS))
+
+
+def choose_encoder() -> Encoder:
+    """The encoder for this process, from VIDEO_OPS_ENCODER / VIDEO_OPS_DECODER and the (cached) probes."""
+    encoder_mode = _mode("VIDEO_OPS_ENCODER", ENCODER_MODES)
+    decoder_mode = _mode("VIDEO_OPS_DECODER", DECODER_MODES)
+    if encoder_mode == "x264":
+        encoder = Encoder(X264)
+    else:
+        nvenc = nvenc_status()
+        if nvenc.ok:
+            encoder = Encoder(NVENC)
+        elif encoder_mode == "nvenc":
+            raise EncoderUnavailable(f"VIDEO_OPS_ENCODER=nvenc, but NVENC does not work here: "
+                                     f"{_with_gpu_name(nvenc.reason)}.")
+        else:
+            encoder = Encoder(X264, fallback_reason=_with_gpu_name(nvenc.reason))
+    if decoder_mode == "cpu":
+        return encoder
+    nvdec = nvdec_status()
+    if not nvdec.ok and decoder_mode == "nvdec":
+        raise EncoderUnavailable(f"VIDEO_OPS_DECODER=nvdec, but NVDEC does not work here: "
+                                 f"{_with_gpu_name(nvdec.reason)}.")
+    return replace(encoder, hwdec=nvdec.ok)
+
+
 def current_encoder() -> Encoder:
-    return Encoder("libx264")
+    """The process's encoder: probed on first use (the fitness check, or a local run's first job), then cached."""
+    return _probes.get("choice", _announce)
+
+
+def _announce() -> Encoder:
+    encoder = choose_encoder()
+    decoding = "NVDEC for large H.264/HEVC/VP9 inputs" if encoder.hwdec else "CPU decoding"
+    why = f" because {encoder.fallback_reason}" if encoder.fallback_reason else ""
+    log.info("video encoder: %s%s; %s", encoder.name, why, decoding)
+    return encoder
+
+
+def check_encoder() -> None:
+    """RunPod fitness check: probe before the first job; a forced GPU mode that cannot work stops the worker."""
+    current_encoder()
+
+
+def forget_probes() -> None:
+    """Drop the cached probes and choice (tests, and `bench/gpu_check.py` after changing the environment)."""
+    _probes.clear()

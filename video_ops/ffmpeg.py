@@ -16,6 +16,7 @@ from .errors import JobError
 
 ProgressCallback = Callable[[float], None]
 _STDERR_LINES_KEPT = 40
+_STDERR_FIRST_LINES_KEPT = 10  # where FFmpeg names a device that failed before a flood of per-frame errors
 _NOISE = ("Conversion failed!", "Exiting normally", "-- ")
 
 
@@ -54,8 +55,13 @@ async def run_ffmpeg(
         stderr=asyncio.subprocess.PIPE,
         start_new_session=True,  # its own process group, so a kill takes any helpers with it
     )
+    head: list[str] = []
     tail: deque[str] = deque(maxlen=_STDERR_LINES_KEPT)
-    readers = [_collect_lines(process.stderr, tail.append)]
+
+    def keep(line: str) -> None:
+        (head if len(head) < _STDERR_FIRST_LINES_KEPT else tail).append(line)
+
+    readers = [_collect_lines(process.stderr, keep)]
     if on_progress is not None and process.stdout is not None:
         readers.append(_collect_lines(process.stdout, _progress_parser(duration, on_progress)))
     try:
@@ -67,7 +73,7 @@ async def run_ffmpeg(
         await _kill(process)
         raise
     if process.returncode != 0:
-        stderr = "\n".join(tail)
+        stderr = "\n".join([*head, *tail])
         if "No space left on device" in stderr:
             reason = "the worker's temp disk is full"
         else:

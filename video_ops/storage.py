@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import quote, urlsplit
 
-from .config import env_float, env_int, env_str, is_deployed
+from .config import env_bool, env_float, env_int, env_str, is_deployed
 from .errors import JobError
 from .jobs import S3Config
 
@@ -105,10 +105,12 @@ def _from_environment() -> BucketSettings | None:
 
 
 def open_storage(input_config: S3Config | None, request_config: Any) -> Storage:
+    """A bucket when one is configured; else the local folder, which a deployed worker refuses unless
+    VIDEO_OPS_LOCAL_OUTPUT=1 (the RunPod Hub's smoke tests, which have no bucket to give it)."""
     settings = resolve_bucket(input_config, request_config)
     if settings is not None:
         return S3Storage(settings)
-    if is_deployed():
+    if is_deployed() and not env_bool("VIDEO_OPS_LOCAL_OUTPUT"):
         raise JobError(
             "No bucket is configured: send input.s3_config or s3Config, or set BUCKET_NAME and its credentials."
         )

@@ -13,7 +13,7 @@ from ..encoders import Encoder
 from ..ffmpeg import step_timeout
 from ..jobs import JobInput, Operation, UrlField
 from ..keys import clean_filename, clean_prefix, join_key
-from ..probe import MediaInfo, probe, require_audio, require_duration, require_video
+from ..probe import MediaInfo, Stream, probe, require_audio, require_duration, require_video
 from ..tasks import all_or_nothing
 
 # Streams MP4 carries that every common player decodes: copying them is lossless and ~free.
@@ -36,6 +36,7 @@ class Plan:
     args: list[str]
     duration: float
     copies_video: bool
+    picture: Stream
 
 
 def plan(job: AddAudioInput, video: MediaInfo, audio: MediaInfo, out: str) -> Plan:
@@ -50,6 +51,8 @@ def plan(job: AddAudioInput, video: MediaInfo, audio: MediaInfo, out: str) -> Pl
     args: list[str] = []
     if stretch != 1.0:
         args += ["-itsscale", f"{stretch:.9f}"]  # retime the picture without touching its pixels
+    if not copies:
+        args += ["VIDEO_DECODE"]  # NVDEC options, when the encoder has a GPU decoder for this stream
     args += ["-i", "VIDEO", "-i", "AUDIO"]
     args += ["-filter_complex", _audio_graph(job, has_original=video.audio is not None, stretch=stretch)]
     args += ["-map", f"0:{picture.index}", "-map", "[aout]"]
@@ -58,7 +61,7 @@ def plan(job: AddAudioInput, video: MediaInfo, audio: MediaInfo, out: str) -> Pl
     else:
         args += ["VIDEO_CODEC"]
     args += ["-c:a", "aac", "-b:a", "192k", "-t", f"{duration:.6f}", "-movflags", "+faststart", out]
-    return Plan(args=args, duration=duration, copies_video=copies)
+    return Plan(args=args, duration=duration, copies_video=copies, picture=picture)
 
 
 def _audio_graph(job: AddAudioInput, has_original: bool, stretch: float) -> str:
@@ -87,6 +90,7 @@ def atempo_steps(rate: float) -> list[float]:
 def argv(recipe: Plan, files: dict[str, Path], encoder: Encoder) -> list[str]:
     """The plan's placeholders filled in; odd sizes are rounded down to even, since 4:2:0 needs it."""
     fill = {
+        "VIDEO_DECODE": encoder.decode_args(recipe.picture),
         "VIDEO": [str(files["url_video"])],
         "AUDIO": [str(files["url_audio"])],
         "VIDEO_CODEC": ["-vf", "scale=trunc(iw/2)*2:trunc(ih/2)*2", *encoder.video_args()],

@@ -1,0 +1,250 @@
+"""What can be checked of the image and the RunPod Hub files without Docker or a GPU.
+
+The Dockerfile is read as text (no engine here): pinned bases and sources, an FFmpeg with NVENC,
+NVDEC and libass, a runtime library for every library FFmpeg links, the `video` driver capability,
+the package installed from pyproject.toml, a non-root user and the right CMD. The Hub files must be
+valid, offer only NVENC-capable GPUs, describe settings the code really reads, and hold one smoke
+test per operation whose input the operation accepts (run here, without a GPU, for those this build has).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+from pathlib import Path
+
+import pytest
+import runpod
+
+from tests.helpers import REPO, run_job
+from tests.media import decodes_cleanly, probe, stream
+from video_ops import encoders, storage
+from video_ops.jobs import parse_input
+from video_ops.ops import OPERATIONS
+
+ALL_OPERATIONS = {"caption", "img2vid", "addaudio"}
+# RunPod serverless GPU pools whose every card has NVENC, and those with none (A100, H100, H200).
+NVENC_POOLS = {"AMPERE_16", "AMPERE_24", "ADA_24", "ADA_32_PRO", "AMPERE_48", "ADA_48_PRO"}
+NO_NVENC_POOLS = {"AMPERE_80", "ADA_80_PRO", "HOPPER_141"}
+NVENC_GPU_TYPES = {"NVIDIA RTX A4000", "NVIDIA RTX A4500", "NVIDIA RTX A5000", "NVIDIA RTX A6000",
+                   "NVIDIA GeForce RTX 3090", "NVIDIA GeForce RTX 4090", "NVIDIA L4", "NVIDIA L40S", "NVIDIA A40"}
+# NVENC API 12.1 (nv-codec-headers 12.1.14.0) needs driver 530.41.03, a CUDA 12.1 driver.
+MIN_CUDA = (12, 1)
+
+
+def instructions(path: Path) -> list[tuple[str, str]]:
+    """(INSTRUCTION, arguments) pairs, continuation lines joined and comments dropped."""
+    joined = re.sub(r"\\\n", " ", "\n".join(
+        line for line in path.read_text().splitlines() if not line.lstrip().startswith("#")))
+    found = []
+    for line in joined.splitlines():
+        if line.strip():
+            keyword, _, rest = line.strip().partition(" ")
+            found.append((keyword.upper(), " ".join(rest.split())))
+    return found
+
+
+@pytest.fixture(scope="module")
+def dockerfile() -> list[tuple[str, str]]:
+    return instructions(REPO / "Dockerfile")
+
+
+def stages(steps: list[tuple[str, str]]) -> list[list[tuple[str, str]]]:
+    found: list[list[tuple[str, str]]] = []
+    for keyword, rest in steps:
+        if keyword == "FROM":
+            found.append([])
+        if found:
+            found[-1].append((keyword, rest))
+    return found
+
+
+def build_args(steps: list[tuple[str, str]]) -> dict[str, str]:
+    args = {}
+    for keyword, rest in steps:
+        if keyword == "ARG" and "=" in rest:
+            name, _, value = rest.partition("=")
+            args[name] = value.strip('"')
+    return args
+
+
+def expand(text: str, args: dict[str, str]) -> str:
+    return re.sub(r"\$\{?(\w+)\}?", lambda m: args.get(m.group(1), m.group(0)), text)
+
+
+def runs(stage: list[tuple[str, str]]) -> str:
+    return " ; ".join(rest for keyword, rest in stage if keyword == "RUN")
+
+
+def test_bases_are_pinned_cuda_images(dockerfile):
+    args = build_args(dockerfile)
+    for keyword, rest in dockerfile:
+        if keyword == "FROM":
+            image = expand(rest.split()[0], args)
+            assert re.fullmatch(r"nvidia/cuda:\d+\.\d+\.\d+-(base|runtime)-ubuntu\d\d\.\d\d", image), image
+            cuda = tuple(int(n) for n in image.split(":")[1].split(".")[:2])
+            assert cuda >= MIN_CUDA
+
+
+def test_ffmpeg_is_built_from_pinned_sources_with_nvenc_nvdec_and_libass(dockerfile):
+    build = stages(dockerfile)[0]
+    args = build_args(dockerfile)
+    commands = expand(runs(build), args)
+    assert re.search(r"--branch \"?n\d+\.\d+\.\d+\"? https://github.com/FFmpeg/FFmpeg.git", commands)
+    assert re.search(r"--branch \"?n\d+\.\d+\.\d+\.\d+\"? https://github.com/FFmpeg/nv-codec-headers.git", commands)
+    configure = shlex.split(commands.split("./configure", 1)[1].split("&&", 1)[0])
+    for flag in ("--enable-ffnvcodec", "--enable-nvenc", "--enable-nvdec", "--enable-cuvid", "--enable-libass",
+                 "--enable-libx264", "--enable-gpl"):
+        assert flag in configure
+    assert "--enable-nonfree" not in configure  # NVENC needs only the headers; the image stays redistributable
+    for encoder in ("h264_nvenc", "hevc_nvenc", "libx264"):  # the build stops if one is missing
+        assert encoder in commands
+    assert "-hwaccels | grep -qx cuda" in commands
+    assert "-filters | grep -qw subtitles" in commands
+
+
+def test_runtime_stage_has_a_library_for_each_one_ffmpeg_links(dockerfile):
+    build, final = stages(dockerfile)[0], stages(dockerfile)[-1]
+    linked = re.findall(r"--enable-lib(\w+)", runs(build))
+    installed = runs(final).split()
+    for library in linked:
+        assert any(package.startswith(f"lib{library}") and not package.endswith("-dev") for package in installed), \
+            f"no runtime package for lib{library}"
+    assert "ffmpeg -hide_banner -version" in runs(final)  # a missing library fails the build, not a job
+
+
+def test_final_stage_copies_ffmpeg_from_the_build_stage(dockerfile):
+    final = stages(dockerfile)[-1]
+    prefix = re.search(r"--prefix=(\S+)", runs(stages(dockerfile)[0])).group(1)
+    copies = [rest for keyword, rest in final if keyword == "COPY" and rest.startswith("--from=ffmpeg")]
+    assert copies == [f"--from=ffmpeg {prefix}/bin/ffmpeg {prefix}/bin/ffprobe /usr/local/bin/"]
+
+
+def test_final_stage_lets_the_container_use_nvenc(dockerfile):
+    final = stages(dockerfile)[-1]
+    env = " ".join(rest for keyword, rest in final if keyword == "ENV")
+    found = re.search(r"NVIDIA_DRIVER_CAPABILITIES=(\S+)", env)
+    assert found and {"compute", "video", "utility"} <= set(found.group(1).split(","))
+
+
+def test_final_stage_installs_the_package_from_pyproject(dockerfile):
+    commands = runs(stages(dockerfile)[-1])
+    assert 'pip install ".[worker]"' in commands
+    assert "pip install --no-deps ." in commands
+    copied = [rest.split()[0] for keyword, rest in stages(dockerfile)[-1] if keyword == "COPY"]
+    assert "pyproject.toml" in copied
+
+
+def test_final_stage_runs_the_handler_as_a_non_root_user(dockerfile):
+    final = stages(dockerfile)[-1]
+    users = [rest for keyword, rest in final if keyword == "USER"]
+    assert users and users[-1] not in {"root", "0"}
+    commands = [rest for keyword, rest in final if keyword == "CMD"]
+    assert len(commands) == 1 and json.loads(commands[0]) == ["python", "-u", "handler.py"]
+
+
+def test_everything_copied_is_in_the_repository_and_the_build_context(dockerfile):
+    ignore = [line.strip() for line in (REPO / ".dockerignore").read_text().splitlines()
+              if line.strip() and not line.startswith("#")]
+    assert ignore[0] == "*"  # an allowlist: nothing reaches the image by accident (.venv, output, .git)
+    allowed = {line[1:].rstrip("/") for line in ignore if line.startswith("!")}
+    for keyword, rest in dockerfile:
+        if keyword == "COPY" and not rest.startswith("--from"):
+            for source in rest.split()[:-1]:
+                assert (REPO / source).exists(), source
+                assert source.rstrip("/") in allowed, f"{source} is excluded by .dockerignore"
+
+
+@pytest.fixture(scope="module")
+def hub() -> dict:
+    return json.loads((REPO / ".runpod" / "hub.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def hub_tests() -> dict:
+    return json.loads((REPO / ".runpod" / "tests.json").read_text())
+
+
+def test_hub_listing_has_the_required_fields(hub):
+    assert hub["title"] and hub["description"]
+    assert (hub["type"], hub["category"]) == ("serverless", "video")
+    config = hub["config"]
+    assert (config["runsOn"], config["gpuCount"]) == ("GPU", 1)
+    assert isinstance(config["containerDiskInGb"], int) and config["containerDiskInGb"] >= 10
+
+
+def test_hub_offers_only_gpus_with_nvenc(hub, hub_tests):
+    pools = set(hub["config"]["gpuIds"].split(","))
+    assert pools and pools <= NVENC_POOLS
+    assert not pools & NO_NVENC_POOLS
+    assert hub_tests["config"]["gpuTypeId"] in NVENC_GPU_TYPES
+
+
+def test_cuda_versions_meet_the_nvenc_driver_floor(hub, hub_tests):
+    for config in (hub["config"], hub_tests["config"]):
+        versions = [tuple(int(n) for n in v.split(".")) for v in config["allowedCudaVersions"]]
+        assert versions and min(versions) >= MIN_CUDA
+
+
+def code_reads(key: str) -> bool:
+    sources = [*Path(encoders.__file__).parent.rglob("*.py"), *Path(runpod.__file__).parent.rglob("*.py")]
+    return any(f'"{key}"' in path.read_text() for path in sources)
+
+
+def test_hub_settings_are_described_and_read_by_the_worker(hub):
+    for entry in hub["config"]["env"]:
+        setting = entry["input"]
+        assert setting["name"] and len(setting["description"]) > 20, entry["key"]
+        assert setting["type"] in {"string", "number", "boolean"}
+        if "options" in setting:
+            assert setting["default"] in [option["value"] for option in setting["options"]]
+        if setting["type"] == "number":
+            assert setting["min"] <= setting["default"] <= setting["max"]
+        assert code_reads(entry["key"]), f"{entry['key']} is offered but nothing reads it"
+    options = {entry["key"]: [o["value"] for o in entry["input"].get("options", [])] for entry in hub["config"]["env"]}
+    assert tuple(options["VIDEO_OPS_ENCODER"]) == encoders.ENCODER_MODES
+    assert tuple(options["VIDEO_OPS_DECODER"]) == encoders.DECODER_MODES
+
+
+def test_one_smoke_test_per_operation_using_files_in_the_image(hub_tests):
+    tests = hub_tests["tests"]
+    assert sorted(test["input"]["operation"] for test in tests) == sorted(ALL_OPERATIONS)
+    assert set(OPERATIONS) <= ALL_OPERATIONS
+    for test in tests:
+        assert 10_000 <= test["timeout"] <= 600_000
+        for url in re.findall(r'"file:([^"]+)"', json.dumps(test["input"])):
+            assert (REPO / url).is_file(), url  # samples/ is copied into the image's working folder
+    env = {item["key"]: item["value"] for item in hub_tests["config"]["env"]}
+    assert env["VIDEO_OPS_ENCODER"] == "nvenc"  # the Hub's GPU run proves NVENC, or fails its startup check
+
+
+@pytest.mark.parametrize("name", sorted(ALL_OPERATIONS))
+def test_smoke_test_runs_as_the_hub_would_minus_the_gpu(hub_tests, monkeypatch, tmp_path, name):
+    """The Hub runs a deployed worker with no bucket: the tests' settings must make that work."""
+    test = next(test for test in hub_tests["tests"] if test["name"] == name)
+    if test["input"]["operation"] not in OPERATIONS:
+        pytest.skip(f"{name} is not an operation of this build yet")
+    parse_input(test["input"], OPERATIONS)  # the input is one the operation accepts
+    for item in hub_tests["config"]["env"]:
+        monkeypatch.setenv(item["key"], item["value"])
+    monkeypatch.setenv("VIDEO_OPS_ENCODER", "x264")  # no GPU here: the one setting this run cannot honour
+    monkeypatch.setenv("VIDEO_OPS_OUTPUT_DIR", str(tmp_path / "output"))
+    monkeypatch.setattr(storage, "is_deployed", lambda: True)
+    monkeypatch.chdir(REPO)  # the image's working folder holds samples/ as the repository does
+    encoders.forget_probes()
+
+    result = run_job(test["input"], job_id=f"hub-{name}")
+
+    assert result.get("success"), result
+    outputs = [Path(item["video_url"].removeprefix("file://")) for item in result.get("videos", [result])]
+    for output in outputs:
+        assert stream(probe(output), "video")["codec_name"] == "h264"
+        assert decodes_cleanly(output)
+
+
+def test_deployed_worker_without_a_bucket_still_refuses_by_default(monkeypatch, media_server):
+    monkeypatch.setattr(storage, "is_deployed", lambda: True)
+    result = run_job({"operation": "addaudio", "url_video": f"{media_server}/video.mp4",
+                      "url_audio": f"{media_server}/tone.mp3"})
+    assert result["error"].startswith("No bucket is configured")
