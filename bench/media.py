@@ -1,0 +1,149 @@
+"""The bench's own inputs, made with FFmpeg: nothing is downloaded, so anyone can reproduce a run.
+
+Files are made once per scale in the work folder and reused by later runs (a file is written under a
+temp name and renamed, so an interrupted run never leaves half a file to be reused).
+"""
+
+from __future__ import annotations
+
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+SMOOTHNESS_IMAGE = "dots.png"
+
+
+@dataclass(frozen=True)
+class Scale:
+    """How big the inputs are: `full` is what docs/benchmarks.md reports, `quick` only proves the bench runs."""
+
+    name: str
+    width: int
+    height: int
+    video_fps: int
+    seconds: float  # of the video and of the MP3
+    images: int
+    image_seconds: float
+    image_fps: int
+    cues: int
+
+    @property
+    def size(self) -> str:
+        return f"{self.width}x{self.height}"
+
+    @property
+    def image_frames(self) -> int:
+        return round(self.image_seconds * self.image_fps)
+
+    def scaled(self, pixels_at_1080p: float) -> float:
+        """A length in pixels at 1920x1080, at this scale's width."""
+        return pixels_at_1080p * self.width / 1920
+
+
+FULL = Scale("full", 1920, 1080, 30, 60.0, images=10, image_seconds=3.0, image_fps=24, cues=30)
+QUICK = Scale("quick", 320, 180, 30, 2.0, images=2, image_seconds=1.0, image_fps=24, cues=3)
+
+
+@dataclass(frozen=True)
+class Media:
+    folder: Path
+    video: Path  # H.264 + AAC
+    audio: Path  # MP3
+    images: list[Path]  # JPEG
+    srt: Path
+    dots: Path  # soft dots on grey, for tracking camera moves
+
+
+def ffmpeg(*args: str) -> None:
+    subprocess.run(["ffmpeg", "-hide_banner", "-nostdin", "-y", "-loglevel", "error", *args], check=True)
+
+
+def make_media(root: Path, scale: Scale) -> Media:
+    folder = root / f"media-{scale.name}"
+    folder.mkdir(parents=True, exist_ok=True)
+    media = Media(
+        folder=folder,
+        video=folder / "video.mp4",
+        audio=folder / "audio.mp3",
+        images=[folder / f"image_{n + 1:02d}.jpg" for n in range(scale.images)],
+        srt=folder / "captions.srt",
+        dots=folder / SMOOTHNESS_IMAGE,
+    )
+    _once(media.video, lambda out: _video(out, scale))
+    _once(media.audio, lambda out: _audio(out, scale))
+    for number, image in enumerate(media.images):
+        _once(image, lambda out, n=number: _image(out, scale, n))
+    _once(media.srt, lambda out: out.write_text(srt_text(scale.cues, scale.seconds), encoding="utf-8"))
+    _once(media.dots, lambda out: _dots(out, scale))
+    return media
+
+
+def _once(path: Path, make) -> None:
+    if path.exists():
+        return
+    partial = path.with_name(f"partial-{path.name}")
+    make(partial)
+    partial.rename(path)
+
+
+def _video(out: Path, scale: Scale) -> None:
+    """A moving test pattern with light film grain (a flat synthetic picture would flatter the encoders),
+    a tone on the audio, encoded as a camera or an editor would deliver it."""
+    ffmpeg("-f", "lavfi", "-i", f"testsrc2=size={scale.size}:rate={scale.video_fps},noise=alls=5:allf=t",
+           "-f", "lavfi", "-i", "sine=frequency=330:sample_rate=48000",
+           "-t", f"{scale.seconds}", "-c:v", "libx264", "-preset", "veryfast", "-crf", "21", "-pix_fmt", "yuv420p",
+           "-c:a", "aac", "-b:a", "128k", "-ac", "2", "-f", "mp4", str(out))
+
+
+def _audio(out: Path, scale: Scale) -> None:
+    tones = "0.3*sin(2*PI*220*t)+0.2*sin(2*PI*277*t)*sin(2*PI*0.5*t)"
+    ffmpeg("-f", "lavfi", "-i", f"aevalsrc={tones}:s=44100:c=stereo", "-t", f"{scale.seconds}",
+           "-c:a", "libmp3lame", "-b:a", "192k", "-f", "mp3", str(out))
+
+
+def _image(out: Path, scale: Scale, number: int) -> None:
+    """A detailed, photo-like picture (a Mandelbrot view, a different one each time, with grain) saved
+    at JPEG quality 2: about the size of a camera's 1080p JPEG."""
+    ffmpeg("-f", "lavfi", "-i", f"mandelbrot=size={scale.size}:start_scale={3.0 / 1.5**number:.6f}",
+           "-vf", "noise=alls=8:allf=u,format=yuvj420p", "-frames:v", "1", "-q:v", "2", "-f", "image2",
+           str(out))
+
+
+def dot_position(scale: Scale) -> tuple[float, float]:
+    """Where the tracked dot sits: 400 px left of and 200 px above the centre (at 1080p): off-centre,
+    so a zoom moves it, and far from the edges, so it stays in the picture."""
+    return scale.width / 2 - scale.scaled(400), scale.height / 2 - scale.scaled(200)
+
+
+def dot_radius(scale: Scale) -> float:
+    return max(3.0, scale.scaled(10))
+
+
+def _dots(out: Path, scale: Scale) -> None:
+    """Soft white dots on grey (lossless PNG): their centroids can be followed to a hundredth of a pixel."""
+    x, y = dot_position(scale)
+    centres = [(x, y), (scale.width - x, y), (x, scale.height - y), (scale.width - x, scale.height - y)]
+    two_r2 = 2 * dot_radius(scale) ** 2
+    bumps = "+".join(f"exp(-((X-{cx:.3f})*(X-{cx:.3f})+(Y-{cy:.3f})*(Y-{cy:.3f}))/{two_r2:.3f})"
+                     for cx, cy in centres)
+    ffmpeg("-f", "lavfi", "-i", f"color=c=gray:size={scale.size},format=gray",
+           "-vf", f"geq=lum='60+180*({bumps})'", "-frames:v", "1", "-f", "image2", "-c:v", "png", str(out))
+
+
+def srt_text(cues: int, seconds: float) -> str:
+    """`cues` two-line cues spread evenly over `seconds`, each shown for 90 % of its slot."""
+    slot = seconds / cues
+    blocks = []
+    for n in range(cues):
+        start, end = n * slot, n * slot + slot * 0.9
+        blocks.append(f"{n + 1}\n{_srt_time(start)} --> {_srt_time(end)}\n"
+                      f"Caption {n + 1}: the quick brown fox\njumps over the lazy dog, ação!\n")
+    return "\n".join(blocks)
+
+
+def _srt_time(seconds: float) -> str:
+    millis = round(seconds * 1000)
+    hours, rest = divmod(millis, 3_600_000)
+    minutes, rest = divmod(rest, 60_000)
+    secs, millis = divmod(rest, 1000)
+    return f"{hours:02d}:{minutes:02d}:{secs:02d},{millis:03d}"

@@ -1,0 +1,382 @@
+"""The workloads: what the worker runs, what it is compared with, and the targets it should meet.
+
+Every variant is a list of commands for fresh processes (`measure`), prepared in an empty folder of
+its own: the worker's job goes through `bench.jobrun` (the handler, local storage, `file:` URLs), a
+baseline is the FFmpeg command a user would type, a moviepy variant a short moviepy 2 script.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from video_ops.encoders import Encoder
+
+from . import quality
+from .media import Media, Scale, dot_position, dot_radius
+
+FFMPEG = ["ffmpeg", "-hide_banner", "-nostdin", "-y", "-loglevel", "error"]
+OUTPUT_PREFIX = "bench"  # the worker's `path`: its outputs land in <run folder>/output/bench/
+SRT_NAME = "captions.srt"  # a fixed name in the run folder: nothing to escape in `subtitles=`
+IMG2VID_RENDER = "video_ops.ops.img2vid:_paint"  # img2vid decodes and resamples images in Python: media work
+REPO = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Run:
+    """One variant's commands for one repetition, the files they write, and the worker's own report."""
+
+    commands: list[list[str]]
+    outputs: list[Path]
+    job_report: Path | None = None
+
+
+@dataclass(frozen=True)
+class Variant:
+    key: str
+    label: str  # how docs/benchmarks.md names it: the command, or what the worker ran
+    role: str  # "worker", "baseline" or "moviepy"
+    prepare: Callable[[Path], Run]
+
+
+@dataclass(frozen=True)
+class Target:
+    """A goal from the issue, read off a workload's summary: `value(summary) <op> limit`."""
+
+    text: str
+    value: Callable[[dict[str, Any]], float | None]
+    limit: float
+    at_most: bool  # True: value <= limit; False: value >= limit
+
+    def check(self, summary: dict[str, Any]) -> dict[str, Any]:
+        value = self.value(summary)
+        met = None if value is None else (value <= self.limit if self.at_most else value >= self.limit)
+        return {"text": self.text, "value": value, "limit": self.limit, "at_most": self.at_most, "met": met}
+
+
+@dataclass
+class Workload:
+    name: str
+    title: str
+    output_seconds: float | None  # seconds of video made, for the realtime factor
+    variants: list[Variant]
+    targets: list[Target] = field(default_factory=list)
+    assess: Callable[[dict[str, Run], Path], dict[str, Any]] | None = None  # quality, from the first repetition
+
+
+def worker_variant(label: str, job_input: dict[str, Any], outputs: list[str], extra_work: tuple[str, ...] = ()
+                   ) -> Variant:
+    """The handler in a fresh process; `outputs` are file names under the job's `path`."""
+
+    def prepare(folder: Path) -> Run:
+        job = folder / "job.json"
+        job.write_text(json.dumps({"id": "bench", "input": {**job_input, "path": OUTPUT_PREFIX}}))
+        report = folder / "report.json"
+        return Run(
+            commands=[[sys.executable, "-m", "bench.jobrun", str(job), str(report), *extra_work]],
+            outputs=[folder / "output" / OUTPUT_PREFIX / name for name in outputs],
+            job_report=report,
+        )
+
+    return Variant("worker", label, "worker", prepare)
+
+
+def command_variant(key: str, label: str, build: Callable[[Path], tuple[list[list[str]], list[Path]]],
+                    role: str = "baseline") -> Variant:
+    def prepare(folder: Path) -> Run:
+        commands, outputs = build(folder)
+        return Run(commands=commands, outputs=outputs)
+
+    return Variant(key, label, role, prepare)
+
+
+def moviepy_variant(label: str, args: Callable[[Path], tuple[list[str], list[Path]]]) -> Variant:
+    """A script of `bench.moviepy_jobs` in a fresh process (moviepy's import is part of its cost)."""
+
+    def build(folder: Path) -> tuple[list[list[str]], list[Path]]:
+        job_args, outputs = args(folder)
+        return [[sys.executable, "-m", "bench.moviepy_jobs", *job_args]], outputs
+
+    return command_variant("moviepy", label, build, role="moviepy")
+
+
+def ratio(summary: dict[str, Any], baseline: str) -> float | None:
+    """The worker's median wall time over the baseline's: below 1 the worker is faster."""
+    variants = summary["variants"]
+    if baseline not in variants:
+        return None
+    return variants["worker"]["wall_s"]["median"] / variants[baseline]["wall_s"]["median"]
+
+
+def speedup(summary: dict[str, Any], baseline: str) -> float | None:
+    value = ratio(summary, baseline)
+    return None if value is None else 1 / value
+
+
+def overhead_target() -> Target:
+    return Target("the worker's own overhead (wall time beyond media work), median, in seconds",
+                  lambda s: s["variants"]["worker"]["overhead_s"]["median"], 0.150, at_most=True)
+
+
+# addaudio ---------------------------------------------------------------------------------------
+
+
+def addaudio(media: Media, scale: Scale, moviepy: bool) -> Workload:
+    video, audio = str(media.video), str(media.audio)
+    mux = ["-i", video, "-i", audio, "-map", "0:v", "-map", "1:a"]
+    variants = [
+        worker_variant("worker: `addaudio` (video copied, audio to AAC)",
+                       {"operation": "addaudio", "url_video": media.video.resolve().as_uri(),
+                        "url_audio": media.audio.resolve().as_uri(), "output_filename": "addaudio.mp4"},
+                       ["addaudio.mp4"]),
+        command_variant("floor", "floor: `ffmpeg -i v -i a -map 0:v -map 1:a -c:v copy -c:a aac out.mp4`",
+                        lambda f: ([[*FFMPEG, *mux, "-c:v", "copy", "-c:a", "aac", str(f / "out.mp4")]],
+                                   [f / "out.mp4"])),
+        command_variant("naive", "naive re-encode: `ffmpeg -i v -i a -map 0:v -map 1:a out.mp4`",
+                        lambda f: ([[*FFMPEG, *mux, str(f / "out.mp4")]], [f / "out.mp4"])),
+    ]
+    if moviepy:
+        variants.append(moviepy_variant(
+            "moviepy: `VideoFileClip(v).with_audio(AudioFileClip(a)).write_videofile(out)`",
+            lambda f: (["addaudio", video, audio, str(f / "out.mp4")], [f / "out.mp4"])))
+    return Workload(
+        name="addaudio",
+        title=f"addaudio: {scale.seconds:g} s {scale.size} {scale.video_fps} fps H.264+AAC video + "
+              f"{scale.seconds:g} s MP3",
+        output_seconds=scale.seconds,
+        variants=variants,
+        targets=[
+            Target("within 1.25x of the floor's wall time", lambda s: ratio(s, "floor"), 1.25, at_most=True),
+            Target("at least 30x faster than naive re-encoding", lambda s: speedup(s, "naive"), 30, at_most=False),
+            overhead_target(),
+        ],
+    )
+
+
+# caption ----------------------------------------------------------------------------------------
+
+
+def caption(media: Media, scale: Scale, encoder: Encoder, moviepy_font: str | None) -> Workload:
+    video = str(media.video)
+    same_settings = " ".join(encoder.video_args())
+
+    def subtitles(extra: list[str]) -> Callable[[Path], tuple[list[list[str]], list[Path]]]:
+        def build(folder: Path) -> tuple[list[list[str]], list[Path]]:
+            shutil.copyfile(media.srt, folder / SRT_NAME)
+            out = folder / "out.mp4"
+            return [[*FFMPEG, "-i", video, "-vf", f"subtitles={SRT_NAME}", *extra, str(out)]], [out]
+
+        return build
+
+    variants = [
+        worker_variant(f"worker: `caption`, default style ({same_settings}, audio copied)",
+                       {"operation": "caption", "url_video": media.video.resolve().as_uri(),
+                        "url_srt": media.srt.resolve().as_uri(), "output_filename": "caption.mp4"},
+                       ["caption.mp4"]),
+        command_variant("bare", f"same settings: `ffmpeg -i v -vf subtitles=s.srt {same_settings} -c:a copy out.mp4`",
+                        subtitles([*encoder.video_args(), "-c:a", "copy"])),
+        command_variant("defaults", "FFmpeg defaults: `ffmpeg -i v -vf subtitles=s.srt out.mp4` (libx264 medium)",
+                        subtitles([])),
+    ]
+    if moviepy_font:
+        variants.append(moviepy_variant(
+            "moviepy: `CompositeVideoClip([video, SubtitlesClip(srt)]).write_videofile(out)`",
+            lambda f: (["caption", video, str(media.srt), moviepy_font, str(f / "out.mp4")], [f / "out.mp4"])))
+
+    def assess(runs: dict[str, Run], _scratch: Path) -> dict[str, Any]:
+        defaults = runs["defaults"].outputs[0]
+        return {f"ssim_vs_defaults_{key}": quality.ssim(run.outputs[0], defaults)
+                for key, run in runs.items() if key != "defaults"}
+
+    return Workload(
+        name="caption",
+        title=f"caption: {scale.seconds:g} s {scale.size} video + {scale.cues} cues",
+        output_seconds=scale.seconds,
+        variants=variants,
+        targets=[
+            Target("within 1.10x of bare FFmpeg with the same encoder settings", lambda s: ratio(s, "bare"), 1.10,
+                   at_most=True),
+            Target("at least 1.8x faster than FFmpeg's defaults", lambda s: speedup(s, "defaults"), 1.8,
+                   at_most=False),
+            Target("SSIM against the defaults' output at least 0.97",
+                   lambda s: s["quality"]["ssim_vs_defaults_worker"], 0.97, at_most=False),
+            overhead_target(),
+        ],
+        assess=assess,
+    )
+
+
+# img2vid ----------------------------------------------------------------------------------------
+
+
+def img2vid_job(images: list[Path], scale: Scale, zoom: bool) -> dict[str, Any]:
+    return {
+        "operation": "img2vid",
+        "images": [{"id": f"img{n + 1}", "image_url": image.resolve().as_uri(), "duracao": scale.image_seconds}
+                   for n, image in enumerate(images)],
+        "frame_rate": scale.image_fps,
+        "width": scale.width,
+        "height": scale.height,
+        **({"zoom_types": ["zoomin"]} if zoom else {}),
+    }
+
+
+def img2vid_worker(images: list[Path], scale: Scale, zoom: bool) -> Variant:
+    motion = "`zoom_types: [zoomin]`" if zoom else "still"
+    return worker_variant(f"worker: `img2vid`, {motion}, one job of {len(images)}", img2vid_job(images, scale, zoom),
+                          [f"video_{n + 1}.mp4" for n in range(len(images))], extra_work=(IMG2VID_RENDER,))
+
+
+def one_after_another(images: list[Path], per_image: Callable[[str, Path], list[str]]
+                      ) -> Callable[[Path], tuple[list[list[str]], list[Path]]]:
+    def build(folder: Path) -> tuple[list[list[str]], list[Path]]:
+        outputs = [folder / f"out_{n + 1}.mp4" for n in range(len(images))]
+        return [[*FFMPEG, *per_image(str(image), out)] for image, out in zip(images, outputs, strict=True)], outputs
+
+    return build
+
+
+def naive_still(scale: Scale) -> Callable[[str, Path], list[str]]:
+    return lambda image, out: ["-framerate", str(scale.image_fps), "-loop", "1", "-i", image,
+                               "-t", f"{scale.image_seconds:g}", "-pix_fmt", "yuv420p", str(out)]
+
+
+def reference_zoom(scale: Scale) -> Callable[[str, Path], list[str]]:
+    """The reference orchestrator's Ken Burns: 6x Lanczos upscale, then zoompan (whole-pixel windows)."""
+    zoompan = (f"scale=iw*6:ih*6:flags=lanczos,zoompan=z='min(zoom+0.0015,1.5)':x='iw/2-(iw/zoom/2)':"
+               f"y='ih/2-(ih/zoom/2)':d={scale.image_frames}:s={scale.size}:fps={scale.image_fps}")
+    return lambda image, out: ["-loop", "1", "-i", image, "-vf", zoompan, "-t", f"{scale.image_seconds:g}",
+                               "-c:v", "libx264", "-preset", "veryfast", "-crf", "23", "-pix_fmt", "yuv420p",
+                               str(out)]
+
+
+def img2vid_still(media: Media, scale: Scale, moviepy: bool) -> Workload:
+    count = len(media.images)
+    variants = [
+        img2vid_worker(media.images, scale, zoom=False),
+        command_variant("naive", f"naive: `ffmpeg -framerate {scale.image_fps} -loop 1 -i img -t "
+                                 f"{scale.image_seconds:g} -pix_fmt yuv420p out.mp4`, {count} one after another",
+                        one_after_another(media.images, naive_still(scale))),
+    ]
+    if moviepy:
+        variants.append(moviepy_variant(
+            f"moviepy: `ImageClip(img, duration={scale.image_seconds:g}).write_videofile(out, "
+            f"fps={scale.image_fps})`, {count} in one script",
+            lambda f: (["img2vid", str(f), f"{scale.image_seconds:g}", str(scale.image_fps),
+                        *map(str, media.images)], [f / f"out_{n + 1}.mp4" for n in range(count)])))
+
+    def assess(runs: dict[str, Run], _scratch: Path) -> dict[str, Any]:
+        found: dict[str, Any] = {}
+        for key, run in runs.items():
+            scores = [quality.ssim(clip, image) for clip, image in zip(run.outputs, media.images, strict=True)]
+            found[f"ssim_vs_source_{key}"] = sum(scores) / len(scores)
+            found[f"ssim_vs_source_{key}_min"] = min(scores)
+        return found
+
+    return Workload(
+        name="img2vid-still",
+        title=f"img2vid still: {count} {scale.size} JPEGs x {scale.image_seconds:g} s at {scale.image_fps} fps",
+        output_seconds=count * scale.image_seconds,
+        variants=variants,
+        targets=[
+            Target("at least 4x faster than naive per-image FFmpeg", lambda s: speedup(s, "naive"), 4, at_most=False),
+            Target("SSIM against the source image at least 0.98 (mean over the clips)",
+                   lambda s: s["quality"]["ssim_vs_source_worker"], 0.98, at_most=False),
+            overhead_target(),
+        ],
+        assess=assess,
+    )
+
+
+def img2vid_zoomin(media: Media, scale: Scale) -> Workload:
+    count = len(media.images)
+    reference = reference_zoom(scale)
+    variants = [
+        img2vid_worker(media.images, scale, zoom=True),
+        command_variant("reference", "reference recipe: 6x Lanczos upscale + `zoompan` to "
+                                     f"{scale.size}, libx264 veryfast CRF 23, {count} one after another",
+                        one_after_another(media.images, reference)),
+    ]
+
+    def assess(_runs: dict[str, Run], scratch: Path) -> dict[str, Any]:
+        """The same two recipes on a picture of soft dots; one dot is followed through every frame."""
+        found = {}
+        for variant in (img2vid_worker([media.dots], scale, zoom=True),
+                        command_variant("reference", "", one_after_another([media.dots], reference))):
+            folder = scratch / f"smoothness-{variant.key}"
+            folder.mkdir()
+            run = variant.prepare(folder)
+            for command in run.commands:
+                subprocess.run(command, cwd=folder, env=bench_env(), check=True, capture_output=True)
+            reach = round(dot_radius(scale) * 3)
+            found[f"jitter_{variant.key}"] = quality.jitter(run.outputs[0], dot_position(scale), reach).as_dict()
+        return found
+
+    return Workload(
+        name="img2vid-zoomin",
+        title=f"img2vid zoomin: {count} {scale.size} JPEGs x {scale.image_seconds:g} s at {scale.image_fps} fps",
+        output_seconds=count * scale.image_seconds,
+        variants=variants,
+        targets=[
+            Target("at least 5x faster than the reference recipe", lambda s: speedup(s, "reference"), 5,
+                   at_most=False),
+            Target("smoother: the reference's mean jitter over the worker's, above 1",
+                   lambda s: _smoother(s, "mean_px"), 1, at_most=False),
+            Target("smoother: the reference's max jitter over the worker's, above 1",
+                   lambda s: _smoother(s, "max_px"), 1, at_most=False),
+            overhead_target(),
+        ],
+        assess=assess,
+    )
+
+
+def _smoother(summary: dict[str, Any], key: str) -> float:
+    found = summary["quality"]
+    return found["jitter_reference"][key] / max(found["jitter_worker"][key], 1e-6)
+
+
+# start-up ---------------------------------------------------------------------------------------
+
+STARTUP_TARGET_S = 0.2
+
+
+def startup() -> Workload:
+    def python(code: str) -> Callable[[Path], tuple[list[list[str]], list[Path]]]:
+        return lambda _folder: ([[sys.executable, "-c", code]], [])
+
+    variants = [
+        command_variant("interpreter", "`python -c pass` (the interpreter alone, for scale)", python("pass")),
+        command_variant("client", "`import video_ops.client`", python("import video_ops.client")),
+        command_variant("worker", "`import video_ops.worker` (`handle_job` ready)", python("import video_ops.worker")),
+        command_variant("handler", "`import handler` (handler.py's imports, RunPod SDK included; the loop not "
+                                   "started)", python("import handler")),
+    ]
+    return Workload(
+        name="startup",
+        title="start-up: from process start to ready",
+        output_seconds=None,
+        variants=variants,
+        targets=[
+            Target(f"`import video_ops.client` under {STARTUP_TARGET_S} s",
+                   lambda s: s["variants"]["client"]["wall_s"]["median"], STARTUP_TARGET_S, at_most=True),
+            Target(f"process start to handler ready (`import handler`) under {STARTUP_TARGET_S} s",
+                   lambda s: s["variants"]["handler"]["wall_s"]["median"], STARTUP_TARGET_S, at_most=True),
+        ],
+    )
+
+
+def bench_env() -> dict[str, str]:
+    """The worker runs with local storage (no bucket from this shell leaks in) and may read `file:` URLs;
+    every process can import `bench`, `video_ops` and handler.py from the repository."""
+    env = {key: value for key, value in os.environ.items()
+           if not key.startswith(("BUCKET_", "RUNPOD_WEBHOOK_"))}
+    env.update(PYTHONPATH=str(REPO), VIDEO_OPS_ALLOW_FILE_URLS="1", VIDEO_OPS_OUTPUT_DIR="output",
+               VIDEO_OPS_WORKDIR="tmp", FFMPEG_BINARY=shutil.which("ffmpeg") or "ffmpeg")
+    return env

@@ -1,0 +1,125 @@
+"""The bench must keep running as the worker changes: its entry point end to end on tiny inputs, and
+the measuring parts it rests on. Nothing here asserts a time."""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bench import quality
+from bench.jobrun import Intervals
+from bench.measure import BenchError, measure
+from bench.media import QUICK
+from bench.report import END, START
+from tests.helpers import REPO
+from video_ops.ops import OPERATIONS
+
+
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, str, Path]:
+    """`python -m bench --quick` once, into a temp folder, onto a page with hand-written text around the block."""
+    root = tmp_path_factory.mktemp("bench")
+    doc = root / "benchmarks.md"
+    doc.write_text(f"# Benchmarks\n\nHand-written intro.\n\n{START}\nold numbers\n{END}\n\nHand-written notes.\n")
+    subprocess.run(
+        [sys.executable, "-m", "bench", "--quick", "--no-moviepy", "--out", str(root / "results"),
+         "--doc", str(doc), "--work", str(root / "work")],
+        cwd=REPO, check=True, capture_output=True, timeout=300,
+    )
+    written, = (root / "results").glob("*.json")
+    return json.loads(written.read_text()), doc.read_text(), root
+
+
+def expected_workloads() -> set[str]:
+    names = {"addaudio", "startup"}
+    if "caption" in OPERATIONS:
+        names.add("caption")
+    if "img2vid" in OPERATIONS:
+        names |= {"img2vid-still", "img2vid-zoomin"}
+    return names
+
+
+def test_quick_run_measures_every_workload_and_variant(quick_run: tuple[dict, str, Path]) -> None:
+    results, _doc, root = quick_run
+    assert {summary["name"] for summary in results["workloads"]} == expected_workloads()
+    assert results["settings"]["reps"] == 1 and results["settings"]["scale"] == "quick"
+    assert results["machine"]["cores"] >= 1 and results["machine"]["ffmpeg"].startswith("ffmpeg version")
+    for summary in results["workloads"]:
+        for key, variant in summary["variants"].items():
+            run, = variant["samples"]
+            assert run["wall_s"] > 0 and run["cpu_s"] >= 0, (summary["name"], key)
+            assert run["peak_rss_mb"] > 1, (summary["name"], key)  # a Python or FFmpeg process is never this small
+        for target in summary["targets"]:
+            assert target["met"] in (True, False), target  # every target was measured
+    assert not (root / "work" / "runs").exists()  # scratch outputs are removed
+
+
+def test_worker_runs_report_the_job_and_its_overhead(quick_run: tuple[dict, str, Path]) -> None:
+    results, _doc, _root = quick_run
+    for summary in results["workloads"]:
+        if summary["name"] == "startup":
+            continue
+        worker = summary["variants"]["worker"]
+        run, = worker["samples"]
+        assert run["ffmpeg_runs"] >= 1  # the job really went through FFmpeg, as instrumented
+        assert 0 < run["media_work_s"] < run["wall_s"] <= run["process_wall_s"]
+        assert run["overhead_s"] == pytest.approx(run["wall_s"] - run["media_work_s"])
+        assert set(summary["vs"]) == set(summary["variants"]) - {"worker"}
+        assert worker["realtime"] > 0
+
+
+def test_quality_is_measured_on_the_outputs(quick_run: tuple[dict, str, Path]) -> None:
+    found = {summary["name"]: summary["quality"] for summary in quick_run[0]["workloads"]}
+    if "caption" in found:
+        assert 0.9 < found["caption"]["ssim_vs_defaults_worker"] <= 1.0
+    if "img2vid-still" in found:
+        assert 0.9 < found["img2vid-still"]["ssim_vs_source_worker"] <= 1.0
+    if "img2vid-zoomin" in found:
+        for method in ("worker", "reference"):
+            jitter = found["img2vid-zoomin"][f"jitter_{method}"]
+            assert jitter["frames"] == QUICK.image_frames  # the dot was found in every frame...
+            assert jitter["travel_px"] > 1  # ...and followed as it moved
+
+
+def test_page_block_is_replaced_and_the_text_around_it_kept(quick_run: tuple[dict, str, Path]) -> None:
+    results, doc, _root = quick_run
+    assert doc.startswith("# Benchmarks\n\nHand-written intro.\n\n" + START)
+    assert doc.endswith(END + "\n\nHand-written notes.\n")
+    assert "old numbers" not in doc
+    for summary in results["workloads"]:
+        assert f"### {summary['title']}" in doc
+        for variant in summary["variants"].values():
+            assert variant["label"] in doc
+    assert "- Target: within 1.25x of the floor's wall time:" in doc
+
+
+def test_measure_counts_the_whole_process_tree(tmp_path: Path) -> None:
+    """A grandchild's memory shows in the peak (rusage alone would miss what a shell's child holds)."""
+    hold = "import time; block = bytearray(300 * 2**20); block[::4096] = b'x' * len(block[::4096]); time.sleep(0.5)"
+    sample = measure([["sh", "-c", f'"{sys.executable}" -c "{hold}"; true']], cwd=tmp_path)
+    assert sample.peak_rss_mb > 300
+
+
+def test_measure_stops_on_a_failed_command(tmp_path: Path) -> None:
+    with pytest.raises(BenchError, match="no such file"):
+        measure([["ffmpeg", "-v", "error", "-i", "no such file.mp4", "out.mp4"]], cwd=tmp_path)
+
+
+def test_overlapping_media_work_counts_once() -> None:
+    spans = Intervals()
+    for start, end in [(1.0, 3.0), (2.0, 4.0), (2.5, 3.0), (6.0, 7.0), (-1.0, 0.5)]:
+        spans.add(start, end)
+    assert spans.covered(0.0, 6.5) == pytest.approx(3.0 + 0.5 + 0.5)
+
+
+def test_centroid_finds_a_dot_to_a_fraction_of_a_pixel() -> None:
+    width, height, cx, cy = 40, 30, 17.3, 12.6
+    frame = bytes(round(60 + 180 * math.exp(-((x - cx) ** 2 + (y - cy) ** 2) / 8))
+                  for y in range(height) for x in range(width))
+    x, y = quality.centroid(frame, width, height, near=(15, 14), reach=8)
+    assert x == pytest.approx(cx, abs=0.05) and y == pytest.approx(cy, abs=0.05)
