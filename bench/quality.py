@@ -13,9 +13,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 _SSIM_ALL = re.compile(r"SSIM .* All:([0-9.]+)")
-# Both sides become planar RGB, each read with its own colour tags (a BT.709 clip against a BT.601
-# JPEG compares pictures, not matrices). A still image is repeated for every frame of the video.
-_SSIM_GRAPH = "[0:v]format=gbrp[main];[1:v]format=gbrp[ref];[main][ref]ssim"
+# Both sides are brought to one space, BT.709 limited-range 4:2:0 (what the worker writes; a side
+# already there passes unchanged), each read with its own colour tags: a clip against a BT.601 JPEG
+# then compares pictures, not matrices. FFmpeg's "All" weighs the planes by their pixel counts.
+# A still image as the reference is repeated for every frame of the video.
+_SAME_SPACE = "scale=out_color_matrix=bt709:out_range=tv,format=yuv420p"
+_SSIM_GRAPH = f"[0:v]{_SAME_SPACE}[main];[1:v]{_SAME_SPACE}[ref];[main][ref]ssim"
 
 
 def ssim(video: Path, reference: Path) -> float:
