@@ -5,8 +5,10 @@ Why not FFmpeg's `zoompan` or `crop`: both place their window on whole pixels, s
 advances 2, 3, 3, 2, 3... pixels a frame and visibly judders (hence the usual 6x upscale, which
 only makes the steps smaller at great cost). Pillow's `resize(box=...)` takes a float box and
 weights the source pixels by their exact distance, so a view 0.3 px further right comes out
-0.3 px further right. The canvas holds the moving area at the resolution of the closest view, so
-each frame is a resample by at most `motion.ZOOM`, never an upscale.
+0.3 px further right. The canvas holds the moving area at OVERSAMPLE times the resolution of the
+closest view, so every frame is a downscale (by 1.25 to 1.5): at 1:1, a view half a pixel off the
+grid comes out visibly softer than one on it, and sharpness pulses by ~14 % from frame to frame;
+from 1.25x on, the filter's blur no longer depends on the phase (~1 % change).
 """
 
 from __future__ import annotations
@@ -25,7 +27,9 @@ _BT709_TV = (
     0.5 * 224 / 255, -0.4542 * 224 / 255, -0.0458 * 224 / 255, 128,
 )
 COLOUR_TAGS = ["-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709", "-color_range", "tv"]
-_FRAME_FILTER = Image.Resampling.BILINEAR  # per frame: a resample by 1..ZOOM, where bilinear is clean
+OVERSAMPLE = 1.25
+_FRAME_FILTER = Image.Resampling.HAMMING  # per frame: bilinear's cost, a crisper result
+
 _CANVAS_FILTER = Image.Resampling.LANCZOS  # once per clip: any ratio, so the best filter
 
 

@@ -17,8 +17,8 @@ from PIL import Image, ImageOps
 
 from .errors import JobError
 
-FORMATS = ("JPEG", "MPO", "PNG", "WEBP", "GIF", "BMP", "TIFF")
-FORMAT_NAMES = "JPEG, PNG, WebP, GIF, BMP or TIFF"
+FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "BMP", "TIFF")
+FORMAT_NAMES = "JPEG, PNG, WebP, GIF, BMP or TIFF"  # JPEG includes the MPO kind some phones write
 MAX_PIXELS = 150_000_000  # a 15000x10000 photo; a decoded non-JPEG image costs 3-4 bytes a pixel
 _ROTATED = {5, 6, 7, 8}  # EXIF orientations that swap width and height
 _ORIENTATION_TAG = 0x0112

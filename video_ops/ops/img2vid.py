@@ -22,7 +22,7 @@ from PIL import ImageColor
 from pydantic import AliasChoices, BeforeValidator, Field, field_validator
 
 from .. import images
-from ..canvas import COLOUR_TAGS, Canvas
+from ..canvas import COLOUR_TAGS, OVERSAMPLE, Canvas
 from ..config import env_int
 from ..context import JobContext
 from ..encoders import Encoder
@@ -276,9 +276,10 @@ async def _render(
     area, still_view = framing(info.width, info.height, size[0] / size[1], job.fit)
     start, end = endpoints(clip.motion, area, still_view)
     region = start.union(end)
-    scale = size[0] / min(start.w, end.w)  # the closest view is resampled 1:1, the others shrink
-    canvas = await asyncio.to_thread(_paint, path, info, region, scale, size, job.background)
     still = start == end
+    # A still frame is the canvas itself; a moving one is cut from a canvas a little finer than it.
+    scale = size[0] / min(start.w, end.w) * (1.0 if still else OVERSAMPLE)
+    canvas = await asyncio.to_thread(_paint, path, info, region, scale, size, job.background)
     rate = frame_rate(job)
     output = ctx.workdir / clip.filename
     seconds = float(clip.frames / rate)
