@@ -50,6 +50,10 @@ def _save_pictures(folder: Path) -> dict[str, tuple[str, list[tuple[int, int, in
     add("bmp", "photo.bmp")
     add("tiff", "photo.tiff", compression="tiff_lzw")
     add("tiny", "tiny.png", image=quadrants(16, 16))
+    # 16-bit grey PNG: four levels that must come out as the same levels in 8 bits, not clipped to white.
+    levels = np.array([[0.2, 0.4], [0.6, 0.8]]).repeat(150, axis=0).repeat(200, axis=1)
+    add("grey16", "grey16.png", image=Image.fromarray((levels * 65535).astype(np.uint16)),
+        expected=[(round(v * 255),) * 3 for v in (0.2, 0.4, 0.6, 0.8)])
     add("odd", "odd.jpg", image=quadrants(333, 177), quality=92)
     # PNG with alpha: the lower half is transparent over magenta, which must not show.
     rgba = base.convert("RGBA")
@@ -65,8 +69,8 @@ def _save_pictures(folder: Path) -> dict[str, tuple[str, list[tuple[int, int, in
     return made
 
 
-PICTURES = ["jpeg", "progressive", "cmyk", "webp", "bmp", "tiff", "tiny", "odd", "alpha", "gif", "exif6"]
-DURATIONS = [0.5, 0.37, 1.04, 0.25, 0.6, 0.5, 0.3, 0.45, 0.5, 0.5, 0.62]
+PICTURES = ["jpeg", "progressive", "cmyk", "webp", "bmp", "tiff", "tiny", "grey16", "odd", "alpha", "gif", "exif6"]
+DURATIONS = [0.5, 0.37, 1.04, 0.25, 0.6, 0.5, 0.3, 0.41, 0.45, 0.5, 0.5, 0.62]
 
 
 @pytest.fixture(scope="module")

@@ -22,7 +22,6 @@ FORMAT_NAMES = "JPEG, PNG, WebP, GIF, BMP or TIFF"  # JPEG includes the MPO kind
 MAX_PIXELS = 150_000_000  # a 15000x10000 photo; a decoded non-JPEG image costs 3-4 bytes a pixel
 _ROTATED = {5, 6, 7, 8}  # EXIF orientations that swap width and height
 _ORIENTATION_TAG = 0x0112
-_DECODE_ERRORS = (OSError, SyntaxError, ValueError, Image.DecompressionBombError)
 
 # Pillow's own bomb check would warn from 89 MP on; ours (in `inspect`) is the one that decides.
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS
@@ -46,7 +45,7 @@ def inspect(path: Path) -> ImageInfo:
             fmt = image.format or "?"
     except Image.UnidentifiedImageError:
         raise JobError(f"the file is not an image in a supported format ({FORMAT_NAMES}).") from None
-    except _DECODE_ERRORS as err:
+    except Exception as err:  # malformed bytes make Pillow raise almost anything (struct.error, ...)
         raise JobError(f"the image header could not be read ({_reason(err)}).") from None
     if width < 1 or height < 1:
         raise JobError("the image has no pixels.")
@@ -70,7 +69,7 @@ def load(path: Path, scale: float, background: tuple[int, int, int]) -> Image.Im
                 image.draft(None, (math.ceil(image.width * scale), math.ceil(image.height * scale)))
             upright = ImageOps.exif_transpose(image)
             return _to_rgb(upright, background)
-    except _DECODE_ERRORS as err:
+    except Exception as err:  # as above: for untrusted bytes, any failure means "unusable file"
         raise JobError(f"the image could not be decoded ({_reason(err)}).") from None
 
 

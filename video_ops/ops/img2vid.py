@@ -38,6 +38,7 @@ MAX_SECONDS = 3600
 # NVIDIA's consumer cards allow 8 NVENC sessions at once (older drivers 3-5); CPU encoding is bounded
 # by the cores anyway. Lower it on cards with fewer sessions.
 DEFAULT_PARALLEL_RENDERS = 8
+MAX_CANVAS_PIXELS = 40_000_000  # ~12 bytes a pixel while painted: a canvas stays near 0.5 GB
 SECONDS_PER_CLIP_SECOND = 30.0  # timeout budget: far above the ~1.5 s a 1080p second costs on one core
 
 
@@ -278,7 +279,9 @@ async def _render(
     region = start.union(end)
     still = start == end
     # A still frame is the canvas itself; a moving one is cut from a canvas a little finer than it.
+    # Only a pan across an extreme panorama meets the cap (its frames are then a little soft).
     scale = size[0] / min(start.w, end.w) * (1.0 if still else OVERSAMPLE)
+    scale = min(scale, math.sqrt(MAX_CANVAS_PIXELS / (region.w * region.h)))
     canvas = await asyncio.to_thread(_paint, path, info, region, scale, size, job.background)
     rate = frame_rate(job)
     output = ctx.workdir / clip.filename
