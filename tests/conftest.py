@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import http.server
-import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,7 +12,7 @@ from typing import Any
 import pytest
 from moto.server import ThreadedMotoServer
 
-from tests.helpers import s3_client
+from tests.helpers import new_bucket
 from tests.media import make_audio, make_video
 from tests.servers import TrickyServer, tricky_server
 from video_ops.encoders import forget_probes
@@ -60,15 +59,7 @@ def s3_server() -> Iterator[str]:
 @pytest.fixture
 def bucket(s3_server: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     """A fresh bucket, configured through the environment as a deployed worker would be."""
-    name = f"test-{os.urandom(4).hex()}"
-    settings = {
-        "BUCKET_ENDPOINT_URL": s3_server,
-        "BUCKET_ACCESS_KEY_ID": "testing-access",
-        "BUCKET_SECRET_ACCESS_KEY": "testing-secret",
-        "BUCKET_NAME": name,
-        "BUCKET_REGION": "us-east-1",
-    }
-    s3_client(settings).create_bucket(Bucket=name)
+    settings = new_bucket(s3_server)
     for key, value in settings.items():
         monkeypatch.setenv(key, value)
     return settings

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,24 @@ def s3_client(settings: dict[str, str]) -> Any:
         aws_secret_access_key=settings["BUCKET_SECRET_ACCESS_KEY"],
         region_name="us-east-1",
     )
+
+
+def new_bucket(s3_server: str) -> dict[str, str]:
+    """A fresh bucket on the moto server, as the `BUCKET_*` settings a deployed worker reads."""
+    settings = {
+        "BUCKET_ENDPOINT_URL": s3_server,
+        "BUCKET_ACCESS_KEY_ID": "testing-access",
+        "BUCKET_SECRET_ACCESS_KEY": "testing-secret",
+        "BUCKET_NAME": f"test-{os.urandom(4).hex()}",
+        "BUCKET_REGION": "us-east-1",
+    }
+    s3_client(settings).create_bucket(Bucket=settings["BUCKET_NAME"])
+    return settings
+
+
+def stored_keys(settings: dict[str, str]) -> list[str]:
+    listing = s3_client(settings).list_objects_v2(Bucket=settings["BUCKET_NAME"])
+    return [item["Key"] for item in listing.get("Contents", [])]
 
 
 def run_job(job_input: dict[str, Any], job_id: str = "test-job", **extra: Any) -> dict[str, Any]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,7 +9,7 @@ import pytest
 import requests
 
 from tests.endpoint import LocalEndpoint, command_name, descendants, wait_until
-from tests.helpers import REPO, leftover_workdirs, s3_client
+from tests.helpers import REPO, leftover_workdirs, new_bucket, stored_keys
 from tests.media import make_video, probe, stream
 from video_ops.client import Client, JobCancelled, JobFailed, JobNotReady
 
@@ -19,14 +18,7 @@ from video_ops.client import Client, JobCancelled, JobFailed, JobNotReady
 def deployment(s3_server: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LocalEndpoint, dict]]:
     """One real worker configured as on RunPod: the bucket through the environment it inherits."""
     tmp = tmp_path_factory.mktemp("e2e")
-    settings = {
-        "BUCKET_ENDPOINT_URL": s3_server,
-        "BUCKET_ACCESS_KEY_ID": "testing-access",
-        "BUCKET_SECRET_ACCESS_KEY": "testing-secret",
-        "BUCKET_NAME": f"e2e-{os.urandom(4).hex()}",
-        "BUCKET_REGION": "us-east-1",
-    }
-    s3_client(settings).create_bucket(Bucket=settings["BUCKET_NAME"])
+    settings = new_bucket(s3_server)
     env = {**settings, "VIDEO_OPS_WORKDIR": str(tmp / "work"), "RUNPOD_ALLOW_PRIVATE_DOWNLOAD_URLS": "true"}
     with LocalEndpoint(REPO / "handler.py", 1, tmp / "endpoint.log", env) as endpoint:
         yield endpoint, settings
@@ -35,11 +27,6 @@ def deployment(s3_server: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
 @pytest.fixture
 def client(deployment: tuple[LocalEndpoint, dict]) -> Client:
     return deployment[0].client()
-
-
-def stored_keys(settings: dict) -> list[str]:
-    listing = s3_client(settings).list_objects_v2(Bucket=settings["BUCKET_NAME"])
-    return [item["Key"] for item in listing.get("Contents", [])]
 
 
 def test_a_job_completes_with_a_playable_video_in_the_bucket(

@@ -149,6 +149,6 @@ def test_empty_and_truncated_inputs_are_named(media_server, media_dir, worker_en
 
 
 def test_input_duration_limit(media_server, monkeypatch):
-    monkeypatch.setenv("VIDEO_OPS_MAX_INPUT_DURATION_S", "1")
-    expected = "url_video: the media lasts 2 s, over the limit of 1 s (raise it with VIDEO_OPS_MAX_INPUT_DURATION_S)."
+    monkeypatch.setenv("VIDEO_OPS_MAX_INPUT_DURATION_S", "2.5")  # the 2 s video passes, the 3 s tone does not
+    expected = "url_audio: the media lasts 3 s, over the limit of 2.5 s (raise it with VIDEO_OPS_MAX_INPUT_DURATION_S)."
     assert run_job(addaudio(media_server)) == {"error": expected}

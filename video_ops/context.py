@@ -39,7 +39,7 @@ class JobContext:
     @classmethod
     @asynccontextmanager
     async def open(cls, job_id: str, storage: Storage, progress: ProgressReporter) -> AsyncIterator[JobContext]:
-        """A fresh temp folder per job, removed however the job ends (cancelled included)."""
+        """A fresh temp folder per job, removed however the job ends (cancelled included); owns `storage`."""
         root = env_str("VIDEO_OPS_WORKDIR") or None
         if root:
             Path(root).mkdir(parents=True, exist_ok=True)
@@ -49,6 +49,7 @@ class JobContext:
             yield cls(job_id=job_id, workdir=workdir, storage=storage, progress=progress, encoder=encoder)
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
+            storage.close()
 
     @property
     def safe_job_id(self) -> str:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import JobError
+from .tasks import all_or_nothing
 
 ProgressCallback = Callable[[float], None]
 _STDERR_LINES_KEPT = 40
@@ -65,7 +66,7 @@ async def run_ffmpeg(
     if on_progress is not None and process.stdout is not None:
         readers.append(_collect_lines(process.stdout, _progress_parser(duration, on_progress)))
     try:
-        await asyncio.wait_for(asyncio.gather(*readers, process.wait()), timeout)
+        await asyncio.wait_for(all_or_nothing(*readers, process.wait()), timeout)
     except asyncio.TimeoutError:
         await _kill(process)
         raise JobError(f"{step} took longer than {timeout:.0f} s and was stopped.") from None

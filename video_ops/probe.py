@@ -56,7 +56,7 @@ async def probe(path: Path, field: str) -> MediaInfo:
     limit = env_float("VIDEO_OPS_MAX_INPUT_DURATION_S", DEFAULT_MAX_INPUT_DURATION_S)
     if info.duration is not None and info.duration > limit:
         raise JobError(
-            f"{field}: the media lasts {info.duration:.0f} s, over the limit of {limit:.0f} s "
+            f"{field}: the media lasts {info.duration:.0f} s, over the limit of {limit:g} s "
             "(raise it with VIDEO_OPS_MAX_INPUT_DURATION_S)."
         )
     return info

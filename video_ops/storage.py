@@ -35,6 +35,9 @@ class Storage(Protocol):
 
     async def read(self, bucket: str, key: str, dest: Path, field: str) -> None: ...
 
+    def close(self) -> None:
+        """Release connections: a long-lived worker must not accumulate one pool per job."""
+
 
 @dataclass(frozen=True)
 class BucketSettings:
@@ -121,6 +124,9 @@ class S3Storage:
     def __init__(self, settings: BucketSettings) -> None:
         self.settings = settings
         self._client = _make_client(settings)
+
+    def close(self) -> None:
+        self._client.close()
 
     async def upload(self, local: Path, key: str, content_type: str, on_progress: ProgressCallback) -> StoredObject:
         """Upload in a thread; a cancelled job stops the transfer and removes whatever landed."""
@@ -257,6 +263,9 @@ class LocalStorage:
 
     def __init__(self, root: Path) -> None:
         self.root = root
+
+    def close(self) -> None:
+        return None
 
     async def upload(self, local: Path, key: str, content_type: str, on_progress: ProgressCallback) -> StoredObject:
         dest = self.root / key

@@ -1,0 +1,312 @@
+"""img2vid: every image becomes its own MP4 clip, exactly as long as asked, still or with a camera move.
+
+Per image: download (all at once), read the header (all, before any heavy work), then decode and
+resample with Pillow and stream raw frames to FFmpeg, which only encodes. Clips render in parallel,
+as many as there are cores (and encoder sessions); the first failure stops the others and nothing
+is uploaded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import math
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from PIL import ImageColor
+from pydantic import AliasChoices, BeforeValidator, Field, field_validator
+
+from .. import images
+from ..canvas import COLOUR_TAGS, OVERSAMPLE, Canvas
+from ..config import env_int
+from ..context import JobContext
+from ..encoders import Encoder
+from ..errors import JobError
+from ..ffmpeg import step_timeout
+from ..framefeed import frame_feed
+from ..jobs import JobInput, Operation, StrictModel, UrlField
+from ..keys import check_segment, clean_prefix, join_key
+from ..motion import Fit, Motion, Rect, endpoints, framing, progress, view_at
+
+MAX_IMAGES = 500
+MAX_SECONDS = 3600
+# NVIDIA's consumer cards allow 8 NVENC sessions at once (older drivers 3-5); CPU encoding is bounded
+# by the cores anyway. Lower it on cards with fewer sessions.
+DEFAULT_PARALLEL_RENDERS = 8
+MAX_CANVAS_PIXELS = 40_000_000  # ~12 bytes a pixel while painted: a canvas stays near 0.5 GB
+SECONDS_PER_CLIP_SECOND = 30.0  # timeout budget: far above the ~1.5 s a 1080p second costs on one core
+
+
+def _colour(value: Any) -> tuple[int, int, int]:
+    """`black`, `#202020`, `rgb(10,20,30)`...: any CSS colour Pillow knows, without transparency."""
+    if not isinstance(value, str):
+        raise ValueError("must be a colour name or #RRGGBB")
+    try:
+        parsed = ImageColor.getrgb(value.strip())
+    except ValueError:
+        raise ValueError("must be a colour name or #RRGGBB") from None
+    if len(parsed) == 4 and parsed[3] != 255:
+        raise ValueError("must be an opaque colour")
+    return parsed[0], parsed[1], parsed[2]
+
+
+Colour = Annotated[tuple[int, int, int], BeforeValidator(_colour)]
+
+
+class ImageItem(StrictModel):
+    id: str = Field(min_length=1, max_length=255)
+    image_url: UrlField
+    duration: float = Field(validation_alias=AliasChoices("duracao", "duration"), gt=0, le=MAX_SECONDS)
+
+
+class Img2VidInput(JobInput):
+    operation: Literal["img2vid"]
+    images: list[ImageItem] = Field(min_length=1, max_length=MAX_IMAGES)
+    frame_rate: float = Field(24, ge=1, le=120)
+    start_index: int = Field(0, ge=0, le=10_000_000)
+    width: int | None = Field(None, ge=16, le=4096)
+    height: int | None = Field(None, ge=16, le=4096)
+    fit: Fit = "cover"
+    background: Colour = (0, 0, 0)
+    zoom_types: list[Motion] = Field(default_factory=list, max_length=MAX_IMAGES)
+
+    @field_validator("width", "height")
+    @classmethod
+    def _even(cls, value: int | None) -> int | None:
+        if value is not None and value % 2:
+            raise ValueError("must be an even number (H.264 4:2:0 video has even sizes)")
+        return value
+
+
+@dataclass(frozen=True)
+class Clip:
+    """One image's clip: where it sits in the job, how many frames, which move."""
+
+    position: int
+    number: int
+    image_id: str
+    frames: int
+    motion: Motion
+
+    @property
+    def field(self) -> str:
+        return f"images[{self.position}]"
+
+    @property
+    def label(self) -> str:
+        """How errors name the image: by position and by the caller's id."""
+        return f"{self.field} (id {self.image_id!r})"
+
+    @property
+    def filename(self) -> str:
+        return f"video_{self.number}.mp4"
+
+
+def frame_size(job: Img2VidInput) -> tuple[int, int]:
+    if (job.width is None) != (job.height is None):
+        raise JobError("Invalid input: give both 'width' and 'height' (e.g. 1080 and 1920 for vertical), or neither.")
+    return (job.width or 1920, job.height or 1080)
+
+
+def frame_rate(job: Img2VidInput) -> Fraction:
+    """The rate as typed (29.97 is 2997/100), so frame arithmetic is exact."""
+    return Fraction(str(job.frame_rate))
+
+
+def frame_counts(durations: Sequence[float], rate: Fraction) -> list[int]:
+    """Frames of each clip: `round(end * fps) - round(start * fps)` over the running sums.
+
+    Sums are exact (durations as typed), so however many clips follow each other, the sequence
+    never drifts from the sum of the durations by more than one frame (half a frame, in fact).
+    """
+    edges, total = [0], Fraction(0)
+    for duration in durations:
+        total += Fraction(str(duration))
+        edges.append(math.floor(total * rate + Fraction(1, 2)))
+    return [end - start for start, end in itertools.pairwise(edges)]
+
+
+def plan(job: Img2VidInput) -> list[Clip]:
+    """The clips of a job, checked: ids are safe to echo, every clip has at least one frame."""
+    rate = frame_rate(job)
+    counts = frame_counts([image.duration for image in job.images], rate)
+    clips = []
+    for position, (image, frames) in enumerate(zip(job.images, counts, strict=True)):
+        check_segment(image.id, f"images[{position}].id")
+        if frames < 1:
+            raise JobError(
+                f"Invalid input: field 'images[{position}].duracao': {image.duration:g} s is shorter than one frame "
+                f"at {job.frame_rate:g} fps (at least {1 / job.frame_rate:.4f} s)."
+            )
+        motion = job.zoom_types[position % len(job.zoom_types)] if job.zoom_types else "none"
+        clips.append(Clip(position, job.start_index + position + 1, image.id, frames, motion))
+    return clips
+
+
+def encode_args(
+    url: str, size: tuple[int, int], rate: Fraction, clip: Clip, still: bool, threads: int, output: Path,
+    encoder: Encoder,
+) -> list[str]:
+    """FFmpeg reads raw yuv420p frames from `url`; a still clip is one frame, cloned by `tpad` after
+    input (the cheapest possible duplicate); `-frames:v` makes the length exact either way."""
+    rate_text = f"{rate.numerator}/{rate.denominator}"
+    args = ["-f", "rawvideo", "-pix_fmt", "yuv420p", "-video_size", f"{size[0]}x{size[1]}",
+            "-framerate", rate_text, "-i", url]
+    if still:
+        args += ["-vf", "tpad=stop_mode=clone:stop=-1"]
+    args += ["-frames:v", str(clip.frames), *encoder.video_args(), "-r", rate_text, *COLOUR_TAGS,
+             "-threads", str(threads), "-movflags", "+faststart", str(output)]
+    return args
+
+
+def parallel_renders(clip_count: int) -> tuple[int, int]:
+    """(clips at once, threads per FFmpeg): one single-threaded FFmpeg per core beats one FFmpeg using
+    them all; fewer clips than cores share the cores out."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    limit = env_int("VIDEO_OPS_MAX_PARALLEL_RENDERS", DEFAULT_PARALLEL_RENDERS)
+    at_once = max(1, min(cores, limit, clip_count))
+    return at_once, max(1, cores // at_once)
+
+
+async def run(ctx: JobContext, job: Img2VidInput) -> dict:
+    prefix = clean_prefix(job.path)
+    size = frame_size(job)
+    clips = plan(job)
+    keys = [join_key(prefix, clip.filename) for clip in clips]
+    files = await _download(ctx, job, clips)
+    with ctx.timed("process"):
+        infos = await _inspect_all(clips, files)
+        encoders = await _render_all(ctx, job, size, clips, files, infos)
+    stored = await ctx.upload([(ctx.workdir / clip.filename, key) for clip, key in zip(clips, keys, strict=True)])
+    rate = frame_rate(job)
+    videos = [
+        {
+            "id": clip.image_id,
+            "video_url": obj.url,
+            "filename": clip.filename,
+            "s3_key": obj.key,
+            "duration": round(float(clip.frames / rate), 6),
+            "frames": clip.frames,
+            "width": size[0],
+            "height": size[1],
+            "zoom_type": clip.motion,
+            "size_bytes": obj.size_bytes,
+        }
+        for clip, obj in zip(clips, stored, strict=True)
+    ]
+    used = next((encoder for encoder in encoders if encoder.fallback_reason), encoders[-1])
+    return {
+        "message": "Images converted successfully",
+        "total": len(clips),
+        "processed": len(videos),
+        "videos": videos,
+        **used.describe(),
+    }
+
+
+async def _download(ctx: JobContext, job: Img2VidInput, clips: list[Clip]) -> dict[int, Path]:
+    """All images at once; a failure names the image by its id as well as its position."""
+    urls = {clip.field: job.images[clip.position].image_url for clip in clips}
+    try:
+        files = await ctx.download(urls)
+    except JobError as err:
+        message = str(err)
+        for clip in clips:
+            if message.startswith(clip.field + ":"):
+                raise JobError(clip.label + message[len(clip.field):]) from None
+        raise
+    return {clip.position: files[clip.field] for clip in clips}
+
+
+async def _inspect_all(clips: list[Clip], files: dict[int, Path]) -> list[images.ImageInfo]:
+    """Every header, before any decoding: a bad image among many fails the job in milliseconds."""
+    results = await asyncio.gather(
+        *(asyncio.to_thread(images.inspect, files[clip.position]) for clip in clips), return_exceptions=True
+    )
+    for clip, result in zip(clips, results, strict=True):
+        if isinstance(result, JobError):
+            raise JobError(f"{clip.label}: {result}") from None
+        if isinstance(result, BaseException):
+            raise result
+    return [result for result in results if isinstance(result, images.ImageInfo)]
+
+
+async def _render_all(
+    ctx: JobContext, job: Img2VidInput, size: tuple[int, int], clips: list[Clip], files: dict[int, Path],
+    infos: list[images.ImageInfo],
+) -> list[Encoder]:
+    """Render with bounded parallelism; the first failure cancels the rest (their FFmpeg is killed)."""
+    at_once, threads = parallel_renders(len(clips))
+    slots = asyncio.Semaphore(at_once)
+    done = 0
+    ctx.progress.stage("processing", processed=0, total=len(clips))
+
+    async def render(clip: Clip, info: images.ImageInfo) -> Encoder:
+        nonlocal done
+        async with slots:
+            try:
+                encoder = await _render(ctx, job, size, clip, files[clip.position], info, threads)
+            except JobError as err:
+                raise JobError(f"{clip.label}: {err}") from None
+        done += 1
+        ctx.progress.stage("processing", processed=done, total=len(clips))
+        return encoder
+
+    tasks = [asyncio.ensure_future(render(clip, info)) for clip, info in zip(clips, infos, strict=True)]
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+        for task in tasks:
+            if task.done() and task.exception() is not None:
+                raise task.exception()  # type: ignore[misc]
+        return [task.result() for task in tasks]
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def _render(
+    ctx: JobContext, job: Img2VidInput, size: tuple[int, int], clip: Clip, path: Path, info: images.ImageInfo,
+    threads: int,
+) -> Encoder:
+    area, still_view = framing(info.width, info.height, size[0] / size[1], job.fit)
+    start, end = endpoints(clip.motion, area, still_view)
+    region = start.union(end)
+    still = start == end
+    # A still frame is the canvas itself; a moving one is cut from a canvas a little finer than it.
+    # Only a pan across an extreme panorama meets the cap (its frames are then a little soft).
+    scale = size[0] / min(start.w, end.w) * (1.0 if still else OVERSAMPLE)
+    scale = min(scale, math.sqrt(MAX_CANVAS_PIXELS / (region.w * region.h)))
+    canvas = await asyncio.to_thread(_paint, path, info, region, scale, size, job.background)
+    rate = frame_rate(job)
+    output = ctx.workdir / clip.filename
+    seconds = float(clip.frames / rate)
+
+    def make_frame(index: int) -> bytes:
+        return canvas.frame(view_at(start, end, progress(index, clip.frames)))
+
+    async with frame_feed(1 if still else clip.frames, make_frame) as url:
+        return await ctx.encode(
+            lambda encoder: encode_args(url, size, rate, clip, still, threads, output, encoder),
+            step="rendering",
+            timeout=step_timeout(seconds, SECONDS_PER_CLIP_SECOND),
+            duration=seconds,
+            show_percent=False,
+        )
+
+
+def _paint(
+    path: Path, info: images.ImageInfo, region: Rect, scale: float, size: tuple[int, int],
+    background: tuple[int, int, int],
+) -> Canvas:
+    """Decode and resample in one step, so the decoded image is freed as soon as the canvas exists."""
+    source = images.load(path, scale, background)
+    return Canvas.paint(source, (info.width, info.height), region, scale, size, background)
+
+
+OPERATION = Operation(name="img2vid", input_model=Img2VidInput, run=run)
