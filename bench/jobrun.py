@@ -83,19 +83,22 @@ def cpu_seconds() -> float:
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
-async def run_once(job: dict[str, Any], media: Intervals, probes: Intervals) -> dict[str, Any]:
+async def run_once(job: dict[str, Any], ffmpeg: Intervals, python_work: Intervals, probes: Intervals
+                   ) -> dict[str, Any]:
     from video_ops.worker import handle_job
 
     cpu_before, started = cpu_seconds(), time.monotonic()
     result = await handle_job(job)
     ended = time.monotonic()
+    media = Intervals()
+    media.spans = ffmpeg.spans + python_work.spans
     media_s = media.covered(started, ended)
     return {
         "result": result,
         "job_wall_s": ended - started,
         "job_cpu_s": cpu_seconds() - cpu_before,
         "media_work_s": media_s,
-        "media_work_runs": len(media.spans),
+        "ffmpeg_runs": len(ffmpeg.spans),
         "overhead_s": ended - started - media_s,
         "probe_s": probes.covered(started, ended),
     }
@@ -106,11 +109,12 @@ def main(argv: list[str]) -> int:
     from video_ops.encoders import check_encoder
 
     check_encoder()
-    media, probes = Intervals(), Intervals()
-    for target in (MEDIA_WORK, *extra_work):
-        media.wrap(target)
+    ffmpeg, python_work, probes = Intervals(), Intervals(), Intervals()
+    ffmpeg.wrap(MEDIA_WORK)
+    for target in extra_work:
+        python_work.wrap(target)
     probes.wrap(PROBES)
-    report = asyncio.run(run_once(json.loads(Path(job_file).read_text()), media, probes))
+    report = asyncio.run(run_once(json.loads(Path(job_file).read_text()), ffmpeg, python_work, probes))
     Path(result_file).write_text(json.dumps(report, indent=1))
     if "error" in report["result"]:
         print(f"the job failed: {report['result']['error']}", file=sys.stderr)

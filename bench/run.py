@@ -148,7 +148,7 @@ def sample(run: Run, folder: Path, env: dict[str, str]) -> dict[str, Any]:
         record.update(
             wall_s=job["job_wall_s"], cpu_s=job["job_cpu_s"], process_wall_s=measured.wall_s,
             process_cpu_s=measured.cpu_s, media_work_s=job["media_work_s"], overhead_s=job["overhead_s"],
-            probe_s=job["probe_s"], ffmpeg_runs=job["media_work_runs"], timings=job["result"]["timings"],
+            probe_s=job["probe_s"], ffmpeg_runs=job["ffmpeg_runs"], timings=job["result"]["timings"],
         )
     return record
 
