@@ -4,6 +4,7 @@ realtime factors, targets met or missed; written as JSON and as the tables of do
 from __future__ import annotations
 
 import json
+import os
 import statistics
 from pathlib import Path
 from typing import Any
@@ -48,9 +49,10 @@ def write_json(path: Path, results: dict[str, Any]) -> None:
     path.write_text(json.dumps(results, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
-def write_doc(path: Path, results: dict[str, Any], json_name: str) -> None:
+def write_doc(path: Path, results: dict[str, Any], json_path: Path) -> None:
     """Replace the generated block of the page (the hand-written text around it stays)."""
-    block = f"{START}\n{render(results, json_name)}\n{END}"
+    link = Path(os.path.relpath(json_path.resolve(), path.resolve().parent)).as_posix()
+    block = f"{START}\n{render(results, link)}\n{END}"
     text = path.read_text(encoding="utf-8") if path.exists() else f"# Benchmarks\n\n{START}\n{END}\n"
     head, _, rest = text.partition(START)
     _, _, tail = rest.partition(END)
@@ -58,11 +60,12 @@ def write_doc(path: Path, results: dict[str, Any], json_name: str) -> None:
     path.write_text(head + block + tail, encoding="utf-8")
 
 
-def render(results: dict[str, Any], json_name: str) -> str:
+def render(results: dict[str, Any], json_link: str) -> str:
     machine, settings = results["machine"], results["settings"]
+    command = f"python -m bench {settings['arguments']}".strip()
     lines = [
-        f"Run of {results['date']} (`python -m bench {settings['arguments']}`; every number below is in "
-        f"`bench/results/{json_name}`).",
+        f"Run of {results['date']} (`{command}`); every number below, and each repetition's, is in "
+        f"[{Path(json_link).name}]({json_link}).",
         "",
         f"- Machine: {machine['cpu']}, {machine['cores']} cores, {machine['memory_gib']:.0f} GiB; "
         f"{machine['ffmpeg']}; Python {machine['python']}.",
@@ -114,15 +117,15 @@ def _overhead_section(summaries: list[dict[str, Any]]) -> list[str]:
              "input validation, copying the inputs in (`file:` URLs), ffprobe, bookkeeping, copying the output "
              "to the local output folder.", "",
              "| workload | job wall s | media work s | overhead ms | of which ffprobe, ms | of which copying in "
-             "and out, ms |",
-             "| --- | --- | --- | --- | --- | --- |"]
+             "and out, ms | whole process, cold, wall s |",
+             "| --- | --- | --- | --- | --- | --- | --- |"]
     for summary in summaries:
         worker = next(entry for entry in summary["variants"].values() if entry["role"] == "worker")
         copies = statistics.median(run["timings"].get("download_s", 0) + run["timings"].get("upload_s", 0)
                                    for run in worker["samples"])
         lines.append(f"| {summary['name']} | {_range(worker['wall_s'])} | {_range(worker['media_work_s'])} | "
                      f"{_range(_ms(worker['overhead_s']), digits=0)} | {_range(_ms(worker['probe_s']), digits=0)} | "
-                     f"{copies * 1000:.0f} |")
+                     f"{copies * 1000:.0f} | {_range(worker['process_wall_s'])} |")
     return lines
 
 

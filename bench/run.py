@@ -82,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     json_path = args.out / f"{today}.json"
     report.write_json(json_path, results)
-    report.write_doc(args.doc, results, json_path.name)
+    report.write_doc(args.doc, results, json_path)
     print(f"wrote {json_path} and {args.doc}", flush=True)
     return 0
 

@@ -16,6 +16,7 @@ from bench.jobrun import Intervals
 from bench.measure import BenchError, measure
 from bench.media import QUICK
 from bench.report import END, START
+from bench.run import moviepy_font
 from tests.helpers import REPO
 from video_ops.ops import OPERATIONS
 
@@ -123,3 +124,21 @@ def test_centroid_finds_a_dot_to_a_fraction_of_a_pixel() -> None:
                   for y in range(height) for x in range(width))
     x, y = quality.centroid(frame, width, height, near=(15, 14), reach=8)
     assert x == pytest.approx(cx, abs=0.05) and y == pytest.approx(cy, abs=0.05)
+
+
+def test_moviepy_runs_when_installed(tmp_path: Path) -> None:
+    """moviepy is optional: when it is importable, its version of each job runs alongside the others."""
+    pytest.importorskip("moviepy")
+    wanted = sorted(expected_workloads() & {"addaudio", "caption", "img2vid-still"})
+    subprocess.run(
+        [sys.executable, "-m", "bench", "--quick", "--only", ",".join(wanted), "--out", str(tmp_path),
+         "--doc", str(tmp_path / "benchmarks.md"), "--work", str(tmp_path / "work")],
+        cwd=REPO, check=True, capture_output=True, timeout=300,
+    )
+    written, = tmp_path.glob("*.json")
+    results = json.loads(written.read_text())
+    assert results["settings"]["moviepy"].startswith("2.")
+    for summary in results["workloads"]:
+        if summary["name"] == "caption" and moviepy_font() is None:
+            continue  # moviepy needs a font file, found with fontconfig's fc-match
+        assert summary["variants"]["moviepy"]["samples"][0]["wall_s"] > 0, summary["name"]
