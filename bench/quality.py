@@ -18,14 +18,15 @@ _SSIM_ALL = re.compile(r"SSIM .* All:([0-9.]+)")
 # then compares pictures, not matrices. FFmpeg's "All" weighs the planes by their pixel counts.
 # A still image as the reference is repeated for every frame of the video.
 _SAME_SPACE = "scale=out_color_matrix=bt709:out_range=tv,format=yuv420p"
-_SSIM_GRAPH = f"[0:v]{_SAME_SPACE}[main];[1:v]{_SAME_SPACE}[ref];[main][ref]ssim"
 
 
-def ssim(video: Path, reference: Path) -> float:
-    """Mean SSIM (all planes) of every frame of `video` against `reference` (a video or a still image)."""
+def ssim(video: Path, reference: Path, top: float = 1.0) -> float:
+    """Mean SSIM (all planes) of every frame of `video` against `reference` (a video or a still image),
+    over the upper `top` fraction of the picture (1: all of it)."""
+    prepare = _SAME_SPACE if top == 1.0 else f"{_SAME_SPACE},crop=iw:trunc(ih*{top:g}/2)*2:0:0"
     done = subprocess.run(
         ["ffmpeg", "-hide_banner", "-nostdin", "-i", str(video), "-i", str(reference),
-         "-lavfi", _SSIM_GRAPH, "-f", "null", "-"],
+         "-lavfi", f"[0:v]{prepare}[main];[1:v]{prepare}[ref];[main][ref]ssim", "-f", "null", "-"],
         capture_output=True, text=True, check=True,
     )
     found = _SSIM_ALL.findall(done.stderr)
