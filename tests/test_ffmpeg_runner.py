@@ -37,7 +37,7 @@ def test_summary_keeps_the_last_meaningful_lines_without_temp_paths(tmp_path):
     stderr = (f"[mp4 @ 0x1] something early\n{tmp_path}/url_video: Invalid data found when processing input\n"
               "Conversion failed!\n")
     assert summarize_stderr(stderr, tmp_path) == (
-        "[mp4 @ 0x1] something early / url_video: Invalid data found when processing input")
+        "something early / url_video: Invalid data found when processing input")
 
 
 def test_failure_reason_is_one_line(tmp_path):

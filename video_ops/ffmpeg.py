@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import json
 import os
+import re
 import signal
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -19,6 +20,7 @@ ProgressCallback = Callable[[float], None]
 _STDERR_LINES_KEPT = 40
 _STDERR_FIRST_LINES_KEPT = 10  # where FFmpeg names a device that failed before a flood of per-frame errors
 _NOISE = ("Conversion failed!", "Exiting normally", "-- ")
+_CONTEXT_TAG = re.compile(r"^\[[^\]]* @ 0x[0-9a-f]+\] ")  # "[mov,mp4 @ 0x55e6...] ": a pointer, not a reason
 
 
 class FFmpegError(JobError):
@@ -113,6 +115,7 @@ def summarize_stderr(stderr: str, workdir: Path | None = None) -> str:
     if workdir is not None:
         prefix = str(workdir).rstrip("/") + "/"
         lines = [line.replace(prefix, "") for line in lines]
+    lines = [_CONTEXT_TAG.sub("", line) for line in lines]
     if not lines:
         return "FFmpeg gave no reason"
     picked: list[str] = []

@@ -50,7 +50,7 @@ async def probe(path: Path, field: str) -> MediaInfo:
         raise JobError(f"{field}: the file is empty (0 bytes).")
     code, data, stderr = await run_ffprobe(path)
     if code != 0 or "format" not in data:
-        reason = summarize_stderr(stderr, path.parent)
+        reason = summarize_stderr(stderr, path.parent).replace(f"{path.name}: ", "")
         raise JobError(f"{field}: the file is not a media file FFmpeg can read ({reason}).")
     info = parse_probe(data)
     limit = env_float("VIDEO_OPS_MAX_INPUT_DURATION_S", DEFAULT_MAX_INPUT_DURATION_S)
