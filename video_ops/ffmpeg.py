@@ -79,6 +79,8 @@ async def run_ffmpeg(
         stderr = "\n".join([*head, *tail])
         if "No space left on device" in stderr:
             reason = "the worker's temp disk is full"
+        elif process.returncode is not None and process.returncode < 0:
+            reason = f"FFmpeg was killed by signal {signal.Signals(-process.returncode).name}"
         else:
             reason = summarize_stderr(stderr, workdir)
         raise FFmpegError(f"{step} failed: {reason}", process.returncode, stderr)
