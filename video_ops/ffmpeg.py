@@ -75,11 +75,11 @@ async def run_ffmpeg(
     except BaseException:  # cancelled job, or anything else: FFmpeg must not outlive the job
         await _kill(process)
         raise
+    stderr = "\n".join([*head, *tail])
+    if "No space left on device" in stderr:  # FFmpeg can exit 0 when only its final write failed
+        raise FFmpegError(f"{step} failed: the worker's temp disk is full", process.returncode, stderr)
     if process.returncode != 0:
-        stderr = "\n".join([*head, *tail])
-        if "No space left on device" in stderr:
-            reason = "the worker's temp disk is full"
-        elif process.returncode is not None and process.returncode < 0:
+        if process.returncode is not None and process.returncode < 0:
             reason = f"FFmpeg was killed by signal {signal.Signals(-process.returncode).name}"
         else:
             reason = summarize_stderr(stderr, workdir)
