@@ -32,6 +32,7 @@ from ..framefeed import frame_feed
 from ..jobs import JobInput, Operation, StrictModel, UrlField
 from ..keys import check_segment, clean_prefix, join_key
 from ..motion import Fit, Motion, Rect, endpoints, framing, progress, view_at
+from ..tasks import all_or_nothing
 
 DEFAULT_MAX_IMAGES = 500
 DEFAULT_MAX_CLIP_SECONDS = 3600.0
@@ -274,17 +275,7 @@ async def _render_all(
         ctx.progress.stage("processing", processed=done, total=len(clips))
         return encoder
 
-    tasks = [asyncio.ensure_future(render(clip, info)) for clip, info in zip(clips, infos, strict=True)]
-    try:
-        await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
-        for task in tasks:
-            if task.done() and task.exception() is not None:
-                raise task.exception()  # type: ignore[misc]
-        return [task.result() for task in tasks]
-    finally:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+    return await all_or_nothing(*(render(clip, info) for clip, info in zip(clips, infos, strict=True)))
 
 
 async def _render(
