@@ -37,7 +37,7 @@ def test_summary_keeps_the_last_meaningful_lines_without_temp_paths(tmp_path):
     stderr = (f"[mp4 @ 0x1] something early\n{tmp_path}/url_video: Invalid data found when processing input\n"
               "Conversion failed!\n")
     assert summarize_stderr(stderr, tmp_path) == (
-        "[mp4 @ 0x1] something early / url_video: Invalid data found when processing input")
+        "something early / url_video: Invalid data found when processing input")
 
 
 def test_failure_reason_is_one_line(tmp_path):
@@ -101,3 +101,19 @@ def test_progress_reporter_throttles_percent_but_not_stages():
     assert sent == [{"stage": "downloading"}, {"stage": "processing", "percent": 1},
                     {"stage": "processing", "percent": 50}, {"stage": "processing", "percent": 100},
                     {"stage": "uploading"}]
+
+
+def test_ffmpeg_killed_from_outside_fails_the_step(tmp_path):
+    marker = tmp_path / "killed-marker.nut"
+
+    async def kill_it() -> None:
+        task = asyncio.ensure_future(run_ffmpeg(endless(marker), step="Rendering", timeout=60, workdir=tmp_path))
+        for _ in range(50):
+            await asyncio.sleep(0.1)
+            if pids := processes_with(str(marker)):
+                os.kill(pids[0], 9)
+                break
+        with pytest.raises(FFmpegError, match=r"^Rendering failed: FFmpeg was killed by signal SIGKILL$"):
+            await task
+
+    asyncio.run(kill_it())

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import json
 import os
+import re
 import signal
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -19,6 +20,7 @@ ProgressCallback = Callable[[float], None]
 _STDERR_LINES_KEPT = 40
 _STDERR_FIRST_LINES_KEPT = 10  # where FFmpeg names a device that failed before a flood of per-frame errors
 _NOISE = ("Conversion failed!", "Exiting normally", "-- ")
+_CONTEXT_TAG = re.compile(r"^\[[^\]]* @ 0x[0-9a-f]+\] ")  # "[mov,mp4 @ 0x55e6...] ": a pointer, not a reason
 
 
 class FFmpegError(JobError):
@@ -73,10 +75,12 @@ async def run_ffmpeg(
     except BaseException:  # cancelled job, or anything else: FFmpeg must not outlive the job
         await _kill(process)
         raise
+    stderr = "\n".join([*head, *tail])
+    if "No space left on device" in stderr:  # FFmpeg can exit 0 when only its final write failed
+        raise FFmpegError(f"{step} failed: the worker's temp disk is full", process.returncode, stderr)
     if process.returncode != 0:
-        stderr = "\n".join([*head, *tail])
-        if "No space left on device" in stderr:
-            reason = "the worker's temp disk is full"
+        if process.returncode is not None and process.returncode < 0:
+            reason = f"FFmpeg was killed by signal {signal.Signals(-process.returncode).name}"
         else:
             reason = summarize_stderr(stderr, workdir)
         raise FFmpegError(f"{step} failed: {reason}", process.returncode, stderr)
@@ -113,6 +117,7 @@ def summarize_stderr(stderr: str, workdir: Path | None = None) -> str:
     if workdir is not None:
         prefix = str(workdir).rstrip("/") + "/"
         lines = [line.replace(prefix, "") for line in lines]
+    lines = [_CONTEXT_TAG.sub("", line) for line in lines]
     if not lines:
         return "FFmpeg gave no reason"
     picked: list[str] = []

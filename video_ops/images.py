@@ -43,6 +43,8 @@ def inspect(path: Path) -> ImageInfo:
             width, height = image.size
             rotated = image.getexif().get(_ORIENTATION_TAG) in _ROTATED
             fmt = image.format or "?"
+    except Image.DecompressionBombError:  # Pillow refuses twice our limit before we see the size
+        raise JobError(f"the image is far larger than the limit of {MAX_PIXELS // 1_000_000} megapixels.") from None
     except Image.UnidentifiedImageError:
         raise JobError(f"the file is not an image in a supported format ({FORMAT_NAMES}).") from None
     except Exception as err:  # malformed bytes make Pillow raise almost anything (struct.error, ...)

@@ -85,7 +85,11 @@ def _describe_one(error: Any, model: type[BaseModel]) -> str:
     location = field_path(error["loc"])
     kind = error["type"]
     if kind == "extra_forbidden":
-        return f"unknown field '{location}'{_suggestion(error['loc'], model)}"
+        fields = _fields_at(error["loc"], model)
+        twin = next((names for names in fields.values() if error["loc"][-1] in names), None)
+        if twin is not None:
+            return f"'{location}' repeats a field given under another name (give one of: {', '.join(twin)})"
+        return f"unknown field '{location}'{_suggestion(error['loc'], fields)}"
     if kind == "missing":
         return f"missing required field '{location}'"
     message = error["msg"]
@@ -107,18 +111,30 @@ def field_path(loc: Sequence[int | str]) -> str:
     return path
 
 
-def _suggestion(loc: Sequence[int | str], model: type[BaseModel]) -> str:
-    """Suggest the nearest known field for a typo, walking nested models along the path."""
+def _fields_at(loc: Sequence[int | str], model: type[BaseModel]) -> dict[str, list[str]]:
+    """The names (field name first, then its aliases) of each field of the model at `loc`'s parent."""
     current: Any = model
     for part in loc[:-1]:
         if isinstance(part, int):
             continue
         field = getattr(current, "model_fields", {}).get(part)
         current = _inner_model(field.annotation) if field else None
-    fields = getattr(current, "model_fields", None)
-    if not fields:
-        return ""
-    names = list(fields) + [f.alias for f in fields.values() if f.alias]
+    fields = getattr(current, "model_fields", None) or {}
+    return {name: _names(name, info) for name, info in fields.items()}
+
+
+def _names(name: str, info: Any) -> list[str]:
+    names = [name]
+    alias = info.validation_alias
+    for candidate in [info.alias, *(getattr(alias, "choices", None) or [alias])]:
+        if isinstance(candidate, str) and candidate not in names:
+            names.append(candidate)
+    return names
+
+
+def _suggestion(loc: Sequence[int | str], fields: dict[str, list[str]]) -> str:
+    """Suggest the nearest known field for a typo."""
+    names = [n for group in fields.values() for n in group]
     close = difflib.get_close_matches(str(loc[-1]), names, n=1, cutoff=0.6)
     return f" (did you mean '{close[0]}'?)" if close else ""
 

@@ -50,7 +50,7 @@ async def probe(path: Path, field: str) -> MediaInfo:
         raise JobError(f"{field}: the file is empty (0 bytes).")
     code, data, stderr = await run_ffprobe(path)
     if code != 0 or "format" not in data:
-        reason = summarize_stderr(stderr, path.parent)
+        reason = summarize_stderr(stderr, path.parent).replace(f"{path.name}: ", "")
         raise JobError(f"{field}: the file is not a media file FFmpeg can read ({reason}).")
     info = parse_probe(data)
     limit = env_float("VIDEO_OPS_MAX_INPUT_DURATION_S", DEFAULT_MAX_INPUT_DURATION_S)
@@ -74,18 +74,17 @@ def parse_probe(data: dict[str, Any]) -> MediaInfo:
 
 
 def require_video(info: MediaInfo, field: str) -> Stream:
-    stream = info.video
-    if stream is None:
-        found = ", ".join(sorted({s.codec_type for s in info.streams})) or "no streams"
-        raise JobError(f"{field}: the file has no video stream (found: {found}).")
-    return stream
+    return _require(info.video, info, "video", field)
 
 
 def require_audio(info: MediaInfo, field: str) -> Stream:
-    stream = info.audio
+    return _require(info.audio, info, "audio", field)
+
+
+def _require(stream: Stream | None, info: MediaInfo, kind: str, field: str) -> Stream:
     if stream is None:
         found = ", ".join(sorted({s.codec_type for s in info.streams})) or "no streams"
-        raise JobError(f"{field}: the file has no audio stream (found: {found}).")
+        raise JobError(f"{field}: the file has no {kind} stream (found: {found}).")
     return stream
 
 

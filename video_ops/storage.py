@@ -18,7 +18,7 @@ from .errors import JobError
 from .jobs import S3Config
 
 ProgressCallback = Callable[[float], None]
-_MULTIPART_BYTES = 64 * 1024 * 1024
+DEFAULT_MULTIPART_BYTES = 64 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -163,7 +163,8 @@ class S3Storage:
                 sent += chunk
                 on_progress(min(100.0, sent * 100 / total))
 
-        transfer = TransferConfig(multipart_threshold=_MULTIPART_BYTES, multipart_chunksize=_MULTIPART_BYTES)
+        part = max(env_int("VIDEO_OPS_MULTIPART_CHUNK_BYTES", DEFAULT_MULTIPART_BYTES), 5 * 1024 * 1024)
+        transfer = TransferConfig(multipart_threshold=part, multipart_chunksize=part)
         try:
             self._client.upload_file(
                 str(local), self.settings.bucket, key,

@@ -23,7 +23,7 @@ from pydantic import AliasChoices, BeforeValidator, Field, field_validator
 
 from .. import images
 from ..canvas import COLOUR_TAGS, OVERSAMPLE, Canvas
-from ..config import env_int
+from ..config import env_float, env_int
 from ..context import JobContext
 from ..encoders import Encoder
 from ..errors import JobError
@@ -32,9 +32,10 @@ from ..framefeed import frame_feed
 from ..jobs import JobInput, Operation, StrictModel, UrlField
 from ..keys import check_segment, clean_prefix, join_key
 from ..motion import Fit, Motion, Rect, endpoints, framing, progress, view_at
+from ..tasks import all_or_nothing
 
-MAX_IMAGES = 500
-MAX_SECONDS = 3600
+DEFAULT_MAX_IMAGES = 500
+DEFAULT_MAX_CLIP_SECONDS = 3600.0
 # NVIDIA's consumer cards allow 8 NVENC sessions at once (older drivers 3-5); CPU encoding is bounded
 # by the cores anyway. Lower it on cards with fewer sessions.
 DEFAULT_PARALLEL_RENDERS = 8
@@ -61,19 +62,36 @@ Colour = Annotated[tuple[int, int, int], BeforeValidator(_colour)]
 class ImageItem(StrictModel):
     id: str = Field(min_length=1, max_length=255)
     image_url: UrlField
-    duration: float = Field(validation_alias=AliasChoices("duracao", "duration"), gt=0, le=MAX_SECONDS)
+    duration: float = Field(validation_alias=AliasChoices("duracao", "duration"), gt=0)
+
+    @field_validator("duration")
+    @classmethod
+    def _within_limit(cls, value: float) -> float:
+        limit = env_float("VIDEO_OPS_MAX_CLIP_SECONDS", DEFAULT_MAX_CLIP_SECONDS)
+        if value > limit:
+            raise ValueError(f"at most {limit:g} s per clip (raise it with VIDEO_OPS_MAX_CLIP_SECONDS)")
+        return value
 
 
 class Img2VidInput(JobInput):
     operation: Literal["img2vid"]
-    images: list[ImageItem] = Field(min_length=1, max_length=MAX_IMAGES)
+    images: list[ImageItem] = Field(min_length=1)
     frame_rate: float = Field(24, ge=1, le=120)
     start_index: int = Field(0, ge=0, le=10_000_000)
     width: int | None = Field(None, ge=16, le=4096)
     height: int | None = Field(None, ge=16, le=4096)
     fit: Fit = "cover"
     background: Colour = (0, 0, 0)
-    zoom_types: list[Motion] = Field(default_factory=list, max_length=MAX_IMAGES)
+    zoom_types: list[Motion] = Field(default_factory=list, max_length=DEFAULT_MAX_IMAGES)
+
+    @field_validator("images", mode="before")
+    @classmethod
+    def _not_too_many(cls, value: Any) -> Any:
+        """Checked before the items, so a huge list is refused without validating each entry."""
+        limit = env_int("VIDEO_OPS_MAX_IMAGES", DEFAULT_MAX_IMAGES)
+        if isinstance(value, list) and len(value) > limit:
+            raise ValueError(f"at most {limit} images per job (raise it with VIDEO_OPS_MAX_IMAGES)")
+        return value
 
     @field_validator("width", "height")
     @classmethod
@@ -257,17 +275,7 @@ async def _render_all(
         ctx.progress.stage("processing", processed=done, total=len(clips))
         return encoder
 
-    tasks = [asyncio.ensure_future(render(clip, info)) for clip, info in zip(clips, infos, strict=True)]
-    try:
-        await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
-        for task in tasks:
-            if task.done() and task.exception() is not None:
-                raise task.exception()  # type: ignore[misc]
-        return [task.result() for task in tasks]
-    finally:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+    return await all_or_nothing(*(render(clip, info) for clip, info in zip(clips, infos, strict=True)))
 
 
 async def _render(

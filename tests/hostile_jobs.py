@@ -1,0 +1,152 @@
+"""The hostile corpus: broken or malicious jobs, each with the exact error it must produce.
+
+Each error is written out in full, as a caller reads it, so rows may run long. `{server}` stands for
+the test media server's base URL and `{operations}` for the list of operations. Rows marked `guarded`
+run with the SSRF guard as deployed (private addresses refused); the others may fetch the test media
+from 127.0.0.1. The guarded rows download one URL only, so the guard's answer is the only error.
+"""
+
+# ruff: noqa: E501
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Hostile:
+    name: str
+    input: Any
+    error: str
+    guarded: bool = False
+    request: dict[str, Any] = field(default_factory=dict)
+
+
+def addaudio(**change: Any) -> dict[str, Any]:
+    job = {"operation": "addaudio", "url_video": "{server}/video.mp4", "url_audio": "{server}/tone.mp3",
+           "path": "out"}
+    job.update(change)
+    return job
+
+
+def img2vid(images: Any = None, **change: Any) -> dict[str, Any]:
+    job = {"operation": "img2vid", "path": "out", "width": 64, "height": 36,
+           "images": images if images is not None else [{"id": "a", "image_url": "{server}/tiny.png",
+                                                          "duracao": 0.5}]}
+    job.update(change)
+    return job
+
+
+def fetch(url: str) -> dict[str, Any]:
+    """A job whose only download is `url`, so the guard's answer is the only possible error."""
+    return img2vid(images=image(image_url=url))
+
+
+def image(**change: Any) -> list[dict[str, Any]]:
+    item = {"id": "a", "image_url": "{server}/tiny.png", "duracao": 0.5}
+    item.update(change)
+    return [item]
+
+
+def refused(host: str, address: str) -> str:
+    return (f"images[0] (id 'a'): refused to download from {host!r}: it resolves to the non-public address "
+            f"{address} (set RUNPOD_ALLOW_PRIVATE_DOWNLOAD_URLS=true to allow private networks).")
+
+
+LONG = "x" * 300
+CORPUS: list[Hostile] = [
+    # The job's shape
+    Hostile("input is a list", ["addaudio"], "Invalid input: the job's `input` must be a JSON object."),
+    Hostile("input is a string", "addaudio", "Invalid input: the job's `input` must be a JSON object."),
+    Hostile("no operation", {"url_video": "{server}/video.mp4"}, "Invalid input: missing required field 'operation' (one of: {operations})."),
+    Hostile("unknown operation", {"operation": "transcode"}, "Invalid input: unknown operation 'transcode'; valid operations: {operations}."),
+    Hostile("operation is a number", {"operation": 7}, "Invalid input: unknown operation '7'; valid operations: {operations}."),
+    Hostile("typo in a field", addaudio(url_vidoe="x"), "Invalid input: unknown field 'url_vidoe' (did you mean 'url_video'?)."),
+    Hostile("field of another operation", addaudio(images=[]), "Invalid input: unknown field 'images'."),
+    # Key prefix and file name
+    Hostile("path climbs out", addaudio(path="../../etc"), "Invalid input: field 'path' must be a name, not '..'."),
+    Hostile("path climbs out midway", addaudio(path="videos/../../x"), "Invalid input: field 'path' must be a name, not '..'."),
+    Hostile("absolute path", addaudio(path="/etc/cron.d"), "Invalid input: field 'path' must be a relative key prefix, not an absolute path."),
+    Hostile("backslash path", addaudio(path="videos\\..\\x"), "Invalid input: field 'path' must not contain '/' or '\\'."),
+    Hostile("NUL in path", addaudio(path="vid\x00eos"), "Invalid input: field 'path' contains a control or invisible character (U+0000)."),
+    Hostile("newline inside path", addaudio(path="videos\noutput"), "Invalid input: field 'path' contains a control or invisible character (U+000A)."),
+    Hostile("right-to-left override in path", addaudio(path="videos/\u202emp4.exe"), "Invalid input: field 'path' contains a control or invisible character (U+202E)."),
+    Hostile("full-width slash in path", addaudio(path="videos\uff0f..\uff0fx"), "Invalid input: field 'path' contains a look-alike of '/' or '.' (U+FF0F)."),
+    Hostile("overlong path segment", addaudio(path=LONG), "Invalid input: field 'path' is longer than 255 bytes."),
+    Hostile("file name climbs out", addaudio(output_filename="../../x.mp4"), "Invalid input: field 'output_filename' must not contain '/' or '\\'."),
+    Hostile("file name with a folder", addaudio(output_filename="a/b.mp4"), "Invalid input: field 'output_filename' must not contain '/' or '\\'."),
+    Hostile("hidden file name", addaudio(output_filename=".x.mp4"), "Invalid input: field 'output_filename' must not start with '.'."),
+    Hostile("file name of another type", addaudio(output_filename="x.exe"), "Invalid input: field 'output_filename' must end with .mp4, the format this operation writes."),
+    Hostile("NUL in file name", addaudio(output_filename="x\x00.mp4"), "Invalid input: field 'output_filename' contains a control or invisible character (U+0000)."),
+    Hostile("overlong file name", addaudio(output_filename=LONG + ".mp4"), "Invalid input: field 'output_filename' is longer than 255 bytes."),
+    # Storage settings
+    Hostile("s3_config without bucket", addaudio(s3_config={"access_key": "a", "secret_key": "s"}), "Invalid input: missing required field 's3_config.bucket_name'."),
+    Hostile("s3_config with an unknown key", addaudio(s3_config={"access_key": "a", "secret_key": "s",
+                                                                 "bucket_name": "b", "acl": "public-read"}), "Invalid input: unknown field 's3_config.acl'."),
+    Hostile("s3Config is a string", addaudio(), "Invalid s3Config: it must be an object with endpointUrl, accessId, accessSecret, bucketName.", request={"s3Config": "bucket"}),
+    # URL schemes and the SSRF guard
+    Hostile("ftp URL", addaudio(url_video="ftp://example.com/v.mp4"), "url_video: unsupported URL scheme 'ftp'; use http, https or s3."),
+    Hostile("file URL", addaudio(url_video="file:///etc/passwd"), "url_video: file:// URLs are refused (set VIDEO_OPS_ALLOW_FILE_URLS=1 for local runs)."),
+    Hostile("javascript URL", addaudio(url_video="javascript:alert(1)"), "url_video: unsupported URL scheme 'javascript'; use http, https or s3."),
+    Hostile("data URL", addaudio(url_audio="data:audio/mp3;base64,AAAA"), "url_audio: unsupported URL scheme 'data'; use http, https or s3."),
+    Hostile("empty URL", addaudio(url_video=""), "Invalid input: field 'url_video': String should have at least 1 character."),
+    Hostile("overlong URL", addaudio(url_video="http://example.com/" + "a" * 9000), "Invalid input: field 'url_video': String should have at most 8192 characters."),
+    Hostile("URL without host", addaudio(url_video="http:///v.mp4"), "url_video: the URL http:///v.mp4 has no host."),
+    Hostile("loopback", fetch("http://127.0.0.1:9/v.mp4"), refused("127.0.0.1", "127.0.0.1"), guarded=True),
+    Hostile("localhost by name", fetch("http://localhost:9/v.mp4"), refused("localhost", "127.0.0.1"), guarded=True),
+    Hostile("cloud metadata", fetch("http://169.254.169.254/latest/meta-data/"), refused("169.254.169.254", "169.254.169.254"), guarded=True),
+    Hostile("private 10/8", fetch("http://10.0.0.1/v.mp4"), refused("10.0.0.1", "10.0.0.1"), guarded=True),
+    Hostile("private 172.16/12", fetch("http://172.16.5.4/a.mp3"), refused("172.16.5.4", "172.16.5.4"), guarded=True),
+    Hostile("CGNAT", fetch("http://100.64.1.1/v.mp4"), refused("100.64.1.1", "100.64.1.1"), guarded=True),
+    Hostile("multicast", fetch("http://224.0.0.1/v.mp4"), refused("224.0.0.1", "224.0.0.1"), guarded=True),
+    Hostile("IPv6 loopback", fetch("http://[::1]:9/v.mp4"), refused("::1", "::1"), guarded=True),
+    Hostile("IPv6 unique local", fetch("http://[fc00::1]/v.mp4"), refused("fc00::1", "fc00::1"), guarded=True),
+    Hostile("IPv6 link local", fetch("http://[fe80::1]/v.mp4"), refused("fe80::1", "fe80::1"), guarded=True),
+    Hostile("IPv4-mapped IPv6", fetch("http://[::ffff:169.254.169.254]/"), refused("::ffff:169.254.169.254", "::ffff:169.254.169.254"), guarded=True),
+    Hostile("decimal IP", fetch("http://2130706433:9/v.mp4"), refused("2130706433", "127.0.0.1"), guarded=True),
+    Hostile("octal IP", fetch("http://0177.0.0.1:9/v.mp4"), refused("0177.0.0.1", "127.0.0.1"), guarded=True),
+    Hostile("hex IP", fetch("http://0x7f000001:9/v.mp4"), refused("0x7f000001", "127.0.0.1"), guarded=True),
+    Hostile("userinfo trick", fetch("http://example.com@127.0.0.1:9/v.mp4"), refused("127.0.0.1", "127.0.0.1"), guarded=True),
+    Hostile("unspecified address", fetch("http://0.0.0.0:9/v.mp4"), refused("0.0.0.0", "0.0.0.0"), guarded=True),
+    # Media judged by ffprobe
+    Hostile("missing file", addaudio(url_video="{server}/nothing.mp4"), "url_video: download failed: HTTP 404 File not found from {server}/nothing.mp4."),
+    Hostile("HTML page as video", addaudio(url_video="{server}/page.html"), "url_video: the file is not a media file FFmpeg can read (Invalid data found when processing input)."),
+    Hostile("empty file", addaudio(url_video="{server}/empty.mp4"), "url_video: the file is empty (0 bytes)."),
+    Hostile("truncated MP4", addaudio(url_video="{server}/truncated.mp4"), "url_video: the file is not a media file FFmpeg can read (moov atom not found / Invalid data found when processing input)."),
+    Hostile("audio given as video", addaudio(url_video="{server}/tone.mp3"), "url_video: the file has no video stream (found: audio)."),
+    Hostile("video without audio as audio", addaudio(url_audio="{server}/silent.mp4"), "url_audio: the file has no audio stream (found: video)."),
+    Hostile("image given as audio", addaudio(url_audio="{server}/tiny.png"), "url_audio: the file has no audio stream (found: video)."),
+    # addaudio options
+    Hostile("unknown mode", addaudio(mode="blend"), "Invalid input: field 'mode': Input should be 'replace' or 'mix'."),
+    Hostile("unknown fit", addaudio(fit="longest"), "Invalid input: field 'fit': Input should be 'video', 'audio' or 'shortest'."),
+    Hostile("volume too high", addaudio(audio_volume=11), "Invalid input: field 'audio_volume': Input should be less than or equal to 10."),
+    Hostile("volume negative", addaudio(original_volume=-1), "Invalid input: field 'original_volume': Input should be greater than or equal to 0."),
+    Hostile("volume as text", addaudio(audio_volume="1;rm -rf /"), "Invalid input: field 'audio_volume': Input should be a valid number, unable to parse string as a number."),
+    # img2vid
+    Hostile("no images", img2vid(images=[]), "Invalid input: field 'images': List should have at least 1 item after validation, not 0."),
+    Hostile("images not a list", img2vid(images="a.png"), "Invalid input: field 'images': Input should be a valid list."),
+    Hostile("too many images", img2vid(images=[{"id": str(n), "image_url": "x", "duracao": 1} for n in range(501)]),
+            "Invalid input: field 'images': at most 500 images per job (raise it with VIDEO_OPS_MAX_IMAGES)."),
+    Hostile("zero duration", img2vid(images=image(duracao=0)), "Invalid input: field 'images[0].duracao': Input should be greater than 0."),
+    Hostile("negative duration", img2vid(images=image(duracao=-3)), "Invalid input: field 'images[0].duracao': Input should be greater than 0."),
+    Hostile("clip too long", img2vid(images=image(duracao=3601)), "Invalid input: field 'images[0].duracao': at most 3600 s per clip (raise it with VIDEO_OPS_MAX_CLIP_SECONDS)."),
+    Hostile("duration as text", img2vid(images=image(duracao="3s")), "Invalid input: field 'images[0].duracao': Input should be a valid number, unable to parse string as a number."),
+    Hostile("both duration names", img2vid(images=image(duration=2)), "Invalid input: 'images[0].duration' repeats a field given under another name (give one of: duration, duracao)."),
+    Hostile("id with a slash", img2vid(images=image(id="../a")), "Invalid input: field 'images[0].id' must not contain '/' or '\\'."),
+    Hostile("id with a newline", img2vid(images=image(id="a\nb")), "Invalid input: field 'images[0].id' contains a control or invisible character (U+000A)."),
+    Hostile("id with right-to-left override", img2vid(images=image(id="a\u202eb")), "Invalid input: field 'images[0].id' contains a control or invisible character (U+202E)."),
+    Hostile("empty id", img2vid(images=image(id="")), "Invalid input: field 'images[0].id': String should have at least 1 character."),
+    Hostile("missing image", img2vid(images=image(image_url="{server}/nothing.png")), "images[0] (id 'a'): download failed: HTTP 404 File not found from {server}/nothing.png."),
+    Hostile("HTML page as image", img2vid(images=image(image_url="{server}/page.html")), "images[0] (id 'a'): the file is not an image in a supported format (JPEG, PNG, WebP, GIF, BMP or TIFF)."),
+    Hostile("video as image", img2vid(images=image(image_url="{server}/video.mp4")), "images[0] (id 'a'): the file is not an image in a supported format (JPEG, PNG, WebP, GIF, BMP or TIFF)."),
+    Hostile("decompression bomb", img2vid(images=image(image_url="{server}/bomb.png")), "images[0] (id 'a'): the image is far larger than the limit of 150 megapixels."),
+    Hostile("truncated JPEG", img2vid(images=image(image_url="{server}/truncated.jpg")), "images[0] (id 'a'): the image header could not be read (Truncated File Read)."),
+    Hostile("odd width", img2vid(width=65), "Invalid input: field 'width': must be an even number (H.264 4:2:0 video has even sizes)."),
+    Hostile("width without height", img2vid(height=None), "Invalid input: give both 'width' and 'height' (e.g. 1080 and 1920 for vertical), or neither."),
+    Hostile("huge frame", img2vid(width=8192, height=8192), "Invalid input: field 'width': Input should be less than or equal to 4096; field 'height': Input should be less than or equal to 4096."),
+    Hostile("zero frame rate", img2vid(frame_rate=0), "Invalid input: field 'frame_rate': Input should be greater than or equal to 1."),
+    Hostile("unknown motion", img2vid(zoom_types=["spin"]), "Invalid input: field 'zoom_types[0]': Input should be 'none', 'zoomin', 'zoomout', 'panleft', 'panright', 'panup', 'pandown' or 'zoompanright'."),
+    Hostile("negative start index", img2vid(start_index=-1), "Invalid input: field 'start_index': Input should be greater than or equal to 0."),
+    Hostile("unknown fit mode", img2vid(fit="stretch"), "Invalid input: field 'fit': Input should be 'cover' or 'contain'."),
+    Hostile("background that is no colour", img2vid(background="url(javascript:x)"), "Invalid input: field 'background': must be a colour name or #RRGGBB."),
+]

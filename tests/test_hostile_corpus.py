@@ -1,0 +1,66 @@
+"""Every job of the hostile corpus fails with its exact error; the worker then still does a good job."""
+
+from __future__ import annotations
+
+import json
+import struct
+import zlib
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image
+
+from tests.helpers import leftover_workdirs, run_job
+from tests.hostile_jobs import CORPUS, Hostile, addaudio
+from video_ops.ops import OPERATIONS
+
+assert len(CORPUS) >= 60
+
+
+def bomb_png(path: Path, side: int = 60000) -> None:
+    """A 60000x60000 PNG of a few hundred KB: decoding it would need gigabytes."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    packer = zlib.compressobj(9)
+    row = b"\x00" + bytes(side // 8)
+    body = b"".join(packer.compress(row) for _ in range(side)) + packer.flush()
+    header = struct.pack(">IIBBBBB", side, side, 1, 0, 0, 0, 0)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", body) + chunk(b"IEND", b""))
+
+
+@pytest.fixture(scope="module")
+def hostile_media(media_dir: Path) -> Path:
+    Image.new("RGB", (32, 18), (200, 30, 30)).save(media_dir / "tiny.png")
+    Image.new("RGB", (64, 36), (20, 130, 30)).save(media_dir / "photo.jpg", quality=90)
+    jpeg = (media_dir / "photo.jpg").read_bytes()
+    (media_dir / "truncated.jpg").write_bytes(jpeg[: len(jpeg) // 2])
+    (media_dir / "empty.mp4").write_bytes(b"")
+    whole = (media_dir / "video.mp4").read_bytes()
+    (media_dir / "truncated.mp4").write_bytes(whole[: len(whole) // 3])
+    bomb_png(media_dir / "bomb.png")
+    return media_dir
+
+
+def fill(value: Any, server: str) -> Any:
+    """Put the media server's URL where the corpus says `{server}`, the operations for `{operations}`."""
+    text = json.dumps(value).replace("{server}", server).replace("{operations}", ", ".join(sorted(OPERATIONS)))
+    return json.loads(text)
+
+
+@pytest.mark.parametrize("case", CORPUS, ids=[case.name for case in CORPUS])
+def test_hostile_job_fails_clearly(case: Hostile, media_server, hostile_media, worker_env, monkeypatch):
+    if case.guarded:
+        monkeypatch.delenv("RUNPOD_ALLOW_PRIVATE_DOWNLOAD_URLS")
+    result = run_job(fill(case.input, media_server), **case.request)
+    assert result == {"error": fill(case.error, media_server)}
+    assert leftover_workdirs(worker_env) == []
+
+
+def test_the_worker_still_serves_after_the_corpus(media_server, hostile_media, worker_env):
+    for case in CORPUS:
+        run_job(fill(case.input, media_server), **case.request)
+    result = run_job(fill(addaudio(), media_server))
+    assert result["success"] is True
+    assert leftover_workdirs(worker_env) == []
