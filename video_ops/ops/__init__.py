@@ -1,6 +1,6 @@
 """The operations this worker knows, by the name callers put in `operation`."""
 
 from ..jobs import Operation
-from . import addaudio
+from . import addaudio, caption
 
-OPERATIONS: dict[str, Operation] = {op.name: op for op in (addaudio.OPERATION,)}
+OPERATIONS: dict[str, Operation] = {op.name: op for op in (addaudio.OPERATION, caption.OPERATION)}
