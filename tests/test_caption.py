@@ -9,6 +9,9 @@ import pytest
 from tests.frames import changed, count, frames, overlap
 from tests.helpers import leftover_workdirs, local_output, run_job, s3_client
 from tests.media import decodes_cleanly, ffmpeg, make_video, packet_hashes, probe, stream, stream_duration
+from video_ops.encoders import Encoder
+from video_ops.ops.caption import argv, filter_value, plan
+from video_ops.probe import MediaInfo, Stream
 
 RATE = 10  # frames per second of the test clips: frame n shows t = n / RATE
 # Two cues: frame 6 is in the middle of the first, frame 10 falls between them.
@@ -321,3 +324,20 @@ def test_upload_to_the_bucket_under_the_default_name(media_server, clips, bucket
     head = s3_client(bucket).head_object(Bucket=bucket["BUCKET_NAME"], Key=result["s3_key"])
     assert head["ContentLength"] == result["size_bytes"] > 0
     assert set(result["timings"]) == {"download_s", "process_s", "upload_s", "total_s"}
+
+
+def test_filter_paths_are_escaped_for_both_parsers():
+    assert filter_value("/tmp/it's a:b,c;[d]\\e") == "/tmp/it\\\\\\'s a\\\\:b\\,c\\;\\[d\\]\\\\\\\\e"
+
+
+def test_the_ffmpeg_command_is_data():
+    info = MediaInfo(format_name="mov", duration=2.0, size_bytes=1, streams=(
+        Stream(index=0, codec_type="audio", codec_name="aac"),
+        Stream(index=1, codec_type="video", codec_name="h264", width=1921, height=1080, rotation=0),
+    ))
+    recipe = plan(Path("/w/url_video"), info, Path("/w"), Path("/w/fonts"))
+    assert argv(recipe, Encoder("libx264")) == [
+        "-i", "/w/url_video", "-map", "0:1", "-map", "0:0", "-c:a", "copy",
+        "-vf", "crop=1920:1080:0:0,ass=filename=/w/captions.ass:fontsdir=/w/fonts",
+        *Encoder("libx264").video_args(), "-movflags", "+faststart", "/w/output.mp4",
+    ]

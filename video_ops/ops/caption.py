@@ -41,17 +41,20 @@ class CaptionInput(JobInput):
 
 @dataclass(frozen=True)
 class Plan:
+    """Everything the FFmpeg run needs, decided before it starts (and testable without it)."""
+
     video: Path
     script: Path
     fonts_dir: Path | None
     output: Path
     picture: Stream
-    width: int  # the frame size libass draws on: upright, rounded down to even for 4:2:0
+    width: int
     height: int
     audio: Stream | None
 
 
 def plan(video: Path, info: MediaInfo, workdir: Path, fonts_dir: Path | None) -> Plan:
+    """The frame libass draws on is the upright picture FFmpeg decodes, cropped to even for 4:2:0."""
     picture = require_video(info, "url_video")
     width, height = picture.display_size
     if width < 2 or height < 2:
@@ -61,6 +64,7 @@ def plan(video: Path, info: MediaInfo, workdir: Path, fonts_dir: Path | None) ->
 
 
 def argv(recipe: Plan, encoder: Encoder) -> list[str]:
+    """FFmpeg's arguments for `encoder`: rebuilt for each encoder, as `ctx.encode` may switch mid-job."""
     args = ["-i", str(recipe.video), "-map", f"0:{recipe.picture.index}"]
     if recipe.audio is not None:
         args += ["-map", f"0:{recipe.audio.index}"]
