@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -197,7 +198,7 @@ def test_filter_syntax_in_the_temp_folder_path_is_escaped(media_server, clips, m
 
 @pytest.mark.parametrize(
     "force_style",
-    ["Fontname=Noto Sans:fontsdir=/tmp", "Fontsize=20,Alignment=2[out];[in]null", "MarginV=1',filename=/etc/passwd"],
+    ["Fontname=Noto Sans:fontsdir=/etc", "Fontsize=20,Alignment=2[out];[in]null", "MarginV=1',filename=/etc/passwd"],
 )
 def test_hostile_force_style_is_refused_before_anything_runs(media_server, clips, force_style):
     result = caption(media_server, "missing.mp4", "caption/missing.srt", force_style=force_style)
@@ -207,7 +208,9 @@ def test_hostile_force_style_is_refused_before_anything_runs(media_server, clips
 
 def renamed_font(folder: Path) -> str:
     """Roboto Black under a family name no installed font has, so only the downloaded file can draw it."""
-    original = Path("/usr/share/fonts/truetype/roboto/unhinted/RobotoTTF/Roboto-Black.ttf").read_bytes()
+    installed = subprocess.run(["fc-match", "--format", "%{file}", "Roboto Black"], capture_output=True, text=True,
+                               check=True).stdout
+    original = Path(installed).read_bytes()
     renamed = original.replace(b"Roboto", b"Rubato").replace("Roboto".encode("utf-16-be"), "Rubato".encode("utf-16-be"))
     (folder / "rubato.ttf").write_bytes(renamed)
     return "caption/rubato.ttf"
@@ -327,7 +330,7 @@ def test_upload_to_the_bucket_under_the_default_name(media_server, clips, bucket
 
 
 def test_filter_paths_are_escaped_for_both_parsers():
-    assert filter_value("/tmp/it's a:b,c;[d]\\e") == "/tmp/it\\\\\\'s a\\\\:b\\,c\\;\\[d\\]\\\\\\\\e"
+    assert filter_value("/jobs/it's a:b,c;[d]\\e") == "/jobs/it\\\\\\'s a\\\\:b\\,c\\;\\[d\\]\\\\\\\\e"
 
 
 def test_the_ffmpeg_command_is_data():

@@ -296,10 +296,11 @@ def test_style_object_maps_onto_ass_terms_and_wins_over_force_style():
 
 
 def test_box_background_paints_the_box():
-    job = caption_input(style={"border": {"style": "box", "width": 10}, "colors": {"background": "#00000080"}})
+    job = caption_input(style={"border": {"style": "box", "width": 10},
+                               "colors": {"background": "#00000080", "outline": "#FF0000"}})
     look = resolve(job.preset, job.force_style, job.style)
     assert (look.border_style, look.outline) == (3, 10)
-    assert look.outline_colour == look.back_colour == Rgba(0, 0, 0, 127)
+    assert look.outline_colour == look.back_colour == Rgba(0, 0, 0, 127)  # a box has no text outline
 
 
 @pytest.mark.parametrize(

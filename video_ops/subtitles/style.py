@@ -118,7 +118,7 @@ class StyleOptions(StrictModel):
             "font": self.font.name, "size": self.font.size, "bold": self.font.bold, "italic": self.font.italic,
             "primary": colours.primary,
             # In a box the ASS outline colour paints the box, so `background` takes its place there.
-            "outline_colour": (colours.background or colours.outline) if box else colours.outline,
+            "outline_colour": colours.background if box else colours.outline,
             "back_colour": colours.background,
             "border_style": None if self.border.style is None else (BOX if box else OUTLINE),
             "outline": self.border.width, "shadow": self.shadow,
