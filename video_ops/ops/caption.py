@@ -65,7 +65,7 @@ def plan(video: Path, info: MediaInfo, workdir: Path, fonts_dir: Path | None) ->
 
 def argv(recipe: Plan, encoder: Encoder) -> list[str]:
     """FFmpeg's arguments for `encoder`: rebuilt for each encoder, as `ctx.encode` may switch mid-job."""
-    args = ["-i", str(recipe.video), "-map", f"0:{recipe.picture.index}"]
+    args = [*encoder.decode_args(recipe.picture), "-i", str(recipe.video), "-map", f"0:{recipe.picture.index}"]
     if recipe.audio is not None:
         args += ["-map", f"0:{recipe.audio.index}"]
         args += ["-c:a", "copy"] if copies_audio(recipe.audio) else ["-c:a", "aac", "-b:a", "192k"]
