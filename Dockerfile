@@ -39,13 +39,13 @@ RUN ./configure --prefix=/opt/ffmpeg --disable-debug --disable-doc --disable-ffp
 
 FROM ${CUDA_IMAGE}
 ARG DEBIAN_FRONTEND=noninteractive
-# Caption fonts: the caption operation's list of font packages goes here.
-ARG FONT_PACKAGES="fonts-dejavu-core"
+# Caption fonts: the same list of Debian packages that scripts/setup.sh installs for local runs and tests.
+COPY scripts/font-packages.txt /tmp/font-packages.txt
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
-      ca-certificates python3 python3-venv fontconfig ${FONT_PACKAGES} \
+      ca-certificates python3 python3-venv $(grep -v '^#' /tmp/font-packages.txt) \
       libass9 libdav1d5 libfontconfig1 libfreetype6 libfribidi0 libharfbuzz0b libx264-163 zlib1g \
- && rm -rf /var/lib/apt/lists/* \
+ && rm -rf /var/lib/apt/lists/* /tmp/font-packages.txt \
  && fc-cache -f
 COPY --from=ffmpeg /opt/ffmpeg/bin/ffmpeg /opt/ffmpeg/bin/ffprobe /usr/local/bin/
 # Fails the build if a library FFmpeg links against is missing from this stage.

@@ -7,6 +7,9 @@ cd "$(dirname "$0")/.."
 apt_packages=()
 command -v ffmpeg >/dev/null 2>&1 || apt_packages+=(ffmpeg)
 command -v ffprobe >/dev/null 2>&1 || apt_packages+=(ffmpeg)
+for package in $(grep -v '^#' scripts/font-packages.txt); do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || apt_packages+=("$package")
+done
 if [ ${#apt_packages[@]} -gt 0 ]; then
   sudo=""
   [ "$(id -u)" = 0 ] || sudo="sudo"

@@ -47,5 +47,12 @@ def run_job(job_input: dict[str, Any], job_id: str = "test-job", **extra: Any) -
     return asyncio.run(handle_job({"id": job_id, "input": job_input, **extra}))
 
 
+def local_output(result: dict[str, Any]) -> Path:
+    """The file a successful job wrote to the local output folder (no bucket configured)."""
+    assert result.get("success"), result
+    assert result["video_url"].startswith("file://")
+    return Path(result["video_url"][len("file://"):])
+
+
 def leftover_workdirs(workdir: Path) -> list[Path]:
     return list(workdir.iterdir()) if workdir.exists() else []

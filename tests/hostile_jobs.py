@@ -20,11 +20,18 @@ class Hostile:
     error: str
     guarded: bool = False
     request: dict[str, Any] = field(default_factory=dict)
+    prefix: bool = False  # the error must start with `error` (the rest lists what this machine has)
 
 
 def addaudio(**change: Any) -> dict[str, Any]:
     job = {"operation": "addaudio", "url_video": "{server}/video.mp4", "url_audio": "{server}/tone.mp3",
            "path": "out"}
+    job.update(change)
+    return job
+
+
+def caption(**change: Any) -> dict[str, Any]:
+    job = {"operation": "caption", "url_video": "{server}/video.mp4", "url_srt": "{server}/cues.srt", "path": "out"}
     job.update(change)
     return job
 
@@ -149,4 +156,23 @@ CORPUS: list[Hostile] = [
     Hostile("negative start index", img2vid(start_index=-1), "Invalid input: field 'start_index': Input should be greater than or equal to 0."),
     Hostile("unknown fit mode", img2vid(fit="stretch"), "Invalid input: field 'fit': Input should be 'cover' or 'contain'."),
     Hostile("background that is no colour", img2vid(background="url(javascript:x)"), "Invalid input: field 'background': must be a colour name or #RRGGBB."),
+    # caption: the SRT, the style, force_style and fonts never reach the filter graph as text
+    Hostile("empty SRT", caption(url_srt="{server}/empty.srt"), "url_srt: the subtitle file is empty."),
+    Hostile("binary file as SRT", caption(url_srt="{server}/garbage.srt"), "url_srt: the file's character encoding could not be recognised; save it as UTF-8."),
+    Hostile("SRT without timings", caption(url_srt="{server}/notimes.srt"), "url_srt: no subtitle cue found; line 2 is neither a cue number nor a timing like 00:00:01,000 --> 00:00:04,000: 'Hello there'."),
+    Hostile("missing SRT", caption(url_srt="{server}/nothing.srt"), "url_srt: download failed: HTTP 404 File not found from {server}/nothing.srt."),
+    Hostile("force_style smuggling a filter option", caption(force_style="Fontname=DejaVu Sans,Outline=1:force_style=x"), "Invalid input: field 'force_style': Outline: must be a number."),
+    Hostile("force_style smuggling a filter chain", caption(force_style="Fontsize=20'[0:v]drawtext=text=pwned"), "Invalid input: field 'force_style': Fontsize: must be a number."),
+    Hostile("force_style unknown key", caption(force_style="Blur=5"), "Invalid input: field 'force_style': unknown key 'Blur'; accepted keys: Fontname, Fontsize, PrimaryColour, SecondaryColour, OutlineColour, BackColour, Bold, Italic, Underline, StrikeOut, ScaleX, ScaleY, Spacing, Angle, BorderStyle, Outline, Shadow, Alignment, MarginL, MarginR, MarginV."),
+    Hostile("force_style alignment out of range", caption(force_style="Alignment=12"), "Invalid input: field 'force_style': Alignment: must be one of 1, 2, 3, 4, 5, 6, 7, 8, 9."),
+    Hostile("unknown font", caption(style={"font": {"name": "Comic Sans Pro"}}), "Invalid input: field 'style.font.name': unknown font 'Comic Sans Pro'; available: ", prefix=True),
+    Hostile("font name smuggling a filter option", caption(style={"font": {"name": "DejaVu Sans:fontfile=/etc/passwd"}}), "Invalid input: field 'style.font.name': unknown font 'DejaVu Sans:fontfile=/etc/passwd'; available: ", prefix=True),
+    Hostile("alignment out of range", caption(style={"position": {"alignment": 10}}), "Invalid input: field 'style.position.alignment': Input should be less than or equal to 9."),
+    Hostile("colour smuggling text", caption(style={"colors": {"primary": "red;drop"}}), "Invalid input: field 'style.colors.primary': 'red;drop' is not a colour; use #RRGGBB, #RRGGBBAA or &HAABBGGRR."),
+    Hostile("negative font size", caption(style={"font": {"size": -5}}), "Invalid input: field 'style.font.size': Input should be greater than 0."),
+    Hostile("unknown style field", caption(style={"glow": True}), "Invalid input: unknown field 'style.glow'."),
+    Hostile("unknown preset", caption(preset="tiktok"), "Invalid input: field 'preset': Input should be 'default', 'vertical' or 'boxed'."),
+    Hostile("font URL of another scheme", caption(font_url="ftp://example.com/f.ttf"), "font_url: unsupported URL scheme 'ftp'; use http, https or s3."),
+    Hostile("font URL that is no font", caption(font_url="{server}/cues.srt"), "font_url: the file is not a TrueType or OpenType font (.ttf, .otf or .ttc)."),
+    Hostile("font URL and font name", caption(style={"font": {"name": "DejaVu Sans"}}, font_url="{server}/x.ttf"), "Invalid input: give either font_url or a font name (style.font.name), not both."),
 ]

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import leftover_workdirs, run_job
+from tests.helpers import leftover_workdirs, local_output, run_job
 from tests.media import decodes_cleanly, make_audio, make_video, packet_hashes, probe, stream, stream_duration
 
 FRAME = 1 / 25
@@ -37,12 +37,6 @@ def job(media_server: str, video: str, audio: str, **options) -> dict:
         "path": "videos/output",
         **options,
     }
-
-
-def local_output(result: dict) -> Path:
-    assert result.get("success"), result
-    assert result["video_url"].startswith("file://")
-    return Path(result["video_url"][len("file://"):])
 
 
 @pytest.mark.parametrize("mode", ["replace", "mix"])

@@ -450,3 +450,30 @@ def test_nvenc_sessions_are_bounded_only_for_nvenc(monkeypatch):
 
 def _contains(haystack: list[str], needle: list[str]) -> bool:
     return any(haystack[i:i + len(needle)] == needle for i in range(len(haystack) - len(needle) + 1))
+
+
+def test_caption_argv_decodes_on_the_gpu_and_burns_on_the_cpu():
+    """`-hwaccel cuda` without `-hwaccel_output_format cuda`: libass gets frames in system memory."""
+    from video_ops.ops.caption import argv, plan
+    from video_ops.probe import MediaInfo
+
+    info = MediaInfo("mov,mp4", 2.0, 1, (Stream(0, "video", "h264", 1920, 1080, "yuv420p", 25.0, 2.0),
+                                         Stream(1, "audio", "aac", duration=2.0)))
+    recipe = plan(Path("url_video"), info, Path("work"), None)
+    on_gpu = argv(recipe, Encoder(NVENC, hwdec=True))
+    assert on_gpu[:4] == ["-hwaccel", "cuda", "-i", "url_video"]
+    assert "-hwaccel_output_format" not in on_gpu
+    assert on_gpu[on_gpu.index("-vf") + 1].startswith("ass=")
+    assert on_gpu[on_gpu.index("-c:v") + 1] == "h264_nvenc"
+    on_cpu = argv(recipe, Encoder(X264))
+    assert on_cpu[:2] == ["-i", "url_video"]
+    assert on_cpu[on_cpu.index("-pix_fmt") + 1] == "yuv420p"
+
+
+def test_img2vid_runs_no_more_clips_at_once_than_nvenc_sessions(monkeypatch):
+    from video_ops.ops.img2vid import parallel_renders
+
+    monkeypatch.setattr("os.sched_getaffinity", lambda _pid: set(range(16)))
+    assert parallel_renders(40) == (8, 2)  # VIDEO_OPS_MAX_PARALLEL_RENDERS' default
+    assert parallel_renders(40, Encoder(NVENC).max_sessions) == (3, 5)
+    assert parallel_renders(40, Encoder(X264).max_sessions) == (8, 2)

@@ -139,3 +139,29 @@ def test_first_failure_cancels_the_others(media_server, tricky, tmp_path):
 def test_redaction_hides_credentials_and_signatures():
     assert redact_url("https://user:pw@host.example:8443/a/b.mp4?X-Amz-Signature=abc#f") == (
         "https://host.example:8443/a/b.mp4")
+
+
+def test_dns_answer_changing_after_the_check_is_not_followed(tricky, tmp_path, media_dir, monkeypatch):
+    """A rebinding name: public (here: 127.0.0.1 counts as public) when checked, private right after.
+
+    The download must go to the address that was checked, and resolve the name only once.
+    """
+    import asyncio.base_events
+    import socket
+
+    monkeypatch.delenv("RUNPOD_ALLOW_PRIVATE_DOWNLOAD_URLS")
+    monkeypatch.setattr(fetch_module, "is_safe_address", lambda address: address == "127.0.0.1")
+    answers = iter(["127.0.0.1", "127.0.0.2", "127.0.0.2"])
+    lookups: list[str] = []
+
+    async def rebinding_dns(self, host, port, *, family=0, type=0, proto=0, flags=0):
+        if host != "rebind.test":
+            raise socket.gaierror(socket.EAI_NONAME, "unknown host")
+        lookups.append(host)
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (next(answers), port))]
+
+    monkeypatch.setattr(asyncio.base_events.BaseEventLoop, "getaddrinfo", rebinding_dns)
+    port = tricky.server_address[1]
+    path = download(f"http://rebind.test:{port}/files/video.mp4", tmp_path)
+    assert path.read_bytes() == (media_dir / "video.mp4").read_bytes()
+    assert lookups == ["rebind.test"]

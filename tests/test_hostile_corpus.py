@@ -40,6 +40,10 @@ def hostile_media(media_dir: Path) -> Path:
     whole = (media_dir / "video.mp4").read_bytes()
     (media_dir / "truncated.mp4").write_bytes(whole[: len(whole) // 3])
     bomb_png(media_dir / "bomb.png")
+    (media_dir / "cues.srt").write_text("1\n00:00:00,500 --> 00:00:01,500\nHello\n")
+    (media_dir / "empty.srt").write_text("")
+    (media_dir / "garbage.srt").write_bytes(whole[:3000])
+    (media_dir / "notimes.srt").write_text("1\nHello there\n\n2\nnothing\n")
     return media_dir
 
 
@@ -54,7 +58,12 @@ def test_hostile_job_fails_clearly(case: Hostile, media_server, hostile_media, w
     if case.guarded:
         monkeypatch.delenv("RUNPOD_ALLOW_PRIVATE_DOWNLOAD_URLS")
     result = run_job(fill(case.input, media_server), **case.request)
-    assert result == {"error": fill(case.error, media_server)}
+    expected = fill(case.error, media_server)
+    assert set(result) == {"error"}
+    if case.prefix:
+        assert result["error"].startswith(expected), result["error"]
+    else:
+        assert result["error"] == expected
     assert leftover_workdirs(worker_env) == []
 
 

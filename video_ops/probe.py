@@ -25,6 +25,12 @@ class Stream:
     frame_rate: float = 0.0
     duration: float | None = None
     is_cover_art: bool = False
+    rotation: int = 0  # degrees from the display matrix; FFmpeg turns the decoded frames upright
+
+    @property
+    def display_size(self) -> tuple[int, int]:
+        """(width, height) of the frames FFmpeg's filters see: a phone's 90-degree video is taller than wide."""
+        return (self.height, self.width) if self.rotation % 180 == 90 else (self.width, self.height)
 
 
 @dataclass(frozen=True)
@@ -106,7 +112,15 @@ def _stream(raw: dict[str, Any]) -> Stream:
         frame_rate=_rate(raw.get("avg_frame_rate")) or _rate(raw.get("r_frame_rate")),
         duration=_float(raw.get("duration")),
         is_cover_art=bool(raw.get("disposition", {}).get("attached_pic")),
+        rotation=_rotation(raw),
     )
+
+
+def _rotation(raw: dict[str, Any]) -> int:
+    for side_data in raw.get("side_data_list", []):
+        if "rotation" in side_data:
+            return round(float(side_data["rotation"])) % 360
+    return 0
 
 
 def _rate(text: str | None) -> float:

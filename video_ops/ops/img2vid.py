@@ -182,12 +182,12 @@ def encode_args(
     return args
 
 
-def parallel_renders(clip_count: int) -> tuple[int, int]:
+def parallel_renders(clip_count: int, encoder_sessions: int | None = None) -> tuple[int, int]:
     """(clips at once, threads per FFmpeg): one single-threaded FFmpeg per core beats one FFmpeg using
-    them all; fewer clips than cores share the cores out."""
+    them all; fewer clips than cores share the cores out; NVENC's session limit caps it too."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     limit = env_int("VIDEO_OPS_MAX_PARALLEL_RENDERS", DEFAULT_PARALLEL_RENDERS)
-    at_once = max(1, min(cores, limit, clip_count))
+    at_once = max(1, min(cores, limit, clip_count, encoder_sessions or limit))
     return at_once, max(1, cores // at_once)
 
 
@@ -259,7 +259,7 @@ async def _render_all(
     infos: list[images.ImageInfo],
 ) -> list[Encoder]:
     """Render with bounded parallelism; the first failure cancels the rest (their FFmpeg is killed)."""
-    at_once, threads = parallel_renders(len(clips))
+    at_once, threads = parallel_renders(len(clips), ctx.encoder.max_sessions)
     slots = asyncio.Semaphore(at_once)
     done = 0
     ctx.progress.stage("processing", processed=0, total=len(clips))

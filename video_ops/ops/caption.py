@@ -1,0 +1,170 @@
+"""caption: burn an SRT file's cues into a video, styled, with the audio copied untouched."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Literal
+
+from ..context import JobContext
+from ..encoders import Encoder
+from ..errors import JobError
+from ..ffmpeg import step_timeout
+from ..jobs import JobInput, Operation, UrlField
+from ..keys import clean_filename, clean_prefix, join_key
+from ..probe import MediaInfo, Stream, probe, require_duration, require_video
+from ..subtitles.ass import write_script
+from ..subtitles.charset import decode
+from ..subtitles.fonts import add_font_file, choose
+from ..subtitles.srt import read_cues
+from ..subtitles.style import ForceStyle, Look, PresetName, StyleOptions, resolve
+from ..subtitles.timeline import Timeline, fit
+
+MAX_SRT_BYTES = 10 * 1024 * 1024  # a feature film's SRT is about 100 KB
+# Audio codecs an MP4 carries and players play; anything else is re-encoded to AAC.
+_MP4_AUDIO = {"aac", "mp3", "ac3", "eac3", "opus", "alac"}
+SCRIPT_NAME = "captions.ass"  # fixed names inside the job's temp folder: no user text reaches the filter
+FONTS_DIR = "fonts"
+
+
+class CaptionInput(JobInput):
+    operation: Literal["caption"]
+    url_video: UrlField
+    url_srt: UrlField
+    output_filename: str | None = None
+    preset: PresetName = "default"
+    style: StyleOptions | None = None
+    force_style: ForceStyle | None = None
+    font_url: UrlField | None = None
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Everything the FFmpeg run needs, decided before it starts (and testable without it)."""
+
+    video: Path
+    script: Path
+    fonts_dir: Path | None
+    output: Path
+    picture: Stream
+    width: int
+    height: int
+    audio: Stream | None
+
+
+def plan(video: Path, info: MediaInfo, workdir: Path, fonts_dir: Path | None) -> Plan:
+    """The frame libass draws on is the upright picture FFmpeg decodes, cropped to even for 4:2:0."""
+    picture = require_video(info, "url_video")
+    width, height = picture.display_size
+    if width < 2 or height < 2:
+        raise JobError("url_video: the video has no usable frame size.")
+    return Plan(video=video, script=workdir / SCRIPT_NAME, fonts_dir=fonts_dir, output=workdir / "output.mp4",
+                picture=picture, width=width - width % 2, height=height - height % 2, audio=info.audio)
+
+
+def argv(recipe: Plan, encoder: Encoder) -> list[str]:
+    """FFmpeg's arguments for `encoder`: rebuilt for each encoder, as `ctx.encode` may switch mid-job."""
+    args = [*encoder.decode_args(recipe.picture), "-i", str(recipe.video), "-map", f"0:{recipe.picture.index}"]
+    if recipe.audio is not None:
+        args += ["-map", f"0:{recipe.audio.index}"]
+        args += ["-c:a", "copy"] if copies_audio(recipe.audio) else ["-c:a", "aac", "-b:a", "192k"]
+    args += ["-vf", filter_graph(recipe), *encoder.video_args(), "-movflags", "+faststart", str(recipe.output)]
+    return args
+
+
+def filter_graph(recipe: Plan) -> str:
+    """Crop to even size when needed, then libass; file paths are escaped for both filter parsers."""
+    width, height = recipe.picture.display_size
+    steps = [] if (width, height) == (recipe.width, recipe.height) else [f"crop={recipe.width}:{recipe.height}:0:0"]
+    ass = f"ass=filename={filter_value(str(recipe.script))}"
+    if recipe.fonts_dir is not None:
+        ass += f":fontsdir={filter_value(str(recipe.fonts_dir))}"
+    return ",".join([*steps, ass])
+
+
+def filter_value(text: str) -> str:
+    """Escape a filter option value: first for the option parser (\\ ' :), then for the graph (\\ ' [ ] , ;)."""
+    for specials in ("\\':", "\\'[],;"):
+        text = "".join("\\" + ch if ch in specials else ch for ch in text)
+    return text
+
+
+def copies_audio(audio: Stream) -> bool:
+    return audio.codec_name in _MP4_AUDIO
+
+
+def read_subtitles(path: Path, duration: float) -> Timeline:
+    """The SRT file's cues fitted to the video, with warnings for what was guessed or changed."""
+    if path.stat().st_size > MAX_SRT_BYTES:
+        raise JobError(f"url_srt: the file is larger than {MAX_SRT_BYTES // 1024 // 1024} MB; is it a subtitle file?")
+    decoded = decode(path.read_bytes(), "url_srt")
+    timeline = fit(read_cues(decoded.text, "url_srt"), duration, "url_srt")
+    if decoded.guessed:
+        note = f"url_srt: the file is not UTF-8; its characters were read as {decoded.encoding} (a guess)."
+        return replace(timeline, warnings=[note, *timeline.warnings])
+    return timeline
+
+
+def font_field(job: CaptionInput) -> str | None:
+    """Which input field named the font, if the caller named one."""
+    if job.style is not None and job.style.font.name is not None:
+        return "style.font.name"
+    if job.force_style and "font" in job.force_style:
+        return "force_style"
+    return None
+
+
+async def choose_font(job: CaptionInput, look: Look) -> tuple[Look, list[str]]:
+    """Check the font before anything is downloaded; a font_url's font is checked once it is here."""
+    named_by = font_field(job)
+    if job.font_url is not None:
+        if named_by is not None:
+            raise JobError(f"Invalid input: give either font_url or a font name ({named_by}), not both.")
+        return look, []
+    family, warning = await asyncio.to_thread(choose, look.font, named_by or "preset")
+    return replace(look, font=family), [warning] if warning else []
+
+
+async def run(ctx: JobContext, job: CaptionInput) -> dict:
+    filename = clean_filename(job.output_filename or f"caption_{ctx.safe_job_id}.mp4")
+    key = join_key(clean_prefix(job.path), filename)
+    look, warnings = await choose_font(job, resolve(job.preset, job.force_style, job.style))
+    urls = {"url_video": job.url_video, "url_srt": job.url_srt}
+    if job.font_url is not None:
+        urls["font_url"] = job.font_url
+    files = await ctx.download(urls)
+    info = await probe(files["url_video"], "url_video")
+    with ctx.timed("process"):
+        fonts_dir = None
+        if job.font_url is not None:
+            fonts_dir = ctx.workdir / FONTS_DIR
+            look = replace(look, font=await add_font_file(files["font_url"], fonts_dir, "font_url"))
+        recipe = plan(files["url_video"], info, ctx.workdir, fonts_dir)
+        duration = recipe.picture.duration or require_duration(info, "url_video")
+        timeline = read_subtitles(files["url_srt"], duration)
+        write_script(recipe.script, timeline.cues, look, recipe.width, recipe.height)
+        if recipe.audio is not None and not copies_audio(recipe.audio):
+            warnings.append(f"url_video: its {recipe.audio.codec_name} audio cannot be copied into MP4 and was "
+                            "re-encoded to AAC.")
+        encoder = await ctx.encode(lambda enc: argv(recipe, enc), step="Burning in the captions", duration=duration,
+                                   timeout=step_timeout(duration, 30.0))
+        result = await probe(recipe.output, "output")
+    stored, = await ctx.upload([(recipe.output, key)])
+    picture = result.video
+    return {
+        "message": "Video captioned successfully",
+        "video_url": stored.url,
+        "filename": filename,
+        "s3_key": key,
+        "cues": len(timeline.cues),
+        "duration": result.duration,
+        "width": picture.width if picture else None,
+        "height": picture.height if picture else None,
+        "size_bytes": stored.size_bytes,
+        **encoder.describe(),
+        "warnings": [*warnings, *timeline.warnings],
+    }
+
+
+OPERATION = Operation(name="caption", input_model=CaptionInput, run=run)

@@ -1,0 +1,58 @@
+"""An SRT cue's text -> ASS event text: its formatting tags honoured, everything else shown as typed.
+
+pysubs2 would turn `<font color>` into nothing and pass `{...}` and backslashes through as ASS override
+codes, so a cue reading `{\\pos(0,0)}` or `C:\\new` would move or break the text. Here only the SRT
+tags people use (<b> <i> <u> <s> <font color>) and a leading `{\\anN}` (the position tag that SRT
+editors write) become ASS codes; braces and backslashes are escaped so libass draws them.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .colours import Rgba, parse_html_colour
+
+_TAG = re.compile(r"<\s*(/?)\s*(b|i|u|s|font)\b([^<>]*)>", re.IGNORECASE)
+_POSITION = re.compile(r"^\{\\an([1-9])\}")
+_COLOUR_ATTRIBUTE = re.compile(r"""\bcolou?r\s*=\s*["']?\s*([#\w]+)""", re.IGNORECASE)
+_LINE_BREAK = "\\N"
+_WORD_JOINER = "\u2060"  # invisible; keeps libass from reading `\n`, `\h` or `\{` as codes
+
+
+def to_ass_text(text: str, uppercase: bool = False) -> str:
+    """`text` as pysubs2 read it from SRT (lines joined by `\\N`, tags in place) as safe ASS text."""
+    position = _POSITION.match(text)
+    out = [position.group(0)] if position else []
+    body = text[position.end():] if position else text
+    colours: list[Rgba | None] = []  # open <font> tags, innermost last
+    cursor = 0
+    for tag in _TAG.finditer(body):
+        out.append(_plain(body[cursor:tag.start()], uppercase))
+        out.append(_override(tag, colours))
+        cursor = tag.end()
+    out.append(_plain(body[cursor:], uppercase))
+    return "".join(out)
+
+
+def _plain(text: str, uppercase: bool) -> str:
+    lines = text.split(_LINE_BREAK)
+    if uppercase:
+        lines = [line.upper() for line in lines]
+    return _LINE_BREAK.join(line.replace("\\", "\\" + _WORD_JOINER).replace("{", "\\{") for line in lines)
+
+
+def _override(tag: re.Match[str], colours: list[Rgba | None]) -> str:
+    closing, name, attributes = tag.group(1) == "/", tag.group(2).lower(), tag.group(3)
+    if name != "font":
+        return f"{{\\{name}{0 if closing else 1}}}"
+    if closing:
+        if colours:
+            colours.pop()
+    else:
+        found = _COLOUR_ATTRIBUTE.search(attributes)
+        colour = parse_html_colour(found.group(1)) if found else None
+        colours.append(colour)
+        if colour is None:
+            return ""
+    current = next((c for c in reversed(colours) if c is not None), None)
+    return f"{{\\c{current.inline()}}}" if current else "{\\c}"  # bare \c: back to the style's colour
