@@ -45,9 +45,6 @@ class Jitter:
     mean_px: float  # mean change of the step (0 for a perfectly steady move)
     max_px: float
 
-    def as_dict(self) -> dict[str, float]:
-        return {key: round(value, 4) for key, value in self.__dict__.items()}
-
 
 def jitter(video: Path, start: tuple[float, float], reach: int) -> Jitter:
     positions = track(video, start, reach)

@@ -70,7 +70,9 @@ def render(results: dict[str, Any], json_link: str) -> str:
         f"- Machine: {machine['cpu']}, {machine['cores']} cores, {machine['memory_gib']:.0f} GiB; "
         f"{machine['ffmpeg']}; Python {machine['python']}.",
         f"- Worker encoder: {machine['encoder']}.",
-        f"- Load average (1 min) before the run {machine['load_before']:.2f}, after {machine['load_after']:.2f}.",
+        f"- Load average (1 min): {machine['load_before']:.2f} before the run, {_range(machine['load_during'])} "
+        f"at the start of each measured run (this bench's own FFmpeg threads count in it), "
+        f"{machine['load_after']:.2f} after.",
         f"- {settings['reps']} repetition(s) of every run, alternated (each repetition rotates which run goes "
         f"first); {settings['scale']} inputs; moviepy: {settings['moviepy'] or 'not installed, not run'}.",
         "",
@@ -99,7 +101,7 @@ def _section(summary: dict[str, Any]) -> list[str]:
             f"{_versus(versus['wall_ratio'], 'faster', 'its time') if versus else ''} | "
             f"{_versus(versus['cpu_ratio'], 'less', 'more') if versus else ''} |"
         )
-    lines += ["", *_quality_lines(summary["quality"]), *_target_lines(summary["targets"])]
+    lines += ["", *_quality_table(summary["quality"], list(summary["variants"])), *_target_lines(summary["targets"])]
     return lines
 
 
@@ -129,15 +131,22 @@ def _overhead_section(summaries: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
-def _quality_lines(found: dict[str, Any]) -> list[str]:
-    lines = []
-    for key, value in found.items():
-        if isinstance(value, dict):
-            parts = ", ".join(f"{name} {number:g}" for name, number in value.items())
-            lines.append(f"- {key}: {parts}")
-        else:
-            lines.append(f"- {key}: {value:.4f}")
-    return lines
+def _quality_table(found: dict[str, dict[str, float]], order: list[str]) -> list[str]:
+    """One row per run that was assessed, one column per measure."""
+    if not found:
+        return []
+    rows = [key for key in order if any(key in values for values in found.values())]
+    lines = [f"| run | {' | '.join(found)} |", f"| --- |{' --- |' * len(found)}"]
+    lines += [f"| {key} | {' | '.join(_number(values.get(key)) for values in found.values())} |" for key in rows]
+    return [*lines, ""]
+
+
+def _number(value: float | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, int):
+        return str(value)
+    return f"{value:.4f}" if abs(value) < 10 else f"{value:.1f}"
 
 
 def _target_lines(targets: list[dict[str, Any]]) -> list[str]:
@@ -146,7 +155,7 @@ def _target_lines(targets: list[dict[str, Any]]) -> list[str]:
         if target["met"] is None:
             verdict, value = "not measured", "-"
         else:
-            verdict, value = ("met" if target["met"] else "**missed**"), f"{target['value']:.3g}"
+            verdict, value = ("met" if target["met"] else "**missed**"), f"{target['value']:.4g}"
         sign = "<=" if target["at_most"] else ">="
         lines.append(f"- Target: {target['text']}: {value} (goal {sign} {target['limit']:g}): {verdict}")
     return lines

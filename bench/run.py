@@ -72,6 +72,8 @@ def main(argv: list[str] | None = None) -> int:
     summaries = run_all(chosen, reps, scratch)
     shutil.rmtree(scratch, ignore_errors=True)
     machine["load_after"] = os.getloadavg()[0]
+    machine["load_during"] = report.spread([run["load_1min"] for summary in summaries
+                                            for variant in summary["variants"].values() for run in variant["samples"]])
     today = datetime.date.today().isoformat()
     results = {
         "date": today,
@@ -140,9 +142,10 @@ def run_all(chosen: list[Workload], reps: int, scratch: Path) -> list[dict[str, 
 
 def sample(run: Run, folder: Path, env: dict[str, str]) -> dict[str, Any]:
     """One measured run; for the worker, wall and CPU time are the job's own (from `bench.jobrun`)."""
+    load = os.getloadavg()[0]
     measured = measure(run.commands, cwd=folder, env=env)
     record: dict[str, Any] = {"wall_s": measured.wall_s, "cpu_s": measured.cpu_s,
-                              "peak_rss_mb": measured.peak_rss_mb}
+                              "peak_rss_mb": measured.peak_rss_mb, "load_1min": load}
     if run.job_report is not None:
         job = json.loads(run.job_report.read_text())
         record.update(

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bench import quality
+from bench import quality, workloads
 from bench.jobrun import Intervals
 from bench.measure import BenchError, measure
 from bench.media import QUICK
@@ -77,14 +77,16 @@ def test_worker_runs_report_the_job_and_its_overhead(quick_run: tuple[dict, str,
 def test_quality_is_measured_on_the_outputs(quick_run: tuple[dict, str, Path]) -> None:
     found = {summary["name"]: summary["quality"] for summary in quick_run[0]["workloads"]}
     if "caption" in found:
-        assert 0.9 < found["caption"]["ssim_vs_defaults_worker"] <= 1.0
+        assert 0.9 < found["caption"][workloads.SSIM_VS_DEFAULTS]["worker"] <= 1.0
+        assert 0.9 < found["caption"][workloads.SSIM_ABOVE_CAPTIONS]["same-settings"] <= 1.0
     if "img2vid-still" in found:
-        assert 0.9 < found["img2vid-still"]["ssim_vs_source_worker"] <= 1.0
+        assert 0.9 < found["img2vid-still"][workloads.SSIM_VS_SOURCE]["worker"] <= 1.0
     if "img2vid-zoomin" in found:
+        columns = workloads.JITTER_COLUMNS
         for method in ("worker", "reference"):
-            jitter = found["img2vid-zoomin"][f"jitter_{method}"]
-            assert jitter["frames"] == QUICK.image_frames  # the dot was found in every frame...
-            assert jitter["travel_px"] > 1  # ...and followed as it moved
+            zoom = found["img2vid-zoomin"]
+            assert zoom[columns["frames"]][method] == QUICK.image_frames  # the dot was found in every frame...
+            assert zoom[columns["travel_px"]][method] > 1  # ...and followed as it moved
 
 
 def test_page_block_is_replaced_and_the_text_around_it_kept(quick_run: tuple[dict, str, Path]) -> None:
