@@ -3,4 +3,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-VIDEO_OPS_ALLOW_FILE_URLS=1 .venv/bin/python handler.py
+RUNPOD_LOG_LEVEL="${RUNPOD_LOG_LEVEL:-INFO}" VIDEO_OPS_ALLOW_FILE_URLS=1 .venv/bin/python handler.py

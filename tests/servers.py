@@ -64,6 +64,11 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         """/loop redirects to itself forever."""
         self.route_redirect(rest, {"to": "/loop"})
 
+    def route_slow(self, rest: list[str], query: dict[str, str]) -> None:
+        """/slow/...: answers 200 only after 3 s (a bucket or server that hangs)."""
+        time.sleep(3)
+        self._send_body(b"")
+
     def route_status(self, rest: list[str], query: dict[str, str]) -> None:
         """/status/503 always answers that status."""
         self.send_error(int(rest[0]))

@@ -33,6 +33,16 @@ def endless(out: Path) -> list[str]:
     return ["-re", "-f", "lavfi", "-i", "testsrc2=size=64x64:rate=25", "-f", "null", str(out)]
 
 
+async def start_endless(marker: Path, workdir: Path) -> tuple[asyncio.Future, list[int]]:
+    """An endless FFmpeg run as a task, once its process is up: (task, pids)."""
+    task = asyncio.ensure_future(run_ffmpeg(endless(marker), step="Rendering", timeout=60, workdir=workdir))
+    for _ in range(50):
+        await asyncio.sleep(0.1)
+        if pids := processes_with(str(marker)):
+            return task, pids
+    raise AssertionError("FFmpeg never started")
+
+
 def test_summary_keeps_the_last_meaningful_lines_without_temp_paths(tmp_path):
     stderr = (f"[mp4 @ 0x1] something early\n{tmp_path}/url_video: Invalid data found when processing input\n"
               "Conversion failed!\n")
@@ -60,12 +70,7 @@ def test_cancel_kills_ffmpeg(tmp_path):
     marker = tmp_path / "cancel-marker.nut"
 
     async def cancel_soon() -> None:
-        task = asyncio.ensure_future(run_ffmpeg(endless(marker), step="Rendering", timeout=60, workdir=tmp_path))
-        for _ in range(50):
-            await asyncio.sleep(0.1)
-            if processes_with(str(marker)):
-                break
-        assert processes_with(str(marker)), "FFmpeg never started"
+        task, _ = await start_endless(marker, tmp_path)
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
@@ -107,12 +112,8 @@ def test_ffmpeg_killed_from_outside_fails_the_step(tmp_path):
     marker = tmp_path / "killed-marker.nut"
 
     async def kill_it() -> None:
-        task = asyncio.ensure_future(run_ffmpeg(endless(marker), step="Rendering", timeout=60, workdir=tmp_path))
-        for _ in range(50):
-            await asyncio.sleep(0.1)
-            if pids := processes_with(str(marker)):
-                os.kill(pids[0], 9)
-                break
+        task, pids = await start_endless(marker, tmp_path)
+        os.kill(pids[0], 9)
         with pytest.raises(FFmpegError, match=r"^Rendering failed: FFmpeg was killed by signal SIGKILL$"):
             await task
 

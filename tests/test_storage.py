@@ -134,6 +134,16 @@ def test_bucket_answering_503_is_retried_then_named(media_server, tricky, monkey
     assert result == {"error": f"Upload to bucket 'b' at {host} failed: the bucket answered HTTP 503 on every attempt."}
 
 
+def test_slow_bucket_is_named(media_server, tricky, monkeypatch):
+    monkeypatch.setenv("VIDEO_OPS_S3_ATTEMPTS", "2")
+    monkeypatch.setenv("VIDEO_OPS_S3_READ_TIMEOUT_S", "0.5")
+    config = {"endpoint_url": f"{tricky.url}/slow", "access_key": "k", "secret_key": "s", "bucket_name": "b"}
+    result = run_job(addaudio(media_server, s3_config=config))
+    host = tricky.url.split("//")[1]
+    assert result == {"error": f"Upload to bucket 'b' at {host} failed: the bucket's endpoint did not answer in time."}
+    assert sum(n for path, n in tricky.hits.items() if path.startswith("/slow/b/")) >= 2  # retried
+
+
 def test_bucket_down_is_named(media_server, monkeypatch):
     monkeypatch.setenv("VIDEO_OPS_S3_ATTEMPTS", "2")
     config = {"endpoint_url": "http://127.0.0.1:9", "access_key": "k", "secret_key": "s", "bucket_name": "b"}

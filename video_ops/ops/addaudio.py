@@ -14,6 +14,7 @@ from ..ffmpeg import step_timeout
 from ..jobs import JobInput, Operation, UrlField
 from ..keys import clean_filename, clean_prefix, join_key
 from ..probe import MediaInfo, Stream, probe, require_audio, require_duration, require_video
+from ..results import single_output
 from ..tasks import all_or_nothing
 
 # Streams MP4 carries that every common player decodes: copying them is lossless and ~free.
@@ -115,16 +116,8 @@ async def run(ctx: JobContext, job: AddAudioInput) -> dict:
                                        duration=recipe.duration, timeout=step_timeout(recipe.duration, 30.0))
         result = await probe(output, "output")
     stored, = await ctx.upload([(output, key)])
-    picture = result.video
     return {
-        "message": "Audio added successfully",
-        "video_url": stored.url,
-        "filename": filename,
-        "s3_key": key,
-        "duration": result.duration,
-        "width": picture.width if picture else None,
-        "height": picture.height if picture else None,
-        "size_bytes": stored.size_bytes,
+        **single_output("Audio added successfully", stored, filename, result),
         "video_stream": "copied" if recipe.copies_video else "re-encoded",
         **(encoder.describe() if encoder else {}),
     }

@@ -14,6 +14,7 @@ from ..ffmpeg import step_timeout
 from ..jobs import JobInput, Operation, UrlField
 from ..keys import clean_filename, clean_prefix, join_key
 from ..probe import MediaInfo, Stream, probe, require_duration, require_video
+from ..results import single_output
 from ..subtitles.ass import write_script
 from ..subtitles.charset import decode
 from ..subtitles.fonts import add_font_file, choose
@@ -151,17 +152,9 @@ async def run(ctx: JobContext, job: CaptionInput) -> dict:
                                    timeout=step_timeout(duration, 30.0))
         result = await probe(recipe.output, "output")
     stored, = await ctx.upload([(recipe.output, key)])
-    picture = result.video
     return {
-        "message": "Video captioned successfully",
-        "video_url": stored.url,
-        "filename": filename,
-        "s3_key": key,
+        **single_output("Video captioned successfully", stored, filename, result),
         "cues": len(timeline.cues),
-        "duration": result.duration,
-        "width": picture.width if picture else None,
-        "height": picture.height if picture else None,
-        "size_bytes": stored.size_bytes,
         **encoder.describe(),
         "warnings": [*warnings, *timeline.warnings],
     }

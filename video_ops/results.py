@@ -1,0 +1,23 @@
+"""The result keys every single-output operation returns (the wire contract's part they share)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .probe import MediaInfo
+from .storage import StoredObject
+
+
+def single_output(message: str, stored: StoredObject, filename: str, output: MediaInfo) -> dict[str, Any]:
+    """The contract's keys, plus what ffprobe says of the uploaded file."""
+    picture = output.video
+    return {
+        "message": message,
+        "video_url": stored.url,
+        "filename": filename,
+        "s3_key": stored.key,
+        "duration": output.duration,
+        "width": picture.width if picture else None,
+        "height": picture.height if picture else None,
+        "size_bytes": stored.size_bytes,
+    }
