@@ -14,7 +14,7 @@ import contextlib
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
-FrameMaker = Callable[[int], bytes]
+FrameMaker = Callable[[int], bytes | memoryview]
 
 
 @asynccontextmanager
