@@ -177,7 +177,7 @@ def encode_args(
             "-framerate", rate_text, "-i", url]
     if still:
         args += ["-vf", "tpad=stop_mode=clone:stop=-1"]
-    args += ["-frames:v", str(clip.frames), *encoder.video_args(still_source=True), "-r", rate_text, *COLOUR_TAGS,
+    args += ["-frames:v", str(clip.frames), *encoder.video_args(camera_move=not still), "-r", rate_text, *COLOUR_TAGS,
              "-threads", str(threads), "-movflags", "+faststart", str(output)]
     return args
 
