@@ -1,9 +1,9 @@
 """img2vid: every image becomes its own MP4 clip, exactly as long as asked, still or with a camera move.
 
 Per image: download (all at once), read the header (all, before any heavy work), then decode and
-resample with Pillow and stream raw frames to FFmpeg, which only encodes. Clips render in parallel,
-as many as there are cores (and encoder sessions); the first failure stops the others and nothing
-is uploaded.
+resample with Pillow, cut each frame with OpenCV and stream raw frames to FFmpeg, which only encodes.
+Clips render in parallel, as many as there are cores (and encoder sessions); the first failure
+stops the others and nothing is uploaded.
 """
 
 from __future__ import annotations
