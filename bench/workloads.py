@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from video_ops.encoders import Encoder
+from video_ops.encoders import AAC_KBPS, Encoder
 
 from . import quality
 from .media import Media, Scale, dot_position, dot_radius
@@ -26,7 +26,7 @@ FFMPEG = ["ffmpeg", "-hide_banner", "-nostdin", "-y", "-loglevel", "error"]
 OUTPUT_PREFIX = "bench"  # the worker's `path`: its outputs land in <run folder>/output/bench/
 SRT_NAME = "captions.srt"  # a fixed name in the run folder: nothing to escape in `subtitles=`
 ABOVE_CAPTIONS = 0.75  # bottom-centred captions of both styles stay in the lowest fifth of the frame
-WORKER_AUDIO_KBPS = 192  # what addaudio asks of the AAC encoder; FFmpeg's default is 128 kb/s
+WORKER_AUDIO_KBPS = AAC_KBPS  # what addaudio asks of the AAC encoder; FFmpeg's default is 128 kb/s
 IMG2VID_RENDER = "video_ops.ops.img2vid:_paint"  # img2vid decodes and resamples images in Python: media work
 REPO = Path(__file__).resolve().parent.parent
 

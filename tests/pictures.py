@@ -10,6 +10,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
+from tests.frames import frames as decoded_frames
+
 RED, GREEN, BLUE, YELLOW = (220, 30, 30), (30, 200, 30), (30, 30, 220), (230, 220, 40)
 QUADRANTS = (RED, GREEN, BLUE, YELLOW)  # top-left, top-right, bottom-left, bottom-right
 
@@ -37,17 +39,9 @@ def dots(width: int, height: int, centres: list[tuple[float, float]], radius: fl
 
 def frames(path: Path, pix_fmt: str = "rgb24") -> np.ndarray:
     """Every decoded frame: (frames, height, width, channels) uint8."""
-    info = subprocess.run(
-        ["ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries", "stream=width,height", "-of", "csv=p=0",
-         str(path)], capture_output=True, text=True, check=True,
-    ).stdout.strip()
-    width, height = (int(v) for v in info.split(","))
-    raw = subprocess.run(
-        ["ffmpeg", "-v", "error", "-nostdin", "-i", str(path), "-f", "rawvideo", "-pix_fmt", pix_fmt, "-"],
-        capture_output=True, check=True,
-    ).stdout
-    channels = 1 if pix_fmt == "gray" else 3
-    return np.frombuffer(raw, np.uint8).reshape(-1, height, width, channels)
+    images = decoded_frames(path, "L" if pix_fmt == "gray" else "RGB")
+    video = np.stack([np.asarray(image) for image in images])
+    return video[..., np.newaxis] if pix_fmt == "gray" else video
 
 
 def counted_frames(path: Path) -> int:

@@ -38,6 +38,9 @@ _X264_ARGS = ("-c:v", X264, "-preset", "veryfast", "-crf", "21")
 _X264_CAMERA_MOVE_ARGS = ("-x264-params", "me=dia:subme=1")
 _NVENC_ARGS = ("-c:v", NVENC, "-preset", "p4", "-tune", "hq", "-profile:v", "high", "-rc", "vbr", "-cq", "23",
                "-b:v", "0", "-maxrate", "30M", "-bufsize", "60M")
+# Audio that must be encoded: AAC-LC, which every browser and phone plays, at a rate that keeps music clean.
+AAC_KBPS = 192
+AAC_ARGS = ("-c:a", "aac", "-b:a", f"{AAC_KBPS}k")
 # 8-bit 4:2:0 output whatever the source: 10-bit or 4:4:4 H.264 does not play in browsers and phones.
 _OUTPUT_PIXELS = ("-pix_fmt", "yuv420p")
 

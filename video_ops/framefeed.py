@@ -3,7 +3,7 @@
 FFmpeg runs with stdin closed (see `video_ops.ffmpeg`), and a clip can be hours of raw frames, far
 too much for a temp file. So FFmpeg reads `tcp://127.0.0.1:<port>` instead: every connection gets
 the frames from the first, which also serves an encoder retry (a second FFmpeg run after an NVENC
-failure) without any bookkeeping. Frames are made in a worker thread (Pillow releases the GIL), at
+failure) without any bookkeeping. Frames are made in a worker thread (OpenCV releases the GIL), at
 the pace FFmpeg reads them, so memory stays at a frame or two.
 """
 

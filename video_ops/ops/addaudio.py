@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import Field
 
 from ..context import JobContext
-from ..encoders import Encoder
+from ..encoders import AAC_ARGS, Encoder
 from ..ffmpeg import step_timeout
 from ..jobs import JobInput, Operation, UrlField
 from ..keys import clean_filename, clean_prefix, join_key
@@ -61,7 +61,7 @@ def plan(job: AddAudioInput, video: MediaInfo, audio: MediaInfo, out: str) -> Pl
         args += ["-c:v", "copy", *(["-tag:v", "hvc1"] if picture.codec_name == "hevc" else [])]
     else:
         args += ["VIDEO_CODEC"]
-    args += ["-c:a", "aac", "-b:a", "192k", "-t", f"{duration:.6f}", "-movflags", "+faststart", out]
+    args += [*AAC_ARGS, "-t", f"{duration:.6f}", "-movflags", "+faststart", out]
     return Plan(args=args, duration=duration, copies_video=copies, picture=picture)
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Literal
 
 from ..context import JobContext
-from ..encoders import Encoder
+from ..encoders import AAC_ARGS, Encoder
 from ..errors import JobError
 from ..ffmpeg import step_timeout
 from ..jobs import JobInput, Operation, UrlField
@@ -69,7 +69,7 @@ def argv(recipe: Plan, encoder: Encoder) -> list[str]:
     args = [*encoder.decode_args(recipe.picture), "-i", str(recipe.video), "-map", f"0:{recipe.picture.index}"]
     if recipe.audio is not None:
         args += ["-map", f"0:{recipe.audio.index}"]
-        args += ["-c:a", "copy"] if copies_audio(recipe.audio) else ["-c:a", "aac", "-b:a", "192k"]
+        args += ["-c:a", "copy"] if copies_audio(recipe.audio) else list(AAC_ARGS)
     args += ["-vf", filter_graph(recipe), *encoder.video_args(), "-movflags", "+faststart", str(recipe.output)]
     return args
 
