@@ -4,7 +4,7 @@ import logging
 
 import runpod
 
-from video_ops.encoders import check_encoder
+from video_ops.media.encoders import check_encoder
 from video_ops.worker import handle_job
 
 if __name__ == "__main__":

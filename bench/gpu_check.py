@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 try:
-    from video_ops import encoders, gpu_probe
+    from video_ops.media import encoders, gpu_probe
 except ImportError as err:  # the script was copied on its own: say what is lost, measure what is left
     encoders = gpu_probe = None
     IMPORT_ERROR = f"{err.__class__.__name__}: {err}"

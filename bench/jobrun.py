@@ -25,8 +25,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-MEDIA_WORK = "video_ops.context:run_ffmpeg"
-PROBES = "video_ops.probe:run_ffprobe"
+MEDIA_WORK = "video_ops.jobkit.context:run_ffmpeg"
+PROBES = "video_ops.media.probe:run_ffprobe"
 
 
 class Intervals:
@@ -106,7 +106,7 @@ async def run_once(job: dict[str, Any], ffmpeg: Intervals, python_work: Interval
 
 def main(argv: list[str]) -> int:
     job_file, result_file, *extra_work = argv
-    from video_ops.encoders import check_encoder
+    from video_ops.media.encoders import check_encoder
 
     check_encoder()
     ffmpeg, python_work, probes = Intervals(), Intervals(), Intervals()

@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from video_ops.encoders import current_encoder
+from video_ops.media.encoders import current_encoder
 from video_ops.ops import OPERATIONS
 
 from . import report, workloads

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from video_ops.encoders import AAC_KBPS, Encoder
+from video_ops.media.encoders import AAC_KBPS, Encoder
 
 from . import quality
 from .media import Media, Scale, dot_position, dot_radius

@@ -1,6 +1,15 @@
 #!/usr/bin/env bash
-# Runs the worker's sample job (test_input.json) locally: no cloud account, output under ./output.
+# Runs one sample job locally on the bundled media: no cloud account, output under ./output.
+#   bash scripts/demo.sh           the addaudio sample
+#   bash scripts/demo.sh NAME      samples/jobs/NAME.json (one per operation)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+name="${1:-addaudio}"
+job="samples/jobs/${name}.json"
+if [ ! -f "$job" ]; then
+  echo "demo: no sample job '${name}'; available: $(cd samples/jobs && ls ./*.json | sed 's|^\./||; s|\.json$||' | tr '\n' ' ')" >&2
+  exit 2
+fi
 bash scripts/setup.sh
-RUNPOD_LOG_LEVEL="${RUNPOD_LOG_LEVEL:-INFO}" VIDEO_OPS_ALLOW_FILE_URLS=1 .venv/bin/python handler.py
+RUNPOD_LOG_LEVEL="${RUNPOD_LOG_LEVEL:-INFO}" VIDEO_OPS_ALLOW_FILE_URLS=1 \
+  .venv/bin/python handler.py --test_input "$(cat "$job")"

@@ -17,8 +17,15 @@ if [ ${#apt_packages[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${apt_packages[@]}" >/dev/null
 fi
 
+# The package is installed editable, so code changes need no reinstall: only a new virtualenv or a
+# changed pyproject.toml does (the stamp holds the hash of the pyproject.toml last installed).
+stamp=.venv/.installed-pyproject
+wanted="$(sha256sum pyproject.toml | cut -d' ' -f1)"
 if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
 fi
-.venv/bin/python -m pip install -q --upgrade pip >/dev/null
-.venv/bin/python -m pip install -q -e '.[worker,test]'
+if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
+  .venv/bin/python -m pip install -q --upgrade pip >/dev/null
+  .venv/bin/python -m pip install -q -e '.[worker,test]'
+  echo "$wanted" > "$stamp"
+fi

@@ -15,7 +15,7 @@ from moto.server import ThreadedMotoServer
 from tests.helpers import new_bucket
 from tests.media import make_audio, make_video
 from tests.servers import TrickyServer, tricky_server
-from video_ops.encoders import forget_probes
+from video_ops.media.encoders import forget_probes
 
 
 @pytest.fixture(scope="session")

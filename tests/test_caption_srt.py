@@ -8,8 +8,8 @@ import re
 import pysubs2
 import pytest
 
-from video_ops.errors import JobError
-from video_ops.jobs import parse_input
+from video_ops.base.errors import JobError
+from video_ops.jobkit.contract import parse_input
 from video_ops.ops import OPERATIONS
 from video_ops.subtitles.ass import write_script
 from video_ops.subtitles.charset import decode, looks_western

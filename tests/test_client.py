@@ -25,7 +25,7 @@ from video_ops.client import (
     JobTimeout,
     VideoOpsError,
 )
-from video_ops.client_cli import main as cli
+from video_ops.client.cli import main as cli
 
 
 @dataclass
@@ -353,14 +353,15 @@ def test_defaults_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> 
         Client()
 
 
-def test_importing_the_client_loads_no_worker_dependency() -> None:
-    code = (
-        "import sys, video_ops.client; "
-        "print([m for m in ('runpod', 'boto3', 'botocore', 'pydantic', 'aiohttp') if m in sys.modules])"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+def test_importing_the_client_loads_only_requests_and_the_standard_library() -> None:
+    def top_level_modules(statement: str) -> set[str]:
+        code = f"import json, sys; {statement}; print(json.dumps(sorted({{m.split('.')[0] for m in sys.modules}})))"
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+        return set(json.loads(out))
 
-    assert out.strip() == "[]"
+    # Whatever requests brings (urllib3, idna, ...) and the standard library; nothing of the worker's.
+    extra = top_level_modules("import video_ops.client") - top_level_modules("import requests") - {"video_ops"}
+    assert extra - set(sys.stdlib_module_names) == set()
 
 
 @pytest.fixture

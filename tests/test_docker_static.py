@@ -19,8 +19,9 @@ import runpod
 
 from tests.helpers import REPO, run_job
 from tests.media import decodes_cleanly, probe, stream
-from video_ops import encoders, storage
-from video_ops.jobs import parse_input
+from video_ops.io import storage
+from video_ops.jobkit.contract import parse_input
+from video_ops.media import encoders
 from video_ops.ops import OPERATIONS
 
 ALL_OPERATIONS = {"caption", "img2vid", "addaudio"}
@@ -188,7 +189,7 @@ def test_cuda_versions_meet_the_nvenc_driver_floor(hub, hub_tests):
 
 
 def code_reads(key: str) -> bool:
-    sources = [*Path(encoders.__file__).parent.rglob("*.py"), *Path(runpod.__file__).parent.rglob("*.py")]
+    sources = [*Path(encoders.__file__).parent.parent.rglob("*.py"), *Path(runpod.__file__).parent.rglob("*.py")]
     return any(f'"{key}"' in path.read_text() for path in sources)
 
 

@@ -21,13 +21,13 @@ import pytest
 
 from tests.helpers import REPO, leftover_workdirs, run_job
 from tests.media import decodes_cleanly, make_video, probe, stream
-from video_ops import encoders, gpu_probe
-from video_ops.context import JobContext
-from video_ops.encoders import NVENC, X264, Encoder, EncoderUnavailable, current_encoder, gpu_failure
-from video_ops.ffmpeg import FFmpegError
-from video_ops.probe import Stream
-from video_ops.progress import ProgressReporter
-from video_ops.storage import LocalStorage
+from video_ops.io.storage import LocalStorage
+from video_ops.jobkit.context import JobContext
+from video_ops.jobkit.progress import ProgressReporter
+from video_ops.media import encoders, gpu_probe
+from video_ops.media.encoders import NVENC, X264, Encoder, EncoderUnavailable, current_encoder, gpu_failure
+from video_ops.media.ffmpeg import FFmpegError
+from video_ops.media.probe import Stream
 
 FAKE_FFMPEG = """#!{python}
 import json, os, sys
@@ -169,7 +169,7 @@ def test_auto_falls_back_to_x264_with_the_reason(fake_gpu, monkeypatch, caplog, 
     message, expected = NVENC_FAILURES[failure]
     monkeypatch.setenv("FAKE_NVENC_ERROR", message)
     monkeypatch.setenv("FAKE_GPU_NAME", "NVIDIA H100 80GB HBM3")
-    caplog.set_level("INFO", logger="video_ops.encoders")
+    caplog.set_level("INFO", logger="video_ops.media.encoders")
 
     encoder = current_encoder()
 
@@ -407,10 +407,10 @@ def test_nvdec_only_where_it_helps(picture, decoded_on_gpu):
 
 
 def addaudio_argv(encoder: Encoder) -> list[str]:
-    from video_ops.jobs import parse_input
+    from video_ops.jobkit.contract import parse_input
+    from video_ops.media.probe import MediaInfo
     from video_ops.ops import OPERATIONS
     from video_ops.ops.addaudio import argv, plan
-    from video_ops.probe import MediaInfo
 
     _, job = parse_input({"operation": "addaudio", "url_video": "v", "url_audio": "a"}, OPERATIONS)
     video = MediaInfo("matroska,webm", 2.0, 1, (Stream(0, "video", "vp9", 1920, 1080, "yuv420p", 25.0, 2.0),))
@@ -454,8 +454,8 @@ def _contains(haystack: list[str], needle: list[str]) -> bool:
 
 def test_caption_argv_decodes_on_the_gpu_and_burns_on_the_cpu():
     """`-hwaccel cuda` without `-hwaccel_output_format cuda`: libass gets frames in system memory."""
+    from video_ops.media.probe import MediaInfo
     from video_ops.ops.caption import argv, plan
-    from video_ops.probe import MediaInfo
 
     info = MediaInfo("mov,mp4", 2.0, 1, (Stream(0, "video", "h264", 1920, 1080, "yuv420p", 25.0, 2.0),
                                          Stream(1, "audio", "aac", duration=2.0)))

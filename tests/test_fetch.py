@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-import video_ops.fetch as fetch_module
-from video_ops.errors import JobError
-from video_ops.fetch import fetch_all, redact_url
+import video_ops.io.fetch as fetch_module
+from video_ops.base.errors import JobError
+from video_ops.io.fetch import fetch_all, redact_url
 
 
 def download(url: str, dest_dir: Path, field: str = "url_video") -> Path:

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from video_ops.errors import JobError
-from video_ops.ffmpeg import FFmpegError, run_ffmpeg, step_timeout, summarize_stderr
-from video_ops.progress import ProgressReporter
+from video_ops.base.errors import JobError
+from video_ops.jobkit.progress import ProgressReporter
+from video_ops.media.ffmpeg import FFmpegError, run_ffmpeg, step_timeout, summarize_stderr
 
 
 def processes_with(marker: str) -> list[int]:

@@ -146,7 +146,7 @@ def test_result_lists_every_clip_in_input_order(formats_job):
 
 def test_start_index_numbers_the_files_and_progress_counts_clips(pictures, media_server, caplog, worker_env):
     images = [{"id": f"part{k}", "image_url": f"{media_server}/img2vid/photo.jpg", "duration": 0.2} for k in range(3)]
-    with caplog.at_level("INFO", logger="video_ops.progress"):
+    with caplog.at_level("INFO", logger="video_ops.jobkit.progress"):
         result = run_job(job(images, start_index=40))
     assert [v["filename"] for v in result["videos"]] == ["video_41.mp4", "video_42.mp4", "video_43.mp4"]
     reports = [r.args for r in caplog.records if isinstance(r.args, dict)]

@@ -12,8 +12,8 @@ from PIL import Image, ImageFilter
 from tests.helpers import run_job
 from tests.media import packet_hashes
 from tests.pictures import GREEN, RED, YELLOW, dots, frames, mean_abs_diff, quadrants, track
-from video_ops.canvas import OVERSAMPLE, Canvas
-from video_ops.motion import ZOOM, Rect, endpoints, framing, progress, view_at
+from video_ops.media.canvas import OVERSAMPLE, Canvas
+from video_ops.media.motion import ZOOM, Rect, endpoints, framing, progress, view_at
 
 MOTIONS = ["none", "zoomin", "zoomout", "panleft", "panright", "panup", "pandown", "zoompanright"]
 W, H = 320, 180

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from video_ops.errors import JobError
-from video_ops.jobs import parse_input
+from video_ops.base.errors import JobError
+from video_ops.jobkit.contract import parse_input
 from video_ops.ops import OPERATIONS
 from video_ops.ops.addaudio import AddAudioInput
 

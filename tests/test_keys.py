@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from video_ops.errors import JobError
-from video_ops.keys import clean_filename, clean_prefix, join_key
+from video_ops.base.errors import JobError
+from video_ops.io.keys import clean_filename, clean_prefix, join_key
 
 
 @pytest.mark.parametrize(

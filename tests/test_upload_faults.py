@@ -11,8 +11,8 @@ import pytest
 from moto.server import ThreadedMotoServer
 
 from tests.helpers import new_bucket, s3_client
-from video_ops.errors import JobError
-from video_ops.storage import S3Storage, resolve_bucket
+from video_ops.base.errors import JobError
+from video_ops.io.storage import S3Storage, resolve_bucket
 
 PART = 5 * 1024 * 1024
 

@@ -6,12 +6,12 @@ import logging
 import time
 from typing import Any
 
-from .context import JobContext
-from .errors import JobError
-from .jobs import parse_input
-from .ops import OPERATIONS
-from .progress import ProgressReporter
-from .storage import open_storage
+from video_ops.base.errors import JobError
+from video_ops.io.storage import open_storage
+from video_ops.jobkit.context import JobContext
+from video_ops.jobkit.contract import parse_input
+from video_ops.jobkit.progress import ProgressReporter
+from video_ops.ops import OPERATIONS
 
 log = logging.getLogger(__name__)
 

@@ -8,14 +8,14 @@ from typing import Literal
 
 from pydantic import Field
 
-from ..context import JobContext
-from ..encoders import AAC_ARGS, Encoder
-from ..ffmpeg import step_timeout
-from ..jobs import JobInput, Operation, UrlField
-from ..keys import clean_filename, clean_prefix, join_key
-from ..probe import MediaInfo, Stream, probe, require_audio, require_duration, require_video
-from ..results import single_output
-from ..tasks import all_or_nothing
+from video_ops.base.tasks import all_or_nothing
+from video_ops.io.keys import clean_filename, clean_prefix, join_key
+from video_ops.jobkit.context import JobContext
+from video_ops.jobkit.contract import JobInput, Operation, UrlField
+from video_ops.jobkit.results import single_output
+from video_ops.media.encoders import AAC_ARGS, Encoder
+from video_ops.media.ffmpeg import step_timeout
+from video_ops.media.probe import MediaInfo, Stream, probe, require_audio, require_duration, require_video
 
 # Streams MP4 carries that every common player decodes: copying them is lossless and ~free.
 _COPYABLE = {("h264", "yuv420p"), ("h264", "yuvj420p"), ("hevc", "yuv420p"), ("hevc", "yuvj420p")}

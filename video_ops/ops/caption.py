@@ -7,20 +7,20 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
-from ..context import JobContext
-from ..encoders import AAC_ARGS, Encoder
-from ..errors import JobError
-from ..ffmpeg import step_timeout
-from ..jobs import JobInput, Operation, UrlField
-from ..keys import clean_filename, clean_prefix, join_key
-from ..probe import MediaInfo, Stream, probe, require_duration, require_video
-from ..results import single_output
-from ..subtitles.ass import write_script
-from ..subtitles.charset import decode
-from ..subtitles.fonts import add_font_file, choose
-from ..subtitles.srt import read_cues
-from ..subtitles.style import ForceStyle, Look, PresetName, StyleOptions, resolve
-from ..subtitles.timeline import Timeline, fit
+from video_ops.base.errors import JobError
+from video_ops.io.keys import clean_filename, clean_prefix, join_key
+from video_ops.jobkit.context import JobContext
+from video_ops.jobkit.contract import JobInput, Operation, UrlField
+from video_ops.jobkit.results import single_output
+from video_ops.media.encoders import AAC_ARGS, Encoder
+from video_ops.media.ffmpeg import step_timeout
+from video_ops.media.probe import MediaInfo, Stream, probe, require_duration, require_video
+from video_ops.subtitles.ass import write_script
+from video_ops.subtitles.charset import decode
+from video_ops.subtitles.fonts import add_font_file, choose
+from video_ops.subtitles.srt import read_cues
+from video_ops.subtitles.style import ForceStyle, Look, PresetName, StyleOptions, resolve
+from video_ops.subtitles.timeline import Timeline, fit
 
 MAX_SRT_BYTES = 10 * 1024 * 1024  # a feature film's SRT is about 100 KB
 # Audio codecs an MP4 carries and players play; anything else is re-encoded to AAC.

@@ -21,18 +21,19 @@ from typing import Annotated, Any, Literal
 from PIL import ImageColor
 from pydantic import AliasChoices, BeforeValidator, Field, field_validator
 
-from .. import images
-from ..canvas import COLOUR_TAGS, OVERSAMPLE, Canvas
-from ..config import env_float, env_int
-from ..context import JobContext
-from ..encoders import Encoder
-from ..errors import JobError
-from ..ffmpeg import step_timeout
-from ..framefeed import frame_feed
-from ..jobs import JobInput, Operation, StrictModel, UrlField
-from ..keys import check_segment, clean_prefix, join_key
-from ..motion import Fit, Motion, Rect, endpoints, framing, progress, view_at
-from ..tasks import all_or_nothing
+from video_ops.base.errors import JobError
+from video_ops.base.models import StrictModel
+from video_ops.base.settings import env_float, env_int
+from video_ops.base.tasks import all_or_nothing
+from video_ops.io.keys import check_segment, clean_prefix, join_key
+from video_ops.jobkit.context import JobContext
+from video_ops.jobkit.contract import JobInput, Operation, UrlField
+from video_ops.media import images
+from video_ops.media.canvas import COLOUR_TAGS, OVERSAMPLE, Canvas
+from video_ops.media.encoders import Encoder
+from video_ops.media.ffmpeg import step_timeout
+from video_ops.media.framefeed import frame_feed
+from video_ops.media.motion import Fit, Motion, Rect, endpoints, framing, progress, view_at
 
 DEFAULT_MAX_IMAGES = 500
 DEFAULT_MAX_CLIP_SECONDS = 3600.0

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pysubs2
 
-from .markup import to_ass_text
-from .srt import Cue
-from .style import REFERENCE_HEIGHT, Look
+from video_ops.subtitles.markup import to_ass_text
+from video_ops.subtitles.srt import Cue
+from video_ops.subtitles.style import REFERENCE_HEIGHT, Look
 
 STYLE_NAME = "Caption"
 AUTO_DIRECTION = -1  # libass's Encoding -1: each line's base direction from its text, so RTL reads right

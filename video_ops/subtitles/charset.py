@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from charset_normalizer import from_bytes
 
-from ..errors import JobError
+from video_ops.base.errors import JobError
 
 # UTF-32 LE before UTF-16 LE: its mark starts with the same two bytes.
 _BOMS = (

@@ -13,7 +13,7 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import JobError
+from video_ops.base.errors import JobError
 
 # Arial and friends are not free; fontconfig itself maps them to these metric-compatible twins.
 _TWINS = {

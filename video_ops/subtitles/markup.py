@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from .colours import Rgba, parse_html_colour
+from video_ops.subtitles.colours import Rgba, parse_html_colour
 
 _TAG = re.compile(r"<\s*(/?)\s*(b|i|u|s|font)\b([^<>]*)>", re.IGNORECASE)
 _POSITION = re.compile(r"^\{\\an([1-9])\}")

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import pysubs2
 from pysubs2.time import TIMESTAMP
 
-from ..errors import JobError
+from video_ops.base.errors import JobError
 
 # A line made only of time-like numbers around an arrow: meant as a timing, whatever its defects.
 _TIMING_SHAPED = re.compile(r"^\s*[\d:.,]+\s*-+\s*>\s*[\d:.,]+\s*$")

@@ -13,8 +13,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, StringConstraints
 
-from ..jobs import StrictModel
-from .colours import FORMATS, Rgba, parse_colour
+from video_ops.base.models import StrictModel
+from video_ops.subtitles.colours import FORMATS, Rgba, parse_colour
 
 REFERENCE_HEIGHT = 1080
 # FFmpeg's subtitles filter turns SRT into a script 288 lines high, so that is what the numbers in

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from ..errors import JobError
-from .srt import Cue
+from video_ops.base.errors import JobError
+from video_ops.subtitles.srt import Cue
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from .errors import JobError
+from video_ops.base.errors import JobError
 
 _TRUE = {"1", "true", "yes", "on"}
 

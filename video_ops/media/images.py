@@ -15,7 +15,7 @@ from pathlib import Path
 
 from PIL import Image, ImageOps
 
-from .errors import JobError
+from video_ops.base.errors import JobError
 
 FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "BMP", "TIFF")
 FORMAT_NAMES = "JPEG, PNG, WebP, GIF, BMP or TIFF"  # JPEG includes the MPO kind some phones write

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .probe import MediaInfo
-from .storage import StoredObject
+from video_ops.io.storage import StoredObject
+from video_ops.media.probe import MediaInfo
 
 
 def single_output(message: str, stored: StoredObject, filename: str, output: MediaInfo) -> dict[str, Any]:

@@ -1,7 +1,7 @@
 """Camera moves over a still image, as pure geometry: which rectangle of the image each frame shows.
 
 Everything is in the image's own pixel coordinates (floats), so a move is exact to any fraction of
-a pixel; rounding happens only where the frame is resampled (see `video_ops.canvas`). A view always
+a pixel; rounding happens only where the frame is resampled (see `video_ops.media.canvas`). A view always
 has the output's aspect ratio, so nothing is ever stretched.
 """
 

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
-from video_ops.client import Client, JobError, VideoOpsError
+from video_ops.client.api import Client, JobError, VideoOpsError
 
 EXIT_OK, EXIT_JOB, EXIT_USAGE = 0, 1, 2
 

@@ -13,14 +13,14 @@ from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .config import env_int, env_str
-from .encoders import Encoder, current_encoder, gpu_failure
-from .errors import JobError
-from .fetch import fetch_all
-from .ffmpeg import FFmpegError, run_ffmpeg
-from .progress import ProgressReporter
-from .storage import Storage, StoredObject
-from .tasks import all_or_nothing
+from video_ops.base.errors import JobError
+from video_ops.base.settings import env_int, env_str
+from video_ops.base.tasks import all_or_nothing
+from video_ops.io.fetch import fetch_all
+from video_ops.io.storage import Storage, StoredObject
+from video_ops.jobkit.progress import ProgressReporter
+from video_ops.media.encoders import Encoder, current_encoder, gpu_failure
+from video_ops.media.ffmpeg import FFmpegError, run_ffmpeg
 
 _SAFE_ID = re.compile(r"[^A-Za-z0-9_-]")
 DEFAULT_MAX_OUTPUT_BYTES = 20 * 1024**3

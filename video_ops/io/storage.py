@@ -13,12 +13,24 @@ from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import quote, urlsplit
 
-from .config import env_bool, env_float, env_int, env_str, is_deployed
-from .errors import JobError
-from .jobs import S3Config
+from pydantic import SecretStr
+
+from video_ops.base.errors import JobError
+from video_ops.base.models import StrictModel
+from video_ops.base.settings import env_bool, env_float, env_int, env_str, is_deployed
 
 ProgressCallback = Callable[[float], None]
 DEFAULT_MULTIPART_BYTES = 64 * 1024 * 1024
+
+
+class S3Config(StrictModel):
+    """The per-job bucket the reference orchestrator sends as `input.s3_config`."""
+
+    endpoint_url: str | None = None
+    access_key: SecretStr
+    secret_key: SecretStr
+    bucket_name: str
+    region: str | None = None
 
 
 @dataclass(frozen=True)
@@ -182,7 +194,7 @@ class S3Storage:
     async def read(self, bucket: str, key: str, dest: Path, field: str) -> None:
         from botocore.exceptions import BotoCoreError, ClientError
 
-        from .fetch import DownloadLimits
+        from video_ops.io.fetch import DownloadLimits
 
         limit = DownloadLimits.from_env().max_bytes
         try:

@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from .config import is_deployed
+from video_ops.base.settings import is_deployed
 
 log = logging.getLogger(__name__)
 Sender = Callable[[dict[str, Any], dict[str, Any]], None]

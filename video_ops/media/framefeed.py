@@ -1,6 +1,6 @@
 """Frames made in Python, streamed to FFmpeg over loopback TCP, one frame at a time.
 
-FFmpeg runs with stdin closed (see `video_ops.ffmpeg`), and a clip can be hours of raw frames, far
+FFmpeg runs with stdin closed (see `video_ops.media.ffmpeg`), and a clip can be hours of raw frames, far
 too much for a temp file. So FFmpeg reads `tcp://127.0.0.1:<port>` instead: every connection gets
 the frames from the first, which also serves an encoder retry (a second FFmpeg run after an NVENC
 failure) without any bookkeeping. Frames are made in a worker thread (OpenCV releases the GIL), at

@@ -11,32 +11,18 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, SecretStr, StringConstraints, ValidationError
+from pydantic import BaseModel, StringConstraints, ValidationError
 
-from .errors import JobError
+from video_ops.base.errors import JobError
+from video_ops.base.models import StrictModel
+from video_ops.io.storage import S3Config
 
 if TYPE_CHECKING:
-    from .context import JobContext
+    from video_ops.jobkit.context import JobContext
 
 
 # A URL as callers send it: surrounding whitespace trimmed; the scheme and host are checked on download.
 UrlField = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=8192)]
-
-
-class StrictModel(BaseModel):
-    """Unknown fields are errors: a typo like `url_vidoe` must not be silently ignored."""
-
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
-
-
-class S3Config(StrictModel):
-    """The per-job bucket the reference orchestrator sends as `input.s3_config`."""
-
-    endpoint_url: str | None = None
-    access_key: SecretStr
-    secret_key: SecretStr
-    bucket_name: str
-    region: str | None = None
 
 
 class JobInput(StrictModel):

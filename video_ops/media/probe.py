@@ -7,9 +7,9 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from .config import env_float
-from .errors import JobError
-from .ffmpeg import run_ffprobe, summarize_stderr
+from video_ops.base.errors import JobError
+from video_ops.base.settings import env_float
+from video_ops.media.ffmpeg import run_ffprobe, summarize_stderr
 
 DEFAULT_MAX_INPUT_DURATION_S = 4 * 3600.0
 

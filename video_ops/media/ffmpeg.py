@@ -13,8 +13,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from .errors import JobError
-from .tasks import all_or_nothing
+from video_ops.base.errors import JobError
+from video_ops.base.tasks import all_or_nothing
 
 ProgressCallback = Callable[[float], None]
 _STDERR_LINES_KEPT = 40

@@ -13,12 +13,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, TypeVar, cast
 
-from . import gpu_probe
-from .config import env_int, env_str
-from .errors import JobError
+from video_ops.base.errors import JobError
+from video_ops.base.settings import env_int, env_str
+from video_ops.media import gpu_probe
 
 if TYPE_CHECKING:
-    from .probe import Stream
+    from video_ops.media.probe import Stream
 
 log = logging.getLogger(__name__)
 

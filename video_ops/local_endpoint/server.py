@@ -1,10 +1,4 @@
-"""A local stand-in for a RunPod serverless endpoint, for development only.
-
-It serves RunPod's public REST API (run, runsync, status, cancel, retry, health, purge-queue) and
-drives N real `python handler.py` worker processes through the protocol the SDK speaks when deployed
-(job-take, job-done, job-stop, ping), so the real worker loop runs, cancel included. The SDK's
-`--rp_serve_api` imitates a worker, not the platform, and cannot cancel.
-"""
+"""The local endpoint's HTTP server (RunPod's REST API and the worker protocol) and its worker pool."""
 
 from __future__ import annotations
 
@@ -24,7 +18,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from video_ops.local_queue import LocalQueue
+from video_ops.local_endpoint.jobqueue import LocalQueue
 
 TAKE_POLL_S = 5.0  # how long job-take holds a worker's request open when the queue is empty
 STOP_POLL_S = 30.0  # the stop channel's long-poll; the SDK gives up on it after 90 s
@@ -310,7 +304,3 @@ def main(argv: list[str] | None = None) -> int:
         pool.stop()
         server.shutdown()
         server.server_close()
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

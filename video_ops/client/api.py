@@ -1,8 +1,4 @@
-"""Thin client for the video-ops worker behind RunPod's serverless REST API.
-
-Only `requests` is imported, so orchestrators can use it without the worker's dependencies.
-Run `python -m video_ops.client --help` for the command-line interface.
-"""
+"""The `Client` API: jobs on RunPod's serverless REST API, one transport owning retries and errors."""
 
 from __future__ import annotations
 
@@ -383,9 +379,3 @@ class Client:
         fields = {**arguments, **arguments["extra"]}
         fields = {k: v for k, v in fields.items() if k not in ("self", "extra") and v is not None}
         return self.submit({"operation": operation, **fields})
-
-
-if __name__ == "__main__":
-    from video_ops.client_cli import main
-
-    raise SystemExit(main())

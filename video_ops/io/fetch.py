@@ -22,9 +22,9 @@ import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
 from runpod.serverless.utils.rp_ssrf import is_safe_address, max_download_bytes
 
-from .config import env_bool, env_float, env_int
-from .errors import JobError
-from .tasks import all_or_nothing
+from video_ops.base.errors import JobError
+from video_ops.base.settings import env_bool, env_float, env_int
+from video_ops.base.tasks import all_or_nothing
 
 S3Reader = Callable[[str, str, Path, str], Awaitable[None]]
 _REDIRECTS = {301, 302, 303, 307, 308}

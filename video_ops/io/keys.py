@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 
-from .errors import JobError
+from video_ops.base.errors import JobError
 
 MAX_SEGMENT_BYTES = 255
 MAX_KEY_BYTES = 1024

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from .motion import Rect, even_ceil
+from video_ops.media.motion import Rect, even_ceil
 
 # RGB -> Y'CbCr as H.264 players expect it: BT.709 matrix, limited ("TV") range. The output is
 # tagged accordingly (see `COLOUR_TAGS`).

@@ -1,0 +1,1 @@
+"""Input and output: guarded downloads, bucket or local storage, object keys from untrusted strings."""

@@ -1,0 +1,1 @@
+"""The job kit operations are written with: input contract, job context, progress and result shapes."""
