@@ -129,7 +129,12 @@ def open_storage(input_config: S3Config | None, request_config: Any) -> Storage:
         raise JobError(
             "No bucket is configured: send input.s3_config or s3Config, or set BUCKET_NAME and its credentials."
         )
-    return LocalStorage(Path(env_str("VIDEO_OPS_OUTPUT_DIR", "output")))
+    return LocalStorage(local_output_dir())
+
+
+def local_output_dir() -> Path:
+    """Where a run without a bucket writes its outputs."""
+    return Path(env_str("VIDEO_OPS_OUTPUT_DIR", "output"))
 
 
 class S3Storage:

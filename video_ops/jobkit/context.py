@@ -27,6 +27,11 @@ DEFAULT_MAX_OUTPUT_BYTES = 20 * 1024**3
 log = logging.getLogger(__name__)
 
 
+def safe_job_id(job_id: str) -> str:
+    """The job id as it may appear in a file name."""
+    return _SAFE_ID.sub("_", job_id)[:64] or "job"
+
+
 @dataclass
 class JobContext:
     job_id: str
@@ -53,8 +58,7 @@ class JobContext:
 
     @property
     def safe_job_id(self) -> str:
-        """The job id as it may appear in a default file name."""
-        return _SAFE_ID.sub("_", self.job_id)[:64] or "job"
+        return safe_job_id(self.job_id)
 
     @contextmanager
     def timed(self, name: str) -> Iterator[None]:
