@@ -18,7 +18,7 @@ from video_ops.media.probe import MediaInfo, Stream, probe, require_duration, re
 from video_ops.subtitles.ass import write_script
 from video_ops.subtitles.charset import decode
 from video_ops.subtitles.fonts import add_font_file, choose
-from video_ops.subtitles.srt import read_cues
+from video_ops.subtitles.srt import read_srt
 from video_ops.subtitles.style import ForceStyle, Look, PresetName, StyleOptions, resolve
 from video_ops.subtitles.timeline import Timeline, fit
 
@@ -100,11 +100,11 @@ def read_subtitles(path: Path, duration: float) -> Timeline:
     if path.stat().st_size > MAX_SRT_BYTES:
         raise JobError(f"url_srt: the file is larger than {MAX_SRT_BYTES // 1024 // 1024} MB; is it a subtitle file?")
     decoded = decode(path.read_bytes(), "url_srt")
-    timeline = fit(read_cues(decoded.text, "url_srt"), duration, "url_srt")
-    if decoded.guessed:
-        note = f"url_srt: the file is not UTF-8; its characters were read as {decoded.encoding} (a guess)."
-        return replace(timeline, warnings=[note, *timeline.warnings])
-    return timeline
+    subtitles = read_srt(decoded.text, "url_srt")
+    timeline = fit(subtitles.cues, duration, "url_srt")
+    notes = [f"url_srt: the file is not UTF-8; its characters were read as {decoded.encoding} (a guess)."
+             ] if decoded.guessed else []
+    return replace(timeline, warnings=[*notes, *subtitles.warnings, *timeline.warnings])
 
 
 def font_field(job: CaptionInput) -> str | None:

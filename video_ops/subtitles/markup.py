@@ -13,17 +13,17 @@ import re
 from video_ops.subtitles.colours import Rgba, parse_html_colour
 
 _TAG = re.compile(r"<\s*(/?)\s*(b|i|u|s|font)\b([^<>]*)>", re.IGNORECASE)
-_POSITION = re.compile(r"^\{\\an([1-9])\}")
+# `{\anN}` at the very start, or after the SRT tags a cue opens with (`<i>{\an8}...`).
+_POSITION = re.compile(r"^((?:\s*<[^<>]*>)*)\s*\{\\an([1-9])\}")
 _COLOUR_ATTRIBUTE = re.compile(r"""\bcolou?r\s*=\s*["']?\s*([#\w]+)""", re.IGNORECASE)
 _LINE_BREAK = "\\N"
 _WORD_JOINER = "\u2060"  # invisible; keeps libass from reading `\n`, `\h` or `\{` as codes
 
 
 def to_ass_text(text: str, uppercase: bool = False) -> str:
-    """`text` as pysubs2 read it from SRT (lines joined by `\\N`, tags in place) as safe ASS text."""
-    position = _POSITION.match(text)
-    out = [position.group(0)] if position else []
-    body = text[position.end():] if position else text
+    """`text` as read from SRT (lines joined by `\\N`, tags in place) as safe ASS text."""
+    position, body = split_position(text)
+    out = [f"{{\\an{position}}}"] if position else []
     colours: list[Rgba | None] = []  # open <font> tags, innermost last
     cursor = 0
     for tag in _TAG.finditer(body):
@@ -32,6 +32,14 @@ def to_ass_text(text: str, uppercase: bool = False) -> str:
         cursor = tag.end()
     out.append(_plain(body[cursor:], uppercase))
     return "".join(out)
+
+
+def split_position(text: str) -> tuple[int | None, str]:
+    """A cue's leading position tag (`{\\an8}`: top centre) as a number, and the text without it."""
+    found = _POSITION.match(text)
+    if found is None:
+        return None, text
+    return int(found.group(2)), found.group(1) + text[found.end():]
 
 
 def _plain(text: str, uppercase: bool) -> str:
