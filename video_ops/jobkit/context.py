@@ -16,7 +16,7 @@ from pathlib import Path
 from video_ops.base.errors import JobError
 from video_ops.base.settings import env_int, env_str
 from video_ops.base.tasks import all_or_nothing
-from video_ops.io.fetch import fetch_all
+from video_ops.io.fetch import DownloadSlots, fetch_all
 from video_ops.io.storage import Storage, StoredObject
 from video_ops.jobkit.progress import ProgressReporter
 from video_ops.media.encoders import Encoder, current_encoder, gpu_failure
@@ -40,6 +40,8 @@ class JobContext:
     progress: ProgressReporter
     encoder: Encoder
     timings: dict[str, float] = field(default_factory=dict)
+    download_slots: DownloadSlots = field(default_factory=DownloadSlots.from_env)
+    _running: dict[str, tuple[int, float]] = field(default_factory=dict)  # stage -> (uses now, since when)
 
     @classmethod
     @asynccontextmanager
@@ -62,18 +64,28 @@ class JobContext:
 
     @contextmanager
     def timed(self, name: str) -> Iterator[None]:
-        """Wall time of a stage, in `timings[<name>_s]`."""
-        started = time.monotonic()
+        """Wall time of a stage, in `timings[<name>_s]`; uses that overlap (downloads running side by
+        side) count once, from the first start to the last end."""
+        key = f"{name}_s"
+        uses, since = self._running.get(key, (0, time.monotonic()))
+        self._running[key] = (uses + 1, since)
         try:
             yield
         finally:
-            key = f"{name}_s"
-            self.timings[key] = round(self.timings.get(key, 0.0) + time.monotonic() - started, 3)
+            uses, since = self._running.pop(key)
+            if uses > 1:
+                self._running[key] = (uses - 1, since)
+            else:
+                self.timings[key] = round(self.timings.get(key, 0.0) + time.monotonic() - since, 3)
 
     async def download(self, urls: Mapping[str, str]) -> dict[str, Path]:
         self.progress.stage("downloading", files=len(urls))
+        return await self.fetch(urls)
+
+    async def fetch(self, urls: Mapping[str, str]) -> dict[str, Path]:
+        """`download` without the progress report, for operations that report their own (img2vid)."""
         with self.timed("download"):
-            return await fetch_all(urls, self.workdir, self.storage.read)
+            return await fetch_all(urls, self.workdir, self.storage.read, self.download_slots)
 
     async def ffmpeg(
         self, args: Sequence[str], *, step: str, timeout: float, duration: float | None, show_percent: bool = True
