@@ -17,7 +17,7 @@ from video_ops.media.ffmpeg import step_timeout
 from video_ops.media.probe import MediaInfo, Stream, probe, require_duration, require_video
 from video_ops.subtitles.ass import write_script
 from video_ops.subtitles.charset import decode
-from video_ops.subtitles.fonts import add_font_file, choose
+from video_ops.subtitles.fonts import add_font_file, choose, missing_glyphs
 from video_ops.subtitles.srt import read_srt
 from video_ops.subtitles.style import ForceStyle, Look, PresetName, StyleOptions, resolve
 from video_ops.subtitles.timeline import Timeline, fit
@@ -144,6 +144,8 @@ async def run(ctx: JobContext, job: CaptionInput) -> dict:
         recipe = plan(files["url_video"], info, ctx.workdir, fonts_dir)
         duration = recipe.picture.duration or require_duration(info, "url_video")
         timeline = read_subtitles(files["url_srt"], duration)
+        warnings += await asyncio.to_thread(missing_glyphs, [(cue.line, cue.text) for cue in timeline.cues],
+                                            fonts_dir, "url_srt")
         write_script(recipe.script, timeline.cues, look, recipe.width, recipe.height)
         if recipe.audio is not None and not copies_audio(recipe.audio):
             warnings.append(f"url_video: its {recipe.audio.codec_name} audio cannot be copied into MP4 and was "
