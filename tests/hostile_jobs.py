@@ -160,6 +160,7 @@ CORPUS: list[Hostile] = [
     Hostile("empty SRT", caption(url_srt="{server}/empty.srt"), "url_srt: the subtitle file is empty."),
     Hostile("binary file as SRT", caption(url_srt="{server}/garbage.srt"), "url_srt: the file's character encoding could not be recognised; save it as UTF-8."),
     Hostile("SRT without timings", caption(url_srt="{server}/notimes.srt"), "url_srt: no subtitle cue found; line 2 is neither a cue number nor a timing like 00:00:01,000 --> 00:00:04,000: 'Hello there'."),
+    Hostile("SRT whose only timing cannot be read", caption(url_srt="{server}/badtimes.srt"), "url_srt: no cue can be read; line 2 looks like a cue timing but cannot be read: '00:00:01,000 -->' (expected hours:minutes:seconds,milliseconds, like 00:00:01,000 --> 00:00:04,000)."),
     Hostile("missing SRT", caption(url_srt="{server}/nothing.srt"), "url_srt: download failed: HTTP 404 File not found from {server}/nothing.srt."),
     Hostile("force_style smuggling a filter option", caption(force_style="Fontname=DejaVu Sans,Outline=1:force_style=x"), "Invalid input: field 'force_style': Outline: must be a number."),
     Hostile("force_style smuggling a filter chain", caption(force_style="Fontsize=20'[0:v]drawtext=text=pwned"), "Invalid input: field 'force_style': Fontsize: must be a number."),

@@ -44,6 +44,7 @@ def hostile_media(media_dir: Path) -> Path:
     (media_dir / "empty.srt").write_text("")
     (media_dir / "garbage.srt").write_bytes(whole[:3000])
     (media_dir / "notimes.srt").write_text("1\nHello there\n\n2\nnothing\n")
+    (media_dir / "badtimes.srt").write_text("1\n00:00:01,000 -->\nHello\n")
     return media_dir
 
 

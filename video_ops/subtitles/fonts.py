@@ -111,7 +111,7 @@ def missing_glyphs(cues: Iterable[tuple[int, str]], fonts_dir: Path | None, fiel
         coverage = _merge([*coverage, *_charset_ranges(own)])
     found: dict[str, tuple[int, str, int]] = {}  # script -> (first line, its characters, cues)
     for line, text in cues:
-        missing = sorted({ch for ch in text if _needs_glyph(ch) and not _covers(coverage, ord(ch))})
+        missing = list(dict.fromkeys(ch for ch in text if _needs_glyph(ch) and not _covers(coverage, ord(ch))))
         for script in dict.fromkeys(script_of(ch) for ch in missing):
             sample = "".join(ch for ch in missing if script_of(ch) == script)[:5]
             first_line, first_sample, count = found.get(script, (line, sample, 0))
