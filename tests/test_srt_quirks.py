@@ -57,35 +57,29 @@ def test_a_central_european_file_is_not_read_as_western():
 # --- timing lines ------------------------------------------------------------------------------------------------
 
 
-def test_three_digit_seconds_are_read_as_players_read_them():
-    subtitles = read_srt("1\n00:00:013,567 --> 00:00:015,000\nHello\n\n2\n00:00:16,000 --> 00:00:17,000\nBye\n",
-                         "url_srt")
-    assert [(c.start_ms, c.end_ms, c.text) for c in subtitles.cues] == [(13567, 15000, "Hello"), (16000, 17000, "Bye")]
-    assert subtitles.warnings == [
-        "url_srt: line 2's timing '00:00:013,567 --> 00:00:015,000' is not standard SRT; it was read as players "
-        "read it (00:00:13,567 --> 00:00:15,000)."
-    ]
-
-
-def test_timings_without_milliseconds_or_hours_are_read_with_one_warning():
-    text = "1\n00:00:01 --> 00:00:10\nOne\n\n2\n00:11,500 --> 00:12,000\nTwo\n\n3\n00:00:13,000 --> 00:00:14\nThree\n"
+@pytest.mark.parametrize(
+    ("text", "cues", "warning"),
+    [
+        ("1\n00:00:013,567 --> 00:00:015,000\nHello\n\n2\n00:00:16,000 --> 00:00:17,000\nBye\n",
+         [(13567, 15000, "Hello"), (16000, 17000, "Bye")],
+         "url_srt: line 2's timing '00:00:013,567 --> 00:00:015,000' is not standard SRT; it was read as players "
+         "read it (00:00:13,567 --> 00:00:15,000)."),
+        ("1\n00:00:01 --> 00:00:10\nOne\n\n2\n00:11,500 --> 00:12,000\nTwo\n\n3\n00:00:13,000 --> 00:00:14\nThree\n",
+         [(1000, 10000, "One"), (11500, 12000, "Two"), (13000, 14000, "Three")],
+         "url_srt: line 2's timing '00:00:01 --> 00:00:10' is not standard SRT; it was read as players read it "
+         "(00:00:01,000 --> 00:00:10,000); 2 more such timing lines were read so."),
+        ("1\n00:00:01,000 --> 00:00:02,000\nfine\n\n2\n00:00:03,000 --> 4\nlost\nlines\n\n"
+         "3\n00:00:05,000 --> 00:00:06,000\nalso fine\n",
+         [(1000, 2000, "fine"), (5000, 6000, "also fine")],  # `lost` joins no other cue
+         "url_srt: line 6's timing '00:00:03,000 --> 4' cannot be read (expected hours:minutes:seconds,milliseconds, "
+         "like 00:00:01,000 --> 00:00:04,000); its cue was skipped."),
+    ],
+    ids=["three-digit-seconds", "no-milliseconds-or-hours", "unreadable"],
+)
+def test_timing_lines_are_read_as_players_read_them(text, cues, warning):
     subtitles = read_srt(text, "url_srt")
-    assert [(c.start_ms, c.end_ms) for c in subtitles.cues] == [(1000, 10000), (11500, 12000), (13000, 14000)]
-    assert subtitles.warnings == [
-        "url_srt: line 2's timing '00:00:01 --> 00:00:10' is not standard SRT; it was read as players read it "
-        "(00:00:01,000 --> 00:00:10,000); 2 more such timing lines were read so."
-    ]
-
-
-def test_an_unreadable_timing_skips_only_its_own_cue():
-    text = ("1\n00:00:01,000 --> 00:00:02,000\nfine\n\n2\n00:00:03,000 --> 4\nlost\nlines\n\n"
-            "3\n00:00:05,000 --> 00:00:06,000\nalso fine\n")
-    subtitles = read_srt(text, "url_srt")
-    assert [c.text for c in subtitles.cues] == ["fine", "also fine"]  # `lost` joins no other cue
-    assert subtitles.warnings == [
-        "url_srt: line 6's timing '00:00:03,000 --> 4' cannot be read (expected "
-        "hours:minutes:seconds,milliseconds, like 00:00:01,000 --> 00:00:04,000); its cue was skipped."
-    ]
+    assert [(c.start_ms, c.end_ms, c.text) for c in subtitles.cues] == cues
+    assert subtitles.warnings == [warning]
 
 
 def test_standard_timings_give_no_warning():
