@@ -35,6 +35,7 @@ _CODE_PAGES = ("cp1252", "cp1250", "iso8859_2", "cp1251", "cp1253", "cp1254", "c
 # Non-letters that real text contains in these code pages; any other (³, ¶, ±...) betrays a misreading.
 _MARKS = frozenset("\u00a0«»¿¡“”‘’‚„–—…€°·§©®™•´¨×÷½¼¾£¥¢†‡‰‹›ªº")
 _CONVINCING = 0.9  # the share of letters beyond ASCII one alphabet must explain
+_SAMPLE_CHARS = 200_000  # plenty of evidence (a feature film's SRT is ~100 KB); bounds the cost for 10 MB
 
 
 @dataclass(frozen=True)
@@ -74,7 +75,7 @@ def _by_alphabet(data: bytes) -> Decoded | None:
             text = data.decode(code_page)
         except UnicodeDecodeError:  # a byte the code page leaves unassigned
             continue
-        score = alphabet_score(text)
+        score = alphabet_score(text[:_SAMPLE_CHARS])
         if score > best_score:
             best, best_score = Decoded(text, code_page, guessed=True), score
     return best if best_score >= _CONVINCING else None
