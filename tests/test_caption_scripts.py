@@ -3,6 +3,8 @@ empty box of a missing one; characters no font has are named in a warning; `{\\a
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -11,6 +13,7 @@ from PIL import Image
 from tests.frames import changed, count, frames
 from tests.helpers import local_output, run_job
 from tests.media import make_video
+from video_ops.subtitles.fonts import missing_glyphs
 
 RATE = 10
 MISSING = "\ue000\ue001"  # private use: no font has them, so libass draws its missing-glyph boxes
@@ -94,3 +97,16 @@ def test_cues_at_the_same_time_keep_their_own_places(rendered):
     bottom = count(drawn.crop((0, 2 * height // 3, width, height)))
     middle = count(drawn.crop((0, height // 3, width, 2 * height // 3)))
     assert top > 100 and bottom > 100 and middle == 0
+
+
+def test_a_jobs_own_font_file_is_read_for_its_characters(tmp_path):
+    """The job's font folder is read too (here a copy of an installed font: the private-use character
+    stays missing, the Portuguese ones are found)."""
+    font = subprocess.run(["fc-match", "--format", "%{file}", "DejaVu Sans"], capture_output=True, text=True,
+                          check=True).stdout
+    (tmp_path / "fonts").mkdir()
+    shutil.copy(font, tmp_path / "fonts" / "custom.ttf")
+    assert missing_glyphs([(3, "ação \ue000")], tmp_path / "fonts", "url_srt") == [
+        "url_srt: no installed font has the private-use or unassigned characters of 1 cue (first at line 3: "
+        "'\\ue000'); they show as empty boxes (give a font_url with them)."
+    ]
