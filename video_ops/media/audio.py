@@ -39,13 +39,23 @@ _INTEGRATED = re.compile(r"^\s*I:\s+(-?inf|-?\d+(?:\.\d+)?) LUFS", re.MULTILINE)
 # Loudness -----------------------------------------------------------------------------------------
 
 
-async def integrated_loudness(path: Path, *, seconds: float, step: str, workdir: Path | None = None) -> float | None:
-    """EBU R128 integrated loudness (LUFS) of the first audio stream over its first `seconds`.
+def mix_layout(voice_channels: int | None, music_channels: int) -> str:
+    """The channel layout of the mix: the narration's (mono stays mono, so its level is kept exactly),
+    else the music's; anything wider than stereo is folded down to stereo."""
+    channels = voice_channels if voice_channels is not None else music_channels
+    return "mono" if channels == 1 else "stereo"
+
+
+async def integrated_loudness(path: Path, *, seconds: float, layout: str, step: str,
+                              workdir: Path | None = None) -> float | None:
+    """EBU R128 integrated loudness (LUFS) of the first audio stream over its first `seconds`, as heard
+    in the mix's channel `layout` (a stereo music folded into a mono mix measures 3 LU lower).
 
     Gated, so the pauses between sentences do not count (the reference's mean volume counted them).
     None when nothing rises above the absolute gate: a silent track has no level to match.
     """
-    args = ["-t", _number(seconds), "-i", str(path), "-map", "0:a:0", "-af", "ebur128=framelog=verbose",  # per-frame lines below `info`
+    args = ["-t", _number(seconds), "-i", str(path), "-map", "0:a:0",
+            "-af", f"aformat=channel_layouts={_layout(layout)},ebur128=framelog=verbose",  # frame lines below info
             "-f", "null", "-"]
     stderr = await run_ffmpeg(args, step=step, timeout=step_timeout(seconds, 1.0), workdir=workdir,
                               log_level="info")
@@ -72,6 +82,10 @@ def reduction_for_offset(narration_lufs: float | None, music_lufs: float | None,
     return round(min(max(music_lufs - (narration_lufs - offset_lu), 0.0), MAX_REDUCTION_DB), 2)
 
 
+def decibels_to_volume(gain_db: float) -> float:
+    return 10 ** (gain_db / 20)
+
+
 # The music bed ------------------------------------------------------------------------------------
 
 
@@ -81,7 +95,8 @@ class MusicBed:
 
     length_s: float  # how long the bed plays: the output's length
     source_s: float  # the music file's length
-    gain_db: float = 0.0
+    layout: str = "stereo"  # the mix's channel layout (`mix_layout`)
+    volume: float = 1.0  # linear gain; `decibels_to_volume` for a level in dB
     loop: bool = True  # False: a shorter music simply ends (the mix pads it with silence)
     crossfade_s: float = 1.0
     fade_in_s: float = 0.0
@@ -107,14 +122,14 @@ class MusicBed:
     def graph(self, source: str, out: str) -> str:
         """Filter text from the stream `source` (e.g. `1:a`) to the label `out`."""
         _label(source), _label(out)
-        chain = [f"aresample={SAMPLE_RATE}", "aformat=sample_fmts=fltp"]
+        chain = [f"aresample={SAMPLE_RATE}", f"aformat=sample_fmts=fltp:channel_layouts={_layout(self.layout)}"]
         if self.loops:
             looped, head = self._looped(source, out, chain)
         else:
             looped, head = "", f"[{source}]" + ",".join(chain)
-        shape = [f"atrim=0:{_number(self.plays_s)}"]
-        if self.gain_db:
-            shape.append(f"volume={_number(self.gain_db)}dB")
+        shape = [f"atrim=0:{_number(self.length_s)}"]
+        if self.volume != 1.0:
+            shape.append(f"volume={_number(self.volume)}")
         fade_in, fade_out = (min(fade, self.plays_s / 2) for fade in (self.fade_in_s, self.fade_out_s))
         if fade_in > 0:
             shape.append(f"afade=t=in:st=0:d={_number(fade_in)}")
@@ -175,7 +190,7 @@ def duck(music: str, key: str, out: str, *, depth_db: float, narration_lufs: flo
             f"mix={_number(wet)}[{out}]")
 
 
-def mix(voice: str | None, music: str, out: str, *, duck_db: float | None = None,
+def mix(voice: str | None, music: str, out: str, *, layout: str, duck_db: float | None = None,
         narration_lufs: float | None = None) -> str:
     """The narration at its own level plus the music, through the limiter, padded with silence.
 
@@ -187,7 +202,7 @@ def mix(voice: str | None, music: str, out: str, *, duck_db: float | None = None
     if voice is None:
         return f"[{music}]{limiter()},apad[{out}]"
     _label(voice)
-    speech = f"[{voice}]aresample={SAMPLE_RATE}"
+    speech = f"[{voice}]aresample={SAMPLE_RATE},aformat=channel_layouts={_layout(layout)}"
     if duck_db and narration_lufs is not None:
         graph = (f"{speech},asplit=2[{out}_voice][{out}_key];[{out}_key]apad[{out}_keyp];"
                  + duck(music, f"{out}_keyp", f"{out}_ducked", depth_db=duck_db, narration_lufs=narration_lufs)
@@ -203,6 +218,12 @@ def _number(value: float) -> str:
     if not math.isfinite(value):
         raise ValueError(f"not a finite number: {value!r}")
     return f"{value:.6f}".rstrip("0").rstrip(".") or "0"
+
+
+def _layout(name: str) -> str:
+    if name not in ("mono", "stereo"):
+        raise ValueError(f"not a mix layout: {name!r}")
+    return name
 
 
 def _label(name: str) -> None:

@@ -18,8 +18,10 @@ from video_ops.media.audio import (
     MAX_DUCK_DB,
     MAX_REDUCTION_DB,
     MusicBed,
+    decibels_to_volume,
     integrated_loudness,
     mix,
+    mix_layout,
     reduction_for_offset,
 )
 from video_ops.media.encoders import AAC_ARGS
@@ -59,18 +61,20 @@ async def run(ctx: JobContext, job: TrilhaSonoraInput) -> dict:
     video_s = frames.duration or require_duration(video, "url_video")
     music_s = music_length(music)
 
+    layout = mix_layout(video.audio.channels if video.audio else None, music.audio.channels)
     with ctx.timed("analysis"):
         narration_lufs, music_lufs = await all_or_nothing(
-            _measure(ctx, files["url_video"], video_s, "Measuring the narration") if video.audio else _nothing(),
-            _measure(ctx, files[MUSIC], min(music_s, video_s), "Measuring the music"),
+            _measure(ctx, files["url_video"], video_s, layout, "Measuring the narration") if video.audio
+            else _nothing(),
+            _measure(ctx, files[MUSIC], min(music_s, video_s), layout, "Measuring the music"),
         )
     automatic = job.volume_reduction_db is None
     reduction = (reduction_for_offset(narration_lufs, music_lufs, job.music_offset_lu) if automatic
                  else job.volume_reduction_db)
-    bed = MusicBed(length_s=video_s, source_s=music_s, gain_db=-reduction, crossfade_s=job.loop_crossfade_s,
-                   fade_in_s=job.fade_in_s, fade_out_s=job.fade_out_s)
+    bed = MusicBed(length_s=video_s, source_s=music_s, layout=layout, volume=decibels_to_volume(-reduction),
+                   crossfade_s=job.loop_crossfade_s, fade_in_s=job.fade_in_s, fade_out_s=job.fade_out_s)
     graph = ";".join([bed.graph("1:a", "music"),
-                      mix("0:a" if video.audio else None, "music", "aout",
+                      mix("0:a" if video.audio else None, "music", "aout", layout=layout,
                           duck_db=job.duck_db if job.ducking else None, narration_lufs=narration_lufs)])
     output = ctx.workdir / "output.mp4"
     plan = picture.Plan(
@@ -106,8 +110,8 @@ async def run(ctx: JobContext, job: TrilhaSonoraInput) -> dict:
     }
 
 
-async def _measure(ctx: JobContext, path: Path, seconds: float, step: str) -> float | None:
-    return await integrated_loudness(path, seconds=seconds, step=step, workdir=ctx.workdir)
+async def _measure(ctx: JobContext, path: Path, seconds: float, layout: str, step: str) -> float | None:
+    return await integrated_loudness(path, seconds=seconds, layout=layout, step=step, workdir=ctx.workdir)
 
 
 async def _nothing() -> None:
