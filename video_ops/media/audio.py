@@ -18,10 +18,9 @@ from video_ops.media.ffmpeg import run_ffmpeg, step_timeout
 SAMPLE_RATE = 48000
 MAX_REDUCTION_DB = 40.0
 SILENCE_LUFS = -70.0  # EBU R128's absolute gate: a track measured at or below it has nothing to hear
-# The limiter looks at 4x oversampled audio, where sample peaks are true peaks within ~0.2 dB, and
-# limits 0.5 dB below the -1 dBTP ceiling: room for the resampling back and for AAC's overshoot.
-TRUE_PEAK_CEILING_DBTP = -1.0
-_LIMIT_DBFS = -1.5
+# The limiter looks at 4x oversampled audio, where sample peaks are true peaks within ~0.5 dB, and
+# limits 2 dB below the -1 dBTP ceiling: AAC's own overshoot on full-scale noise measured 1.2 dB.
+_LIMIT_DBFS = -3.0
 _OVERSAMPLED_RATE = 4 * SAMPLE_RATE
 # Ducking: the music dips within 20 ms of a word and comes back only after ~0.5 s of quiet, so the
 # short gaps between words do not make it pump (sidechaincompress's envelope time constant is a

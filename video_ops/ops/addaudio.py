@@ -11,7 +11,7 @@ from pydantic import Field, model_validator
 from video_ops.base.tasks import all_or_nothing
 from video_ops.io.keys import clean_filename, clean_prefix, join_key
 from video_ops.jobkit.context import JobContext
-from video_ops.jobkit.contract import JobInput, Operation, UrlField
+from video_ops.jobkit.contract import JobInput, NumberField, Operation, UrlField
 from video_ops.jobkit.results import single_output
 from video_ops.media import picture
 from video_ops.media.audio import (
@@ -40,11 +40,11 @@ class AddAudioInput(JobInput):
     audio_volume: float = Field(1.0, ge=0, le=10)
     original_volume: float = Field(1.0, ge=0, le=10)
     # `mix` only: the shared audio graph's options (docs/audio.md), off by default.
-    music_offset_lu: float | None = Field(None, ge=0, le=60, allow_inf_nan=False)
-    fade_in_s: float = Field(0.0, ge=0, le=60, allow_inf_nan=False)
-    fade_out_s: float = Field(0.0, ge=0, le=60, allow_inf_nan=False)
+    music_offset_lu: NumberField | None = Field(None, ge=0, le=60, allow_inf_nan=False)
+    fade_in_s: NumberField = Field(0.0, ge=0, le=60, allow_inf_nan=False)
+    fade_out_s: NumberField = Field(0.0, ge=0, le=60, allow_inf_nan=False)
     ducking: bool = False
-    duck_db: float = Field(10.0, gt=0, le=MAX_DUCK_DB, allow_inf_nan=False)
+    duck_db: NumberField = Field(10.0, gt=0, le=MAX_DUCK_DB, allow_inf_nan=False)
 
     @model_validator(mode="after")
     def _mix_options_need_mix(self) -> AddAudioInput:

@@ -11,7 +11,7 @@ from video_ops.base.errors import JobError
 from video_ops.base.tasks import all_or_nothing
 from video_ops.io.keys import clean_filename, clean_prefix, join_key
 from video_ops.jobkit.context import JobContext
-from video_ops.jobkit.contract import JobInput, Operation, UrlField
+from video_ops.jobkit.contract import JobInput, NumberField, Operation, UrlField
 from video_ops.jobkit.results import single_output
 from video_ops.media import picture
 from video_ops.media.audio import (
@@ -33,15 +33,15 @@ MUSIC = "trilha_sonora"
 class TrilhaSonoraInput(JobInput):
     operation: Literal["trilhasonora"]
     url_video: UrlField
-    music_url: UrlField = Field(validation_alias=AliasChoices(MUSIC, "url_music"))
+    trilha_sonora: UrlField = Field(validation_alias=AliasChoices(MUSIC, "url_music"))
     output_filename: str | None = None
-    volume_reduction_db: float | None = Field(None, ge=0, le=MAX_REDUCTION_DB, allow_inf_nan=False)
-    music_offset_lu: float = Field(20.0, ge=0, le=60, allow_inf_nan=False)
-    loop_crossfade_s: float = Field(1.0, ge=0, le=10, allow_inf_nan=False)
-    fade_in_s: float = Field(1.0, ge=0, le=60, allow_inf_nan=False)
-    fade_out_s: float = Field(2.0, ge=0, le=60, allow_inf_nan=False)
+    volume_reduction_db: NumberField | None = Field(None, ge=0, le=MAX_REDUCTION_DB, allow_inf_nan=False)
+    music_offset_lu: NumberField = Field(20.0, ge=0, le=60, allow_inf_nan=False)
+    loop_crossfade_s: NumberField = Field(1.0, ge=0, le=10, allow_inf_nan=False)
+    fade_in_s: NumberField = Field(1.0, ge=0, le=60, allow_inf_nan=False)
+    fade_out_s: NumberField = Field(2.0, ge=0, le=60, allow_inf_nan=False)
     ducking: bool = False
-    duck_db: float = Field(10.0, gt=0, le=MAX_DUCK_DB, allow_inf_nan=False)
+    duck_db: NumberField = Field(10.0, gt=0, le=MAX_DUCK_DB, allow_inf_nan=False)
 
 
 def music_length(info: MediaInfo) -> float:
@@ -55,7 +55,7 @@ def music_length(info: MediaInfo) -> float:
 async def run(ctx: JobContext, job: TrilhaSonoraInput) -> dict:
     filename = clean_filename(job.output_filename or f"trilhasonora_{ctx.safe_job_id}.mp4")
     key = join_key(clean_prefix(job.path), filename)
-    files = await ctx.download({"url_video": job.url_video, MUSIC: job.music_url})
+    files = await ctx.download({"url_video": job.url_video, MUSIC: job.trilha_sonora})
     video, music = await all_or_nothing(probe(files["url_video"], "url_video"), probe(files[MUSIC], MUSIC))
     frames = require_video(video, "url_video")
     video_s = frames.duration or require_duration(video, "url_video")
