@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from video_ops.base.tasks import all_or_nothing
 from video_ops.media.ffmpeg import run_ffmpeg, step_timeout
 
 SAMPLE_RATE = 48000
@@ -59,6 +60,28 @@ async def integrated_loudness(path: Path, *, seconds: float, layout: str, step: 
     stderr = await run_ffmpeg(args, step=step, timeout=step_timeout(seconds, 1.0), workdir=workdir,
                               log_level="info")
     return parse_integrated(stderr)
+
+
+@dataclass(frozen=True)
+class Levels:
+    """Integrated loudness (LUFS) of the narration and the music; None where absent, silent or unmeasured."""
+
+    voice_lufs: float | None = None
+    music_lufs: float | None = None
+
+
+async def measure_levels(voice: Path | None, music: Path, *, seconds: float, layout: str,
+                         workdir: Path | None = None) -> Levels:
+    """The narration (when there is one) and the music, measured side by side over their first `seconds`."""
+    async def nothing() -> None:
+        return None
+
+    voice_lufs, music_lufs = await all_or_nothing(
+        integrated_loudness(voice, seconds=seconds, layout=layout, step="Measuring the narration", workdir=workdir)
+        if voice else nothing(),
+        integrated_loudness(music, seconds=seconds, layout=layout, step="Measuring the music", workdir=workdir),
+    )
+    return Levels(voice_lufs=voice_lufs, music_lufs=music_lufs)
 
 
 def parse_integrated(stderr: str) -> float | None:
@@ -210,6 +233,13 @@ def mix(voice: str | None, music: str, out: str, *, layout: str, duck_db: float 
     else:
         graph = f"{speech}[{out}_voice];"
     return (graph + f"[{out}_voice][{music}]amix=inputs=2:duration=longest:normalize=0,{limiter()},apad[{out}]")
+
+
+def music_under_voice(bed: MusicBed, music: str, voice: str | None, out: str, *, duck_db: float | None = None,
+                      narration_lufs: float | None = None) -> str:
+    """The whole sound: the bed made from `music`, mixed under `voice` (ducked when asked) and limited."""
+    return ";".join([bed.graph(music, f"{out}_bed"),
+                     mix(voice, f"{out}_bed", out, layout=bed.layout, duck_db=duck_db, narration_lufs=narration_lufs)])
 
 
 def _number(value: float) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
@@ -13,21 +12,14 @@ from video_ops.io.keys import clean_filename, clean_prefix, join_key
 from video_ops.jobkit.context import JobContext
 from video_ops.jobkit.contract import JobInput, NumberField, Operation, UrlField
 from video_ops.jobkit.results import single_output
+from video_ops.media import audio as sound
 from video_ops.media import picture
-from video_ops.media.audio import (
-    MAX_DUCK_DB,
-    MusicBed,
-    decibels_to_volume,
-    integrated_loudness,
-    mix,
-    mix_layout,
-    reduction_for_offset,
-)
 from video_ops.media.encoders import AAC_ARGS
 from video_ops.media.probe import MediaInfo, probe, require_audio, require_duration, require_video
 
 # Options of the shared audio graph that only mean something when the new track goes under the original.
 _MIX_ONLY = ("ducking", "fade_in_s", "fade_out_s", "music_offset_lu")
+_UNMEASURED = sound.Levels()
 
 
 class AddAudioInput(JobInput):
@@ -44,7 +36,7 @@ class AddAudioInput(JobInput):
     fade_in_s: NumberField = Field(0.0, ge=0, le=60, allow_inf_nan=False)
     fade_out_s: NumberField = Field(0.0, ge=0, le=60, allow_inf_nan=False)
     ducking: bool = False
-    duck_db: NumberField = Field(10.0, gt=0, le=MAX_DUCK_DB, allow_inf_nan=False)
+    duck_db: NumberField = Field(10.0, gt=0, le=sound.MAX_DUCK_DB, allow_inf_nan=False)
 
     @model_validator(mode="after")
     def _mix_options_need_mix(self) -> AddAudioInput:
@@ -56,16 +48,8 @@ class AddAudioInput(JobInput):
         return self
 
 
-@dataclass(frozen=True)
-class Levels:
-    """The two tracks' integrated loudness (LUFS), measured only when `music_offset_lu` asks for it."""
-
-    original_lufs: float | None = None
-    new_lufs: float | None = None
-
-
-def plan(job: AddAudioInput, video: MediaInfo, audio: MediaInfo, out: str, levels: Levels = Levels()
-         ) -> picture.Plan:
+def plan(job: AddAudioInput, video: MediaInfo, audio: MediaInfo, out: str,
+         levels: sound.Levels = _UNMEASURED) -> picture.Plan:
     """What to do with this pair of inputs: inputs `0` = video file, `1` = audio file."""
     frames = require_video(video, "url_video")
     video_s = frames.duration or require_duration(video, "url_video")
@@ -84,21 +68,21 @@ def plan(job: AddAudioInput, video: MediaInfo, audio: MediaInfo, out: str, level
 
 
 def _audio_graph(job: AddAudioInput, video: MediaInfo, audio: MediaInfo, duration: float, audio_s: float,
-                 stretch: float, levels: Levels) -> str:
+                 stretch: float, levels: sound.Levels) -> str:
     """New track (in `mix`, under the original, by the shared audio graph), padded with silence; `-t` cuts it."""
     if job.mode == "replace" or video.audio is None:
         return f"[1:a]volume={job.audio_volume:g},apad[aout]"
     original = "[0:a]" + "".join(f"atempo={step:.9f}," for step in atempo_steps(1 / stretch))
     original += f"volume={job.original_volume:g}[orig]"
-    layout = mix_layout(video.audio.channels, audio.audio.channels if audio.audio else 0)
+    layout = sound.mix_layout(video.audio.channels, audio.audio.channels if audio.audio else 0)
     volume = job.audio_volume
     if job.music_offset_lu is not None:
-        volume = decibels_to_volume(-reduction_for_offset(levels.original_lufs, levels.new_lufs, job.music_offset_lu))
-    track = MusicBed(length_s=duration, source_s=audio_s, layout=layout,
-                     volume=volume, loop=False, fade_in_s=job.fade_in_s, fade_out_s=job.fade_out_s)
-    return ";".join([original, track.graph("1:a", "new"),
-                     mix("orig", "new", "aout", layout=layout, duck_db=job.duck_db if job.ducking else None,
-                         narration_lufs=levels.original_lufs)])
+        cut = sound.reduction_for_offset(levels.voice_lufs, levels.music_lufs, job.music_offset_lu)
+        volume = sound.decibels_to_volume(-cut)
+    track = sound.MusicBed(length_s=duration, source_s=audio_s, layout=layout, volume=volume, loop=False,
+                           fade_in_s=job.fade_in_s, fade_out_s=job.fade_out_s)
+    return ";".join([original, sound.music_under_voice(track, "1:a", "orig", "aout", narration_lufs=levels.voice_lufs,
+                                                       duck_db=job.duck_db if job.ducking else None)])
 
 
 def atempo_steps(rate: float) -> list[float]:
@@ -132,17 +116,14 @@ async def run(ctx: JobContext, job: AddAudioInput) -> dict:
 
 
 async def _levels(ctx: JobContext, job: AddAudioInput, video: MediaInfo, audio: MediaInfo,
-                  files: dict[str, Path]) -> Levels:
+                  files: dict[str, Path]) -> sound.Levels:
     """Both tracks' loudness when the level is set by loudness (or ducking needs the original's)."""
     if job.mode != "mix" or video.audio is None or (job.music_offset_lu is None and not job.ducking):
-        return Levels()
-    layout = mix_layout(video.audio.channels, require_audio(audio, "url_audio").channels)
-    seconds = require_duration(video, "url_video")
+        return _UNMEASURED
+    layout = sound.mix_layout(video.audio.channels, require_audio(audio, "url_audio").channels)
     with ctx.timed("analysis"):
-        original, new = await all_or_nothing(*(
-            integrated_loudness(files[field], seconds=seconds, layout=layout, step=f"Measuring {field}",
-                                workdir=ctx.workdir) for field in ("url_video", "url_audio")))
-    return Levels(original_lufs=original, new_lufs=new)
+        return await sound.measure_levels(files["url_video"], files["url_audio"], layout=layout,
+                                          workdir=ctx.workdir, seconds=require_duration(video, "url_video"))
 
 
 OPERATION = Operation(name="addaudio", input_model=AddAudioInput, run=run)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Literal
 
 from pydantic import AliasChoices, Field
@@ -13,17 +12,8 @@ from video_ops.io.keys import clean_filename, clean_prefix, join_key
 from video_ops.jobkit.context import JobContext
 from video_ops.jobkit.contract import JobInput, NumberField, Operation, UrlField
 from video_ops.jobkit.results import single_output
+from video_ops.media import audio as sound
 from video_ops.media import picture
-from video_ops.media.audio import (
-    MAX_DUCK_DB,
-    MAX_REDUCTION_DB,
-    MusicBed,
-    decibels_to_volume,
-    integrated_loudness,
-    mix,
-    mix_layout,
-    reduction_for_offset,
-)
 from video_ops.media.encoders import AAC_ARGS
 from video_ops.media.probe import MediaInfo, probe, require_audio, require_duration, require_video
 
@@ -35,13 +25,13 @@ class TrilhaSonoraInput(JobInput):
     url_video: UrlField
     trilha_sonora: UrlField = Field(validation_alias=AliasChoices(MUSIC, "url_music"))
     output_filename: str | None = None
-    volume_reduction_db: NumberField | None = Field(None, ge=0, le=MAX_REDUCTION_DB, allow_inf_nan=False)
+    volume_reduction_db: NumberField | None = Field(None, ge=0, le=sound.MAX_REDUCTION_DB, allow_inf_nan=False)
     music_offset_lu: NumberField = Field(20.0, ge=0, le=60, allow_inf_nan=False)
     loop_crossfade_s: NumberField = Field(1.0, ge=0, le=10, allow_inf_nan=False)
     fade_in_s: NumberField = Field(1.0, ge=0, le=60, allow_inf_nan=False)
     fade_out_s: NumberField = Field(2.0, ge=0, le=60, allow_inf_nan=False)
     ducking: bool = False
-    duck_db: NumberField = Field(10.0, gt=0, le=MAX_DUCK_DB, allow_inf_nan=False)
+    duck_db: NumberField = Field(10.0, gt=0, le=sound.MAX_DUCK_DB, allow_inf_nan=False)
 
 
 def music_length(info: MediaInfo) -> float:
@@ -61,21 +51,18 @@ async def run(ctx: JobContext, job: TrilhaSonoraInput) -> dict:
     video_s = frames.duration or require_duration(video, "url_video")
     music_s = music_length(music)
 
-    layout = mix_layout(video.audio.channels if video.audio else None, music.audio.channels)
+    layout = sound.mix_layout(video.audio.channels if video.audio else None, music.audio.channels)
+    voice = files["url_video"] if video.audio else None
     with ctx.timed("analysis"):
-        narration_lufs, music_lufs = await all_or_nothing(
-            _measure(ctx, files["url_video"], video_s, layout, "Measuring the narration") if video.audio
-            else _nothing(),
-            _measure(ctx, files[MUSIC], min(music_s, video_s), layout, "Measuring the music"),
-        )
+        levels = await sound.measure_levels(voice, files[MUSIC], seconds=video_s, layout=layout, workdir=ctx.workdir)
+    narration_lufs, music_lufs = levels.voice_lufs, levels.music_lufs
     automatic = job.volume_reduction_db is None
-    reduction = (reduction_for_offset(narration_lufs, music_lufs, job.music_offset_lu) if automatic
+    reduction = (sound.reduction_for_offset(narration_lufs, music_lufs, job.music_offset_lu) if automatic
                  else job.volume_reduction_db)
-    bed = MusicBed(length_s=video_s, source_s=music_s, layout=layout, volume=decibels_to_volume(-reduction),
-                   crossfade_s=job.loop_crossfade_s, fade_in_s=job.fade_in_s, fade_out_s=job.fade_out_s)
-    graph = ";".join([bed.graph("1:a", "music"),
-                      mix("0:a" if video.audio else None, "music", "aout", layout=layout,
-                          duck_db=job.duck_db if job.ducking else None, narration_lufs=narration_lufs)])
+    bed = sound.MusicBed(length_s=video_s, source_s=music_s, layout=layout, volume=sound.decibels_to_volume(-reduction),
+                         crossfade_s=job.loop_crossfade_s, fade_in_s=job.fade_in_s, fade_out_s=job.fade_out_s)
+    graph = sound.music_under_voice(bed, "1:a", "0:a" if voice else None, "aout", narration_lufs=narration_lufs,
+                                    duck_db=job.duck_db if job.ducking else None)
     output = ctx.workdir / "output.mp4"
     plan = picture.Plan(
         args=[*picture.input_args(frames), "-i", "url_video", "-i", MUSIC, "-filter_complex", graph,
@@ -108,14 +95,6 @@ async def run(ctx: JobContext, job: TrilhaSonoraInput) -> dict:
         "gpu_accelerated": bool(encoder and encoder.uses_gpu()),
         **(encoder.describe() if encoder else {"encoder": "copy"}),
     }
-
-
-async def _measure(ctx: JobContext, path: Path, seconds: float, layout: str, step: str) -> float | None:
-    return await integrated_loudness(path, seconds=seconds, layout=layout, step=step, workdir=ctx.workdir)
-
-
-async def _nothing() -> None:
-    return None
 
 
 OPERATION = Operation(name="trilhasonora", input_model=TrilhaSonoraInput, run=run)
