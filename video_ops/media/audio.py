@@ -49,7 +49,8 @@ def mix_layout(voice_channels: int | None, music_channels: int) -> str:
 async def integrated_loudness(path: Path, *, seconds: float, layout: str, step: str,
                               workdir: Path | None = None) -> float | None:
     """EBU R128 integrated loudness (LUFS) of the first audio stream over its first `seconds`, as heard
-    in the mix's channel `layout` (a stereo music folded into a mono mix measures 3 LU lower).
+    in the mix's channel `layout` (folding stereo into mono changes loudness by up to 3 LU, by how
+    alike the channels are).
 
     Gated, so the pauses between sentences do not count (the reference's mean volume counted them).
     None when nothing rises above the absolute gate: a silent track has no level to match.
