@@ -147,3 +147,16 @@ def _srt_time(seconds: float) -> str:
     minutes, rest = divmod(rest, 60_000)
     secs, millis = divmod(rest, 1000)
     return f"{hours:02d}:{minutes:02d}:{secs:02d},{millis:03d}"
+
+
+MUSIC_SECONDS = 25.0
+
+
+def music(media: Media) -> Path:
+    """A 25 s stereo MP3 of chords (trilhasonora's music bed), made once next to the other inputs."""
+    out = media.folder / "music.mp3"
+    chords = "0.25*sin(2*PI*196*t)+0.2*sin(2*PI*247*t)+0.15*sin(2*PI*294*t)*sin(2*PI*0.25*t)"
+    _once(out, lambda partial: ffmpeg("-f", "lavfi", "-i", f"aevalsrc={chords}:s=44100:c=stereo",
+                                      "-t", f"{MUSIC_SECONDS:g}", "-c:a", "libmp3lame", "-b:a", "192k", "-f", "mp3",
+                                      str(partial)))
+    return out

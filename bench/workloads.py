@@ -13,14 +13,14 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from video_ops.media.encoders import AAC_KBPS, Encoder
 
 from . import quality
-from .media import Media, Scale, dot_position, dot_radius
+from .media import MUSIC_SECONDS, Media, Scale, dot_position, dot_radius, music
 
 FFMPEG = ["ffmpeg", "-hide_banner", "-nostdin", "-y", "-loglevel", "error"]
 OUTPUT_PREFIX = "bench"  # the worker's `path`: its outputs land in <run folder>/output/bench/
@@ -28,6 +28,7 @@ SRT_NAME = "captions.srt"  # a fixed name in the run folder: nothing to escape i
 ABOVE_CAPTIONS = 0.75  # bottom-centred captions of both styles stay in the lowest fifth of the frame
 WORKER_AUDIO_KBPS = AAC_KBPS  # what addaudio asks of the AAC encoder; FFmpeg's default is 128 kb/s
 IMG2VID_RENDER = "video_ops.ops.img2vid:_paint"  # img2vid decodes and resamples images in Python: media work
+LOUDNESS_RUNS = "video_ops.media.audio:run_ffmpeg"  # trilhasonora's loudness measurements: media work
 REPO = Path(__file__).resolve().parent.parent
 
 # Quality measures: {title: {variant key: value}}, as docs/benchmarks.md shows them (one column each).
@@ -401,3 +402,44 @@ def bench_env() -> dict[str, str]:
     env.update(PYTHONPATH=str(REPO), VIDEO_OPS_ALLOW_FILE_URLS="1", VIDEO_OPS_OUTPUT_DIR="output",
                VIDEO_OPS_WORKDIR="tmp", FFMPEG_BINARY=shutil.which("ffmpeg") or "ffmpeg")
     return env
+
+
+# trilhasonora -----------------------------------------------------------------------------------
+
+
+def trilhasonora(media: Media, scale: Scale) -> Workload:
+    """Music under a narrated video: the worker copies the picture; the reference re-encoded it."""
+    video, track = str(media.video), str(music(media))
+    job = {"operation": "trilhasonora", "url_video": media.video.resolve().as_uri(),
+           "trilha_sonora": Path(track).resolve().as_uri(), "output_filename": "trilha.mp4"}
+    # The reference: music looped with a hard cut, lowered, amix (which halves both), picture re-encoded.
+    reference = ["-i", video, "-stream_loop", "-1", "-i", track, "-filter_complex",
+                 "[1:a]volume=-20dB[m];[0:a][m]amix=inputs=2:duration=first[a]", "-map", "0:v", "-map", "[a]",
+                 "-c:v", "libx264", "-preset", "medium", "-crf", "23", "-maxrate", "10M", "-bufsize", "20M",
+                 "-pix_fmt", "yuv420p", "-c:a", "aac"]
+    variants = [
+        worker_variant("worker: `trilhasonora`, automatic level (picture copied, loudness measured, limiter)", job,
+                       ["trilha.mp4"], extra_work=(LOUDNESS_RUNS,)),
+        replace(worker_variant("worker: `trilhasonora` with `ducking: true`", {**job, "ducking": True},
+                               ["trilha.mp4"], extra_work=(LOUDNESS_RUNS,)), key="ducking"),
+        command_variant("reference", "reference recipe: `-stream_loop -1` music, `volume`, `amix`, libx264 medium "
+                                     "CRF 23 (maxrate 10M), AAC",
+                        lambda f: ([[*FFMPEG, *reference, str(f / "out.mp4")]], [f / "out.mp4"])),
+    ]
+
+    def ducking_cost(summary: dict[str, Any]) -> float:
+        found = summary["variants"]
+        return found["ducking"]["wall_s"]["median"] / found["worker"]["wall_s"]["median"]
+
+    return Workload(
+        name="trilhasonora",
+        title=f"trilhasonora: {scale.seconds:g} s {scale.size} {scale.video_fps} fps H.264+AAC video + "
+              f"{MUSIC_SECONDS:g} s MP3 music",
+        output_seconds=scale.seconds,
+        variants=variants,
+        targets=[
+            Target("at least 20x faster than the reference's recipe", lambda s: speedup(s, "reference"), 20,
+                   at_most=False),
+            Target("ducking costs at most 1.5x the time without it", ducking_cost, 1.5, at_most=True),
+        ],
+    )

@@ -44,6 +44,13 @@ def img2vid(images: Any = None, **change: Any) -> dict[str, Any]:
     return job
 
 
+def trilhasonora(**change: Any) -> dict[str, Any]:
+    job = {"operation": "trilhasonora", "url_video": "{server}/video.mp4", "trilha_sonora": "{server}/tone.mp3",
+           "path": "out"}
+    job.update(change)
+    return job
+
+
 def fetch(url: str) -> dict[str, Any]:
     """A job whose only download is `url`, so the guard's answer is the only possible error."""
     return img2vid(images=image(image_url=url))
@@ -176,4 +183,17 @@ CORPUS: list[Hostile] = [
     Hostile("font URL of another scheme", caption(font_url="ftp://example.com/f.ttf"), "font_url: unsupported URL scheme 'ftp'; use http, https or s3."),
     Hostile("font URL that is no font", caption(font_url="{server}/cues.srt"), "font_url: the file is not a TrueType or OpenType font (.ttf, .otf or .ttc)."),
     Hostile("font URL and font name", caption(style={"font": {"name": "DejaVu Sans"}}, font_url="{server}/x.ttf"), "Invalid input: give either font_url or a font name (style.font.name), not both."),
+    # trilhasonora: every bad input named before any loudness measurement or mixing
+    Hostile("music without sound", trilhasonora(trilha_sonora="{server}/silent.mp4"), "trilha_sonora: the file has no audio stream (found: video)."),
+    Hostile("music as the video", trilhasonora(url_video="{server}/tone.mp3"), "url_video: the file has no video stream (found: audio)."),
+    Hostile("music of 0 s", trilhasonora(trilha_sonora="{server}/zero.wav"), "trilha_sonora: the music lasts 0 s; there is nothing to play under the video."),
+    Hostile("music reduction too high", trilhasonora(volume_reduction_db=41), "Invalid input: field 'volume_reduction_db': Input should be less than or equal to 40."),
+    Hostile("music reduction negative", trilhasonora(volume_reduction_db=-3), "Invalid input: field 'volume_reduction_db': Input should be greater than or equal to 0."),
+    Hostile("music reduction as text", trilhasonora(volume_reduction_db="-12dB"), "Invalid input: field 'volume_reduction_db': Input should be a valid number, unable to parse string as a number."),
+    Hostile("music reduction as a yes", trilhasonora(volume_reduction_db=True), "Invalid input: field 'volume_reduction_db': Input should be a number, not true or false."),
+    Hostile("music under both names", trilhasonora(url_music="{server}/tone.mp3"), "Invalid input: 'url_music' repeats a field given under another name (give one of: trilha_sonora, url_music)."),
+    Hostile("missing music", trilhasonora(trilha_sonora="{server}/nothing.mp3"), "trilha_sonora: download failed: HTTP 404 File not found from {server}/nothing.mp3."),
+    Hostile("ducking deeper than the limit", trilhasonora(ducking=True, duck_db=30), "Invalid input: field 'duck_db': Input should be less than or equal to 24."),
+    Hostile("ducking on replace", addaudio(ducking=True), "Invalid input: 'ducking' needs mode 'mix' (the new track goes under the original)."),
+    Hostile("loudness level and volume", addaudio(mode="mix", music_offset_lu=20, audio_volume=0.5), "Invalid input: give either 'audio_volume' or 'music_offset_lu' (the level by loudness), not both."),
 ]

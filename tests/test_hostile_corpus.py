@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import struct
+import wave
 import zlib
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,8 @@ def hostile_media(media_dir: Path) -> Path:
     jpeg = (media_dir / "photo.jpg").read_bytes()
     (media_dir / "truncated.jpg").write_bytes(jpeg[: len(jpeg) // 2])
     (media_dir / "empty.mp4").write_bytes(b"")
+    with wave.open(str(media_dir / "zero.wav"), "wb") as silence:  # a valid WAV of 0 samples
+        silence.setnchannels(1), silence.setsampwidth(2), silence.setframerate(48000)
     whole = (media_dir / "video.mp4").read_bytes()
     (media_dir / "truncated.mp4").write_bytes(whole[: len(whole) // 3])
     bomb_png(media_dir / "bomb.png")

@@ -20,7 +20,8 @@ from video_ops.io.fetch import DownloadSlots, fetch_all
 from video_ops.io.storage import Storage, StoredObject
 from video_ops.jobkit.progress import ProgressReporter
 from video_ops.media.encoders import Encoder, current_encoder, gpu_failure
-from video_ops.media.ffmpeg import FFmpegError, run_ffmpeg
+from video_ops.media.ffmpeg import FFmpegError, run_ffmpeg, step_timeout
+from video_ops.media.picture import Plan, argv
 
 _SAFE_ID = re.compile(r"[^A-Za-z0-9_-]")
 DEFAULT_MAX_OUTPUT_BYTES = 20 * 1024**3
@@ -130,6 +131,16 @@ class JobContext:
                 log.warning("job %s: %s failed on the GPU (%s); redoing it on the CPU",
                             self.job_id, step, failure.reason())
                 self.encoder = self.encoder.without(failure)
+
+    async def write_video(self, plan: Plan, files: Mapping[str, Path], *, step: str) -> Encoder | None:
+        """Run a picture-under-new-sound plan: a copied picture is bound by audio work and I/O, an encoded
+        one goes through `encode` (GPU fallback included). Returns the encoder, or None when copied."""
+        if plan.copies_video:
+            await self.ffmpeg(argv(plan, dict(files), self.encoder), step=step, duration=plan.duration,
+                              timeout=step_timeout(plan.duration, 3.0))
+            return None
+        return await self.encode(lambda encoder: argv(plan, dict(files), encoder), step=step, duration=plan.duration,
+                                 timeout=step_timeout(plan.duration, 30.0))
 
     async def upload(self, files: Sequence[tuple[Path, str]], content_type: str = "video/mp4") -> list[StoredObject]:
         """Upload all outputs concurrently; if one fails, the ones that landed are removed."""

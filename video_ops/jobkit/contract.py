@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any
 
-from pydantic import BaseModel, StringConstraints, ValidationError
+from pydantic import BaseModel, BeforeValidator, StringConstraints, ValidationError
 
 from video_ops.base.errors import JobError
 from video_ops.base.models import StrictModel
@@ -23,6 +23,16 @@ if TYPE_CHECKING:
 
 # A URL as callers send it: surrounding whitespace trimmed; the scheme and host are checked on download.
 UrlField = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=8192)]
+
+
+def _not_a_bool(value: Any) -> Any:
+    if isinstance(value, bool):
+        raise ValueError("Input should be a number, not true or false")
+    return value
+
+
+# A number as callers send it (numeric text such as "12" included); pydantic alone would take `true` as 1.
+NumberField = Annotated[float, BeforeValidator(_not_a_bool)]
 
 
 class JobInput(StrictModel):

@@ -26,6 +26,7 @@ class Stream:
     duration: float | None = None
     is_cover_art: bool = False
     rotation: int = 0  # degrees from the display matrix; FFmpeg turns the decoded frames upright
+    channels: int = 0  # audio only
 
     @property
     def display_size(self) -> tuple[int, int]:
@@ -113,6 +114,7 @@ def _stream(raw: dict[str, Any]) -> Stream:
         duration=_float(raw.get("duration")),
         is_cover_art=bool(raw.get("disposition", {}).get("attached_pic")),
         rotation=_rotation(raw),
+        channels=int(raw.get("channels") or 0),
     )
 
 
