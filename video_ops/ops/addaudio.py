@@ -13,12 +13,10 @@ from video_ops.io.keys import clean_filename, clean_prefix, join_key
 from video_ops.jobkit.context import JobContext
 from video_ops.jobkit.contract import JobInput, Operation, UrlField
 from video_ops.jobkit.results import single_output
+from video_ops.media.clips import PLAYS_EVERYWHERE
 from video_ops.media.encoders import AAC_ARGS, Encoder
 from video_ops.media.ffmpeg import step_timeout
 from video_ops.media.probe import MediaInfo, Stream, probe, require_audio, require_duration, require_video
-
-# Streams MP4 carries that every common player decodes: copying them is lossless and ~free.
-_COPYABLE = {("h264", "yuv420p"), ("h264", "yuvj420p"), ("hevc", "yuv420p"), ("hevc", "yuvj420p")}
 
 
 class AddAudioInput(JobInput):
@@ -47,7 +45,7 @@ def plan(job: AddAudioInput, video: MediaInfo, audio: MediaInfo, out: str) -> Pl
     audio_s = require_audio(audio, "url_audio").duration or require_duration(audio, "url_audio")
     duration = {"video": video_s, "audio": audio_s, "shortest": min(video_s, audio_s)}[job.fit]
     stretch = audio_s / video_s if job.fit == "audio" else 1.0
-    copies = (picture.codec_name, picture.pix_fmt) in _COPYABLE
+    copies = (picture.codec_name, picture.pix_fmt) in PLAYS_EVERYWHERE
 
     args: list[str] = []
     if stretch != 1.0:
