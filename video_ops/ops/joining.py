@@ -12,9 +12,8 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Annotated, Any, ClassVar
 
-from pydantic import BeforeValidator, Field, field_validator
+from pydantic import BeforeValidator, Field, field_validator, model_validator
 
-from video_ops.base.errors import JobError
 from video_ops.base.settings import env_int
 from video_ops.base.tasks import all_or_nothing
 from video_ops.jobkit.context import JobContext
@@ -73,11 +72,14 @@ class ClipsInput(JobInput):
             raise ValueError("must be an even number (H.264 4:2:0 video has even sizes)")
         return value
 
-    def frame(self, natural: tuple[int, int], rate: Fraction) -> Frame:
-        """The target frame: the sizes and rate asked for, else `natural` and `rate`."""
+    @model_validator(mode="after")
+    def _both_sides_or_neither(self) -> ClipsInput:
         if (self.width is None) != (self.height is None):
-            raise JobError("Invalid input: give both 'width' and 'height' (e.g. 1080 and 1920 for vertical), or "
-                           "neither.")
+            raise ValueError("give both 'width' and 'height' (e.g. 1080 and 1920 for vertical), or neither")
+        return self
+
+    def frame(self, natural: tuple[int, int], rate: Fraction) -> Frame:
+        """The target frame: the size and rate asked for, else `natural` and `rate`."""
         size = (self.width, self.height) if self.width and self.height else natural
         chosen = Fraction(str(self.frame_rate)) if self.frame_rate else rate
         return Frame(size[0], size[1], chosen, self.fit, self.background)
