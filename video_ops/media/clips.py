@@ -82,12 +82,15 @@ class Sound:
 def read_clip(info: MediaInfo, path: Path, field: str) -> Clip:
     """A probed clip, checked: it has a picture that lasts."""
     picture = require_video(info, field)
-    seconds = picture.duration if picture.duration is not None else info.duration
-    if seconds is None:
+    shown = picture.duration if picture.duration is not None else info.duration
+    if shown is None:
         raise JobError(f"{field}: the clip's length could not be read (is it a raw stream, or truncated?).")
-    if seconds <= 0:
+    if shown <= 0:
         raise JobError(f"{field}: the clip lasts 0 s.")
-    return Clip(path=path, picture=picture, audio=info.audio, seconds=seconds)
+    # A picture that starts after the file's first sound (a phone's, an encoder's B-frame delay) holds
+    # its first frame until then, as a player does: the clip plays from the file's start.
+    lead = picture.start_time - min(stream.start_time for stream in info.streams)
+    return Clip(path=path, picture=picture, audio=info.audio, seconds=lead + shown)
 
 
 def frame_rate(stream: Stream) -> Fraction:
@@ -147,7 +150,9 @@ def video_filter(clip: Clip, frame: Frame) -> str:
     else:
         inner_w, inner_h = max(inner_w, frame.width), max(inner_h, frame.height)
     rate = f"{frame.rate.numerator}/{frame.rate.denominator}"
-    chain = ["setpts=PTS-STARTPTS", f"fps={rate}", f"scale={inner_w}:{inner_h}", "setsar=1"]
+    # start_time=0: frames keep their time from the file's start (FFmpeg shifts inputs so the earliest
+    # stream starts at 0), and a late first frame is repeated back to 0, as the clip plays on its own.
+    chain = [f"fps={rate}:start_time=0", f"scale={inner_w}:{inner_h}", "setsar=1"]
     left, top = abs(frame.width - inner_w) // 2, abs(frame.height - inner_h) // 2
     if frame.fit == "contain":
         colour = "0x{:02x}{:02x}{:02x}".format(*frame.background)
@@ -189,7 +194,8 @@ def audio_chain(source: str | None, samples: int, sound: Sound, label: str) -> s
     `source` is its input's stream label (`3:a:0`), or None for a clip without audio (silence)."""
     if source is None:
         return f"anullsrc=r={sound.sample_rate}:cl={sound.layout},atrim=end_sample={samples}[{label}]"
-    return (f"[{source}]aresample={sound.sample_rate},aformat=sample_fmts=fltp:channel_layouts={sound.layout},"
+    return (f"[{source}]aresample={sound.sample_rate}:first_pts=0,"
+            f"aformat=sample_fmts=fltp:channel_layouts={sound.layout},"
             f"atrim=end_sample={samples},apad=whole_len={samples},asetpts=N/SR/TB[{label}]")
 
 

@@ -31,6 +31,7 @@ class Stream:
     sample_aspect_ratio: str = ""  # "1:1", "4:3"...; empty when the file does not say
     sample_rate: int = 0
     channels: int = 0
+    start_time: float = 0.0
     reorder_delay: int = 0  # frames a B-frame stream's decoding runs ahead of its display (ffprobe's has_b_frames)
 
     @property
@@ -139,6 +140,7 @@ def _stream(raw: dict[str, Any]) -> Stream:
         sample_aspect_ratio=raw.get("sample_aspect_ratio", ""),
         sample_rate=int(raw.get("sample_rate") or 0),
         channels=int(raw.get("channels") or 0),
+        start_time=_float(raw.get("start_time")) or 0.0,
         reorder_delay=int(raw.get("has_b_frames") or 0),
     )
 
