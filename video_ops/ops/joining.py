@@ -14,10 +14,9 @@ from typing import Annotated, Any, ClassVar
 
 from pydantic import BeforeValidator, Field, field_validator, model_validator
 
-from video_ops.base.settings import env_int
 from video_ops.base.tasks import all_or_nothing
 from video_ops.jobkit.context import JobContext
-from video_ops.jobkit.contract import JobInput, UrlField
+from video_ops.jobkit.contract import FrameSide, JobInput, UrlField, within_limit
 from video_ops.media.clips import Clip, Frame, concat_script, normalise_args, read_clip
 from video_ops.media.encoders import Encoder
 from video_ops.media.ffmpeg import step_timeout
@@ -50,8 +49,8 @@ class ClipsInput(JobInput):
 
     video_urls: list[ClipUrl]
     output_filename: str | None = None
-    width: int | None = Field(None, ge=16, le=4096)
-    height: int | None = Field(None, ge=16, le=4096)
+    width: FrameSide | None = None
+    height: FrameSide | None = None
     frame_rate: float | None = Field(None, ge=1, le=120)
     fit: Fit = "contain"
     background: Colour = (0, 0, 0)
@@ -59,18 +58,7 @@ class ClipsInput(JobInput):
     @field_validator("video_urls", mode="before")
     @classmethod
     def _not_too_many(cls, value: Any) -> Any:
-        """Checked before the items, so a huge list is refused without validating each entry."""
-        limit = env_int("VIDEO_OPS_MAX_CLIPS", cls.max_clips_default)
-        if isinstance(value, list) and len(value) > limit:
-            raise ValueError(f"at most {limit} clips per job (raise it with VIDEO_OPS_MAX_CLIPS)")
-        return value
-
-    @field_validator("width", "height")
-    @classmethod
-    def _even(cls, value: int | None) -> int | None:
-        if value is not None and value % 2:
-            raise ValueError("must be an even number (H.264 4:2:0 video has even sizes)")
-        return value
+        return within_limit(value, "VIDEO_OPS_MAX_CLIPS", cls.max_clips_default, "clips")
 
     @model_validator(mode="after")
     def _both_sides_or_neither(self) -> ClipsInput:
