@@ -20,9 +20,10 @@ CLICK = "sine=frequency=1000:sample_rate={rate}:duration=0.02,volume=4,apad"  # 
 
 
 def make_clip(path: Path, *, size: tuple[int, int], seconds: float, rate: int = RATE, audio: str | None = "48000:1",
-              audio_seconds: float | None = None, pix_fmt: str = "yuv420p", rotate: int = 0, source: str = "") -> Path:
+              audio_seconds: float | None = None, pix_fmt: str = "yuv420p", rotate: int = 0, late: float = 0,
+              source: str = "") -> Path:
     """A clip of a white circle on grey (or a lavfi `source`), with a click at its very start unless `audio` is None
-    (`audio` is "sample rate:channels")."""
+    (`audio` is "sample rate:channels"); `rotate`: rotation metadata; `late`: the picture starts after the sound."""
     if source:
         args = ["-f", "lavfi", "-t", f"{seconds}", "-i", f"{source}=size={size[0]}x{size[1]}:rate={rate}"]
     else:
@@ -38,12 +39,14 @@ def make_clip(path: Path, *, size: tuple[int, int], seconds: float, rate: int = 
         args += ["-f", "lavfi", "-t", f"{audio_seconds or seconds}", "-i", CLICK.format(rate=sample_rate),
                  "-ac", channels, "-c:a", "aac"]
     args += ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", pix_fmt, "-r", str(rate)]
-    if not rotate:
+    if not rotate and not late:
         ffmpeg(*args, str(path))
         return path
-    plain = path.with_name(f"unrotated-{path.name}")
+    plain = path.with_name(f"plain-{path.name}")
     ffmpeg(*args, str(plain))
-    ffmpeg("-i", str(plain), "-c", "copy", "-metadata:s:v:0", f"rotate={rotate}", str(path))  # only a remux keeps it
+    # Both survive only a remux.
+    ffmpeg("-itsoffset", f"{late}", "-i", str(plain), "-i", str(plain), "-map", "0:v", "-map", "1:a", "-c", "copy",
+           "-metadata:s:v:0", f"rotate={rotate}", str(path))
     return path
 
 
@@ -63,6 +66,7 @@ def clips(media_dir: Path) -> dict[str, Path]:
         "silent": make_clip(folder / "silent.mp4", size=(320, 180), seconds=1.0, audio=None),
         "tenbit": make_clip(folder / "tenbit.mp4", size=(320, 180), seconds=1.0, pix_fmt="yuv420p10le"),
         "rotated": make_clip(folder / "rotated.mp4", size=(320, 180), seconds=1.0, rotate=90),
+        "late": make_clip(folder / "late.mp4", size=(320, 180), seconds=1.0, late=0.1),  # plays 1.1 s
         "narration.mp3": make_narration(folder / "narration.mp3", 4.0),
         "narration.wav": make_narration(folder / "narration.wav", 4.0),
         "cycles.mp3": make_narration(folder / "cycles.mp3", 3.2),
@@ -133,8 +137,8 @@ def test_matching_clips_are_copied_frame_exact(media_server, clips, ffmpeg_runs,
     assert leftover_workdirs(worker_env) == []
 
 
-MIXED = ["landscape", "portrait", "fps25", "silent", "tenbit", "rotated"]
-MIXED_SECONDS = [2.0, 1.0, 1.2, 1.0, 1.0, 1.0]
+MIXED = ["landscape", "portrait", "fps25", "silent", "tenbit", "late", "rotated"]
+MIXED_SECONDS = [2.0, 1.0, 1.2, 1.0, 1.0, 1.1, 1.0]
 
 
 @pytest.fixture(scope="module")
