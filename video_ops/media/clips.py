@@ -40,8 +40,8 @@ class Clip:
         """The size the clip plays at: its sample aspect ratio applied, rotation metadata honoured."""
         width, height = self.picture.display_size
         sar = _ratio(self.picture.sample_aspect_ratio)
-        if self.picture.rotation % 180 == 90:
-            return float(width), height / sar
+        if self.picture.rotation % 180 == 90:  # the stored width, stretched by the SAR, now runs upright
+            return float(width), height * sar
         return width * sar, float(height)
 
     @property
