@@ -28,7 +28,8 @@ from .measure import measure
 from .media import FULL, QUICK, Media, Scale, make_media
 from .workloads import REPO, Run, Workload, bench_env
 
-NAMES = ("addaudio", "caption", "img2vid-still", "img2vid-zoomin", "startup", "trilhasonora")
+NAMES = ("addaudio", "caption", "img2vid-still", "img2vid-zoomin", "startup", "trilhasonora", "concatenate",
+         "concat_video_audio")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -98,6 +99,8 @@ def build(media: Media, scale: Scale, moviepy: str | None) -> list[Workload]:
         workloads.img2vid_zoomin(media, scale),
         workloads.startup(),
         workloads.trilhasonora(media, scale),
+        workloads.concatenate(media, scale),
+        workloads.concat_video_audio(media, scale),
     ]
 
 

@@ -20,7 +20,7 @@ from typing import Any
 from video_ops.media.encoders import AAC_KBPS, Encoder
 
 from . import quality
-from .media import MUSIC_SECONDS, Media, Scale, dot_position, dot_radius, music
+from .media import MUSIC_SECONDS, Media, Scale, dot_position, dot_radius, make_clip_media, music
 
 FFMPEG = ["ffmpeg", "-hide_banner", "-nostdin", "-y", "-loglevel", "error"]
 OUTPUT_PREFIX = "bench"  # the worker's `path`: its outputs land in <run folder>/output/bench/
@@ -442,4 +442,115 @@ def trilhasonora(media: Media, scale: Scale) -> Workload:
                    at_most=False),
             Target("ducking costs at most 1.5x the time without it", ducking_cost, 1.5, at_most=True),
         ],
+    )
+
+
+# concatenate and concat_video_audio -------------------------------------------------------------
+
+SSIM_VS_TRUTH = "SSIM vs a near-lossless rendering of the same sequence"
+REFERENCE_X264 = ["-c:v", "libx264", "-preset", "medium", "-crf", "23"]  # the reference worker's CPU settings
+CYCLE_RATE = 30
+
+
+def concatenate(media: Media, scale: Scale) -> Workload:
+    clips = make_clip_media(media, scale)
+    count, seconds = len(clips.same), scale.seconds / len(clips.same)
+
+    def reference(folder: Path) -> tuple[list[list[str]], list[Path]]:
+        listing = folder / "list.txt"
+        listing.write_text("".join(f"file '{clip}'\n" for clip in clips.same))
+        out = folder / "out.mp4"
+        return [[*FFMPEG, "-f", "concat", "-safe", "0", "-i", str(listing), *REFERENCE_X264, "-c:a", "aac",
+                 str(out)]], [out]
+
+    return Workload(
+        name="concatenate",
+        title=f"concatenate: {count} matching {scale.size} 30 fps H.264+AAC clips of {seconds:g} s",
+        output_seconds=scale.seconds,
+        variants=[
+            worker_variant("worker: `concatenate` (pictures copied, audio rebuilt to AAC)",
+                           {"operation": "concatenate", "output_filename": "joined.mp4",
+                            "video_urls": [{"video_url": clip.resolve().as_uri()} for clip in clips.same]},
+                           ["joined.mp4"]),
+            command_variant("reference", "reference recipe: concat demuxer, full re-encode (libx264 medium CRF 23, "
+                                         "AAC)", reference),
+        ],
+        targets=[
+            Target("at least 20x faster than the reference recipe", lambda s: speedup(s, "reference"), 20,
+                   at_most=False),
+            overhead_target(),
+        ],
+    )
+
+
+def cycle_plan(seconds: list[float], total: float) -> list[tuple[int, float]]:
+    """(clip, seconds) of each segment: the clips in a loop until `total`, the last one cut."""
+    plan, left = [], total
+    while left > 1e-6:
+        clip = len(plan) % len(seconds)
+        plan.append((clip, min(seconds[clip], left)))
+        left -= plan[-1][1]
+    return plan
+
+
+def concat_video_audio(media: Media, scale: Scale) -> Workload:
+    clips = make_clip_media(media, scale)
+    plan = cycle_plan(clips.mixed_seconds, scale.seconds)
+    normalise = (f"scale={scale.width}:{scale.height}:force_original_aspect_ratio=decrease,"
+                 f"pad={scale.width}:{scale.height}:(ow-iw)/2:(oh-ih)/2,setsar=1,fps={CYCLE_RATE}")
+
+    def per_use(x264: list[str]) -> Callable[[Path], tuple[list[list[str]], list[Path]]]:
+        """The reference's recipe: each segment normalised as it comes, one after another, then a copy-join."""
+        def build(folder: Path) -> tuple[list[list[str]], list[Path]]:
+            segments = [folder / f"segment_{n}.mp4" for n in range(len(plan))]
+            commands = [[*FFMPEG, "-i", str(clips.mixed[clip]), "-t", f"{length:g}", "-vf", normalise, *x264,
+                         "-pix_fmt", "yuv420p", "-an", str(segment)]
+                        for (clip, length), segment in zip(plan, segments, strict=True)]
+            listing = folder / "list.txt"
+            listing.write_text("".join(f"file '{segment}'\n" for segment in segments))
+            out = folder / "out.mp4"
+            commands.append([*FFMPEG, "-f", "concat", "-safe", "0", "-i", str(listing), "-i", str(clips.narration),
+                             "-map", "0:v", "-map", "1:a", "-c:v", "copy", "-c:a", "aac", "-shortest", str(out)])
+            return commands, [out]
+
+        return build
+
+    def assess(runs: dict[str, Run], scratch: Path) -> dict[str, Any]:
+        """Both outputs against the same sequence rendered near-losslessly (x264 CRF 8)."""
+        folder = scratch / "truth"
+        folder.mkdir()
+        commands, (truth,) = per_use(["-c:v", "libx264", "-preset", "ultrafast", "-crf", "8"])(folder)
+        for command in commands:
+            subprocess.run(command, cwd=folder, check=True, capture_output=True)
+        return {SSIM_VS_TRUTH: {key: quality.ssim(run.outputs[0], truth) for key, run in runs.items()}}
+
+    def better_or_equal(summary: dict[str, Any]) -> float:
+        found = summary["quality"][SSIM_VS_TRUTH]
+        return found["worker"] - found["reference"]
+
+    return Workload(
+        name="concat_video_audio",
+        title=f"concat_video_audio: 4 mixed clips (landscape 30 fps, portrait, 25 fps, 10-bit 24 fps) cycled under "
+              f"{scale.seconds:g} s of MP3 narration, {len(plan)} segments, to {scale.size} {CYCLE_RATE} fps",
+        output_seconds=scale.seconds,
+        variants=[
+            worker_variant("worker: `concat_video_audio` (each distinct clip normalised once, in parallel, then a "
+                           "copy-join; the MP3 carried as it is)",
+                           {"operation": "concat_video_audio", "output_filename": "cycled.mp4",
+                            "video_urls": [clip.resolve().as_uri() for clip in clips.mixed],
+                            "audio_url": clips.narration.resolve().as_uri(), "width": scale.width,
+                            "height": scale.height, "frame_rate": CYCLE_RATE},
+                           ["cycled.mp4"]),
+            command_variant("reference", f"reference recipe: each of the {len(plan)} segments normalised as it "
+                                         "comes (scale+pad+fps, libx264 medium CRF 23), one after another, then a "
+                                         "copy-join with the narration as AAC", per_use(REFERENCE_X264)),
+        ],
+        targets=[
+            Target("at least 2x faster than the reference recipe", lambda s: speedup(s, "reference"), 2,
+                   at_most=False),
+            Target("equal or better SSIM: the worker's minus the reference's, at least 0", better_or_equal, 0,
+                   at_most=False),
+            overhead_target(),
+        ],
+        assess=assess,
     )

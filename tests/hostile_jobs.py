@@ -51,6 +51,20 @@ def trilhasonora(**change: Any) -> dict[str, Any]:
     return job
 
 
+def concatenate(*urls: Any, **change: Any) -> dict[str, Any]:
+    job = {"operation": "concatenate", "path": "out",
+           "video_urls": list(urls) or [{"video_url": "{server}/video.mp4"}, {"video_url": "{server}/silent.mp4"}]}
+    job.update(change)
+    return job
+
+
+def concat_video_audio(**change: Any) -> dict[str, Any]:
+    job = {"operation": "concat_video_audio", "path": "out", "video_urls": ["{server}/video.mp4"],
+           "audio_url": "{server}/tone.mp3"}
+    job.update(change)
+    return job
+
+
 def fetch(url: str) -> dict[str, Any]:
     """A job whose only download is `url`, so the guard's answer is the only possible error."""
     return img2vid(images=image(image_url=url))
@@ -196,4 +210,18 @@ CORPUS: list[Hostile] = [
     Hostile("ducking deeper than the limit", trilhasonora(ducking=True, duck_db=30), "Invalid input: field 'duck_db': Input should be less than or equal to 24."),
     Hostile("ducking on replace", addaudio(ducking=True), "Invalid input: 'ducking' needs mode 'mix' (the new track goes under the original)."),
     Hostile("loudness level and volume", addaudio(mode="mix", music_offset_lu=20, audio_volume=0.5), "Invalid input: give either 'audio_volume' or 'music_offset_lu' (the level by loudness), not both."),
+    # concatenate and concat_video_audio: every clip is checked, and named, before any heavy work
+    Hostile("concatenate with one clip", concatenate("{server}/video.mp4"), "Invalid input: field 'video_urls': List should have at least 2 items after validation, not 1."),
+    Hostile("clip that is a web page", concatenate("{server}/video.mp4", "{server}/page.html"), "video_urls[1]: the file is not a media file FFmpeg can read (Invalid data found when processing input)."),
+    Hostile("clip without a picture", concatenate("{server}/video.mp4", "{server}/video.mp4", "{server}/tone.mp3"), "video_urls[2]: the file has no video stream (found: audio)."),
+    Hostile("clip of 0 s", concatenate("{server}/video.mp4", {"video_url": "{server}/zero.mp4"}), "video_urls[1]: the clip lasts 0 s."),
+    Hostile("more clips than the limit", concatenate(*["{server}/video.mp4"] * 201), "Invalid input: field 'video_urls': at most 200 clips per job (raise it with VIDEO_OPS_MAX_CLIPS)."),
+    Hostile("clip item of another shape", concatenate("{server}/video.mp4", {"url": "{server}/video.mp4"}), 'Invalid input: field \'video_urls[1]\': must be a URL or {"video_url": URL}.'),
+    Hostile("clip fit that stretches", concatenate(fit="stretch"), "Invalid input: field 'fit': Input should be 'cover' or 'contain'."),
+    Hostile("clip width without height", concatenate(width=640), "Invalid input: give both 'width' and 'height' (e.g. 1080 and 1920 for vertical), or neither."),
+    Hostile("cycle without clips", concat_video_audio(video_urls=[]), "Invalid input: field 'video_urls': List should have at least 1 item after validation, not 0."),
+    Hostile("cycle over the clip limit", concat_video_audio(video_urls=["{server}/video.mp4"] * 51), "Invalid input: field 'video_urls': at most 50 clips per job (raise it with VIDEO_OPS_MAX_CLIPS)."),
+    Hostile("cycle of a 0 s clip", concat_video_audio(video_urls=["{server}/zero.mp4"]), "video_urls[0]: the clip lasts 0 s."),
+    Hostile("narration without audio", concat_video_audio(audio_url="{server}/silent.mp4"), "audio_url: the file has no audio stream (found: video)."),
+    Hostile("narration under both names", concat_video_audio(url_audio="{server}/tone.mp3"), "Invalid input: 'url_audio' repeats a field given under another name (give one of: audio_url, url_audio)."),
 ]

@@ -14,6 +14,7 @@ from PIL import Image
 
 from tests.helpers import leftover_workdirs, run_job
 from tests.hostile_jobs import CORPUS, Hostile, addaudio
+from tests.media import zero_length_mp4
 from video_ops.ops import OPERATIONS
 
 assert len(CORPUS) >= 60
@@ -48,6 +49,7 @@ def hostile_media(media_dir: Path) -> Path:
     (media_dir / "garbage.srt").write_bytes(whole[:3000])
     (media_dir / "notimes.srt").write_text("1\nHello there\n\n2\nnothing\n")
     (media_dir / "badtimes.srt").write_text("1\n00:00:01,000 -->\nHello\n")
+    zero_length_mp4(media_dir / "zero.mp4")
     return media_dir
 
 

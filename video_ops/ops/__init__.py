@@ -1,9 +1,16 @@
 """The operations this worker knows, by the name callers put in `operation`."""
 
 from video_ops.jobkit.contract import Operation
-from video_ops.ops import addaudio, caption, img2vid, trilhasonora
+from video_ops.ops import addaudio, caption, concat_video_audio, concatenate, img2vid, trilhasonora
 
-OPERATIONS: dict[str, Operation] = {op.name: op for op in (
-    addaudio.OPERATION, caption.OPERATION, img2vid.OPERATION,
-    trilhasonora.OPERATION,
-)}
+OPERATIONS: dict[str, Operation] = {
+    op.name: op
+    for op in (
+        addaudio.OPERATION,
+        caption.OPERATION,
+        img2vid.OPERATION,
+        concatenate.OPERATION,
+        concat_video_audio.OPERATION,
+        trilhasonora.OPERATION,
+    )
+}

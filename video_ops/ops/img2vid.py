@@ -28,7 +28,7 @@ from video_ops.base.settings import env_float, env_int
 from video_ops.base.tasks import all_or_nothing
 from video_ops.io.keys import check_segment, clean_prefix, join_key
 from video_ops.jobkit.context import JobContext
-from video_ops.jobkit.contract import JobInput, Operation, UrlField
+from video_ops.jobkit.contract import FrameSide, JobInput, Operation, UrlField, within_limit
 from video_ops.media import images
 from video_ops.media.canvas import COLOUR_TAGS, OVERSAMPLE, Canvas
 from video_ops.media.encoders import Encoder
@@ -80,8 +80,8 @@ class Img2VidInput(JobInput):
     images: list[ImageItem] = Field(min_length=1)
     frame_rate: float = Field(24, ge=1, le=120)
     start_index: int = Field(0, ge=0, le=10_000_000)
-    width: int | None = Field(None, ge=16, le=4096)
-    height: int | None = Field(None, ge=16, le=4096)
+    width: FrameSide | None = None
+    height: FrameSide | None = None
     fit: Fit = "cover"
     background: Colour = (0, 0, 0)
     zoom_types: list[Motion] = Field(default_factory=list, max_length=DEFAULT_MAX_IMAGES)
@@ -89,18 +89,7 @@ class Img2VidInput(JobInput):
     @field_validator("images", mode="before")
     @classmethod
     def _not_too_many(cls, value: Any) -> Any:
-        """Checked before the items, so a huge list is refused without validating each entry."""
-        limit = env_int("VIDEO_OPS_MAX_IMAGES", DEFAULT_MAX_IMAGES)
-        if isinstance(value, list) and len(value) > limit:
-            raise ValueError(f"at most {limit} images per job (raise it with VIDEO_OPS_MAX_IMAGES)")
-        return value
-
-    @field_validator("width", "height")
-    @classmethod
-    def _even(cls, value: int | None) -> int | None:
-        if value is not None and value % 2:
-            raise ValueError("must be an even number (H.264 4:2:0 video has even sizes)")
-        return value
+        return within_limit(value, "VIDEO_OPS_MAX_IMAGES", DEFAULT_MAX_IMAGES, "images")
 
 
 @dataclass(frozen=True)
