@@ -1,6 +1,7 @@
 """The operations this worker knows, by the name callers put in `operation`."""
 
 from video_ops.jobkit.contract import Operation
-from video_ops.ops import addaudio, caption, img2vid
+from video_ops.ops import addaudio, caption, caption_highlight, caption_segments, img2vid
 
-OPERATIONS: dict[str, Operation] = {op.name: op for op in (addaudio.OPERATION, caption.OPERATION, img2vid.OPERATION)}
+OPERATIONS: dict[str, Operation] = {op.name: op for op in (addaudio.OPERATION, caption.OPERATION, img2vid.OPERATION,
+                                                           caption_segments.OPERATION, caption_highlight.OPERATION)}
