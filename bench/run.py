@@ -28,7 +28,7 @@ from .measure import measure
 from .media import FULL, QUICK, Media, Scale, make_media
 from .workloads import REPO, Run, Workload, bench_env
 
-NAMES = ("addaudio", "caption", "img2vid-still", "img2vid-zoomin", "startup")
+NAMES = ("addaudio", "caption", "img2vid-still", "img2vid-zoomin", "startup", "caption_highlight")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -97,6 +97,7 @@ def build(media: Media, scale: Scale, moviepy: str | None) -> list[Workload]:
         workloads.img2vid_still(media, scale, moviepy is not None),
         workloads.img2vid_zoomin(media, scale),
         workloads.startup(),
+        workloads.caption_highlight(media, scale, encoder),
     ]
 
 

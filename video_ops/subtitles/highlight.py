@@ -124,8 +124,12 @@ def layout(caption: Caption, look: HighlightLook, meter: TextMeter, width: int, 
         for word, text, word_width in zip(line, shown[n], line_words, strict=True):
             placed.append(PlacedWord(word, text, x + word_width * shrink / 2, y, word_width * shrink))
             x += (word_width + space) * shrink
-        boxes.append(Box(left - pad_h, y - line_height / 2 - pad_v, left + line_width + pad_h,
-                         y + line_height / 2 + pad_v, radius))
+        # padded at the caption's top and bottom only; inner edges overlap by the radius, so the union is
+        # one stepped shape with rounded outer corners
+        above = pad_v if n == 0 else radius
+        below = pad_v if n == len(caption.lines) - 1 else radius
+        boxes.append(Box(left - pad_h, y - line_height / 2 - above, left + line_width + pad_h,
+                         y + line_height / 2 + below, radius))
     return Layout(words=placed, boxes=boxes, scale=round(100 * shrink, 2), line_height=line_height,
                   start_ms=_ms(caption.start), end_ms=_ms(caption.end))
 
