@@ -37,17 +37,12 @@ def caption(**change: Any) -> dict[str, Any]:
 
 
 def highlight(**change: Any) -> dict[str, Any]:
-    job = {"operation": "caption_highlight", "url_video": "{server}/video.mp4", "url_words_json": "{server}/words.json",
-           "path": "out"}
-    job.update(change)
-    return job
+    job = {key: value for key, value in caption(operation="caption_highlight").items() if key != "url_srt"}
+    return {**job, "url_words_json": "{server}/words.json", **change}
 
 
 def segments(**change: Any) -> dict[str, Any]:
-    job = {"operation": "caption_segments", "url_video": "{server}/video.mp4", "url_srt": "{server}/cues.srt",
-           "path": "out"}
-    job.update(change)
-    return job
+    return caption(operation="caption_segments", **change)
 
 
 def img2vid(images: Any = None, **change: Any) -> dict[str, Any]:
