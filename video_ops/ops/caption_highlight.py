@@ -21,7 +21,7 @@ from video_ops.subtitles.grouping import group
 from video_ops.subtitles.highlight import Mode, write_highlight_script
 from video_ops.subtitles.highlight_style import HighlightStyle
 from video_ops.subtitles.metrics import font_file
-from video_ops.subtitles.words import fit_words, read_words, words_from_cues
+from video_ops.subtitles.words import Word, fit_words, read_words, words_from_cues
 
 MESSAGE = "Caption highlight added and uploaded to S3 successfully"
 MAX_WORDS_BYTES = 20 * 1024 * 1024  # a three-hour transcript with word times is about 5 MB
@@ -43,7 +43,7 @@ class CaptionHighlightInput(JobInput):
         return self
 
 
-def read_job_words(path: Path, field: str, duration: float) -> tuple[list, list[str]]:
+def read_job_words(path: Path, field: str, duration: float) -> tuple[list[Word], list[str]]:
     """The words of the downloaded file (a words JSON or an SRT), fitted to the video."""
     if field == "url_srt":
         timeline = read_subtitles(path, duration)

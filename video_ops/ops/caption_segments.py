@@ -18,11 +18,12 @@ from video_ops.jobkit.contract import JobInput, Operation, UrlField
 from video_ops.ops.caption import caption_srt
 from video_ops.subtitles.colours import Rgba
 from video_ops.subtitles.fonts import choose
-from video_ops.subtitles.highlight_style import alignment_number
 from video_ops.subtitles.markup import break_after_sentences
-from video_ops.subtitles.style import BLACK, BOX, OUTLINE, WHITE, ColourValue, FontName, Length, Look
+from video_ops.subtitles.style import BLACK, BOX, OUTLINE, WHITE, ColourValue, FontName, Length, Look, alignment_number
 
 MESSAGE = "Caption segments added and uploaded to S3 successfully"
+MARGIN_H = 20.0  # the reference's style gives no side margins; long lines wrap inside these
+_NO_SHADOW = Rgba(0, 0, 0, 255)
 
 
 class SegmentsFont(StrictModel):
@@ -60,10 +61,6 @@ class SegmentsStyle(StrictModel):
                     border_style=BOX if box else OUTLINE, outline=self.border.width, shadow=0,
                     alignment=self.position.alignment, margin_v=self.position.margin_vertical,
                     margin_l=MARGIN_H, margin_r=MARGIN_H, uppercase=self.uppercase)
-
-
-_NO_SHADOW = Rgba(0, 0, 0, 255)
-MARGIN_H = 20.0
 
 
 class CaptionSegmentsInput(JobInput):

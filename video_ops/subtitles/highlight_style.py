@@ -15,24 +15,23 @@ from pydantic import Field, model_validator
 from video_ops.base.models import StrictModel
 from video_ops.subtitles.colours import Rgba
 from video_ops.subtitles.highlight import HighlightLook, Mode
-from video_ops.subtitles.style import BorderOptions, ColourOptions, ColourValue, FontName, FontOptions, PositionOptions
+from video_ops.subtitles.style import (
+    BorderOptions,
+    ColourOptions,
+    ColourValue,
+    FontName,
+    FontOptions,
+    Length,
+    PositionOptions,
+    alignment_number,
+)
 
 Channel = Annotated[int, Field(ge=0, le=255)]
-Length = Annotated[float, Field(ge=0, le=1000)]
 _TRIPLES = {  # the reference's colour keys -> HighlightLook fields
     "fundo_cor": "background", "texto_cor": "text", "highlight_texto_cor": "highlight_text",
     "highlight_cor": "highlight",
 }
-ALIGNMENT_NAMES = {
-    "bottom_left": 1, "bottom_center": 2, "bottom_right": 3, "middle_left": 4, "middle_center": 5,
-    "middle_right": 6, "top_left": 7, "top_center": 8, "top_right": 9, "center": 5,
-}
 REFERENCE_FONT = "Arial Black"
-
-
-def alignment_number(value: Any) -> Any:
-    """`bottom_center` and the other numpad names the reference's orchestrator used -> 1..9."""
-    return ALIGNMENT_NAMES.get(value.strip().lower(), value) if isinstance(value, str) else value
 
 
 class HighlightStyle(StrictModel):
