@@ -29,7 +29,7 @@ from .media import FULL, QUICK, Media, Scale, make_media
 from .workloads import REPO, Run, Workload, bench_env
 
 NAMES = ("addaudio", "caption", "img2vid-still", "img2vid-zoomin", "startup", "trilhasonora", "concatenate",
-         "concat_video_audio")
+         "concat_video_audio", "caption_highlight")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -101,6 +101,7 @@ def build(media: Media, scale: Scale, moviepy: str | None) -> list[Workload]:
         workloads.trilhasonora(media, scale),
         workloads.concatenate(media, scale),
         workloads.concat_video_audio(media, scale),
+        workloads.caption_highlight(media, scale, encoder),
     ]
 
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from video_ops.media.encoders import AAC_KBPS, Encoder
 
-from . import quality
+from . import highlight, quality
 from .media import MUSIC_SECONDS, Media, Scale, dot_position, dot_radius, make_clip_media, music
 
 FFMPEG = ["ffmpeg", "-hide_banner", "-nostdin", "-y", "-loglevel", "error"]
@@ -553,4 +553,54 @@ def concat_video_audio(media: Media, scale: Scale) -> Workload:
             overhead_target(),
         ],
         assess=assess,
+    )
+
+
+# caption_highlight -------------------------------------------------------------------------------
+
+HIGHLIGHT_WORDS = 150
+HIGHLIGHT_STYLE = {"fonte": "Roboto Black", "tamanho_fonte": 72, "padding_horizontal": 40, "padding_vertical": 20}
+
+
+def caption_highlight(media: Media, scale: Scale, encoder: Encoder) -> Workload:
+    """Word-by-word captions against `caption` with the same captions and look, and the reference's recipe."""
+    spoken = highlight.words(scale, HIGHLIGHT_WORDS)
+    words_json, srt, reference_ass = (media.folder / name for name in ("words.json", "highlight.srt", "reference.ass"))
+    highlight.write_words(words_json, spoken)
+    highlight.write_srt(srt, spoken)
+    highlight.write_reference_ass(reference_ass, spoken)
+    same_settings = " ".join(encoder.video_args())
+    video = media.video.resolve().as_uri()
+    as_caption = replace(worker_variant(
+        "caption: `caption` on the same captions, Roboto Black 72 on a translucent box (one cue per caption)",
+        {"operation": "caption", "url_video": video, "url_srt": srt.resolve().as_uri(), "output_filename": "c.mp4",
+         "style": {"font": {"name": "Roboto Black", "size": 72}, "border": {"style": "box", "width": 20},
+                   "colors": {"background": "#00000080"}}}, ["c.mp4"]), key="caption", role="baseline")
+
+    def reference(folder: Path) -> tuple[list[list[str]], list[Path]]:
+        shutil.copyfile(reference_ass, folder / "reference.ass")
+        out = folder / "out.mp4"
+        return [[*FFMPEG, "-i", str(media.video), "-vf", "ass=reference.ass", *encoder.video_args(), "-c:a", "copy",
+                 str(out)]], [out]
+
+    return Workload(
+        name="caption_highlight",
+        title=f"caption_highlight: {scale.seconds:g} s {scale.size} video + {HIGHLIGHT_WORDS} words",
+        output_seconds=scale.seconds,
+        variants=[
+            worker_variant(f"worker: `caption_highlight`, box mode ({same_settings}, audio copied)",
+                           {"operation": "caption_highlight", "url_video": video,
+                            "url_words_json": words_json.resolve().as_uri(), "output_filename": "h.mp4",
+                            "style": HIGHLIGHT_STYLE}, ["h.mp4"]),
+            as_caption,
+            command_variant("reference", "reference: its ASS recipe (per word the whole caption twice, two layers) "
+                                         f"through `ffmpeg -vf ass=... {same_settings} -c:a copy`", reference),
+        ],
+        targets=[
+            Target("within 1.15x of `caption` on the same video and captions", lambda s: ratio(s, "caption"), 1.15,
+                   at_most=True),
+            Target("no slower than the reference's recipe with the same encoder settings",
+                   lambda s: ratio(s, "reference"), 1.0, at_most=True),
+            overhead_target(),
+        ],
     )

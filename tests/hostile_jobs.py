@@ -36,6 +36,15 @@ def caption(**change: Any) -> dict[str, Any]:
     return job
 
 
+def highlight(**change: Any) -> dict[str, Any]:
+    job = {key: value for key, value in caption(operation="caption_highlight").items() if key != "url_srt"}
+    return {**job, "url_words_json": "{server}/words.json", **change}
+
+
+def segments(**change: Any) -> dict[str, Any]:
+    return caption(operation="caption_segments", **change)
+
+
 def img2vid(images: Any = None, **change: Any) -> dict[str, Any]:
     job = {"operation": "img2vid", "path": "out", "width": 64, "height": 36,
            "images": images if images is not None else [{"id": "a", "image_url": "{server}/tiny.png",
@@ -82,6 +91,8 @@ def refused(host: str, address: str) -> str:
 
 
 LONG = "x" * 300
+WORDS_SHAPES = ('{"words": [{"word", "start", "end"}, ...]}, a list of such words, a Whisper verbose_json '
+                '(segments[].words[]) or a WhisperX file (word_segments)')
 CORPUS: list[Hostile] = [
     # The job's shape
     Hostile("input is a list", ["addaudio"], "Invalid input: the job's `input` must be a JSON object."),
@@ -224,4 +235,23 @@ CORPUS: list[Hostile] = [
     Hostile("cycle of a 0 s clip", concat_video_audio(video_urls=["{server}/zero.mp4"]), "video_urls[0]: the clip lasts 0 s."),
     Hostile("narration without audio", concat_video_audio(audio_url="{server}/silent.mp4"), "audio_url: the file has no audio stream (found: video)."),
     Hostile("narration under both names", concat_video_audio(url_audio="{server}/tone.mp3"), "Invalid input: 'url_audio' repeats a field given under another name (give one of: audio_url, url_audio)."),
+
+    # caption_highlight and caption_segments: words files, styles
+    Hostile("highlight without words", highlight(url_words_json=None), "Invalid input: give the words as url_words_json or url_srt (one of them)."),
+    Hostile("highlight with two word sources", highlight(url_srt="{server}/cues.srt"), "Invalid input: give the words as url_words_json or url_srt (one of them)."),
+    Hostile("highlight with an empty word list", highlight(url_words_json="{server}/nowords.json"), "url_words_json: the file holds no words; expected " + WORDS_SHAPES + "."),
+    Hostile("word ending before it starts", highlight(url_words_json="{server}/backwards.json"), "url_words_json: words[0] ends (0.5 s) before it starts (1.5 s)."),
+    Hostile("word with a negative time", highlight(url_words_json="{server}/negative.json"), "url_words_json: words[0].start must be a finite number of seconds, 0 or more (got -2)."),
+    Hostile("word with a NaN time", highlight(url_words_json="{server}/nan.json"), "url_words_json: segments[0].words[0].end must be a finite number of seconds, 0 or more (got nan)."),
+    Hostile("words file of another shape", highlight(url_words_json="{server}/transcript.json"), "url_words_json: expected " + WORDS_SHAPES + "; got an object with the keys text, language."),
+    Hostile("200 MB words file", highlight(url_words_json="{server}/huge.json"), "url_words_json: the file is larger than 20 MB; is it a words file?"),
+    Hostile("subtitle file as words", highlight(url_words_json="{server}/cues.srt"), "url_words_json: the file is not valid UTF-8 JSON; expected " + WORDS_SHAPES + "."),
+    Hostile("unknown highlight mode", highlight(highlight_mode="glow"), "Invalid input: field 'highlight_mode': Input should be 'box', 'outline', 'color', 'karaoke' or 'pop'."),
+    Hostile("highlight colour that is no colour", highlight(style={"highlight_cor": "#GG0000"}), "Invalid input: field 'style.highlight_cor': '#GG0000' is not a colour; use #RRGGBB, #RRGGBBAA or &HAABBGGRR."),
+    Hostile("colour given twice", highlight(style={"texto_cor": "#FFFFFF", "texto_cor_r": 255}), "Invalid input: field 'style': give texto_cor or texto_cor_r/_g/_b, not both."),
+    Hostile("colour channel out of range", highlight(style={"fundo_cor_r": 300}), "Invalid input: field 'style.fundo_cor_r': Input should be less than or equal to 255."),
+    Hostile("no words per line", highlight(style={"words_per_line": 0}), "Invalid input: field 'style.words_per_line': Input should be greater than or equal to 1."),
+    Hostile("highlight in an unknown font", highlight(style={"fonte": "Comic Sans Pro"}), "Invalid input: field 'style.fonte': unknown font 'Comic Sans Pro'; available: ", prefix=True),
+    Hostile("segments border style 2", segments(style={"border": {"style": 2}}), "Invalid input: field 'style.border.style': Input should be 1, 3 or 4."),
+    Hostile("segments style key of another shape", segments(style={"font": {"family": "x"}}), "Invalid input: unknown field 'style.font.family'."),
 ]

@@ -44,6 +44,8 @@ def expected_workloads() -> set[str]:
         names |= {"img2vid-still", "img2vid-zoomin"}
     if "trilhasonora" in OPERATIONS:
         names.add("trilhasonora")
+    if "caption_highlight" in OPERATIONS:
+        names.add("caption_highlight")
     return names
 
 

@@ -50,6 +50,14 @@ def hostile_media(media_dir: Path) -> Path:
     (media_dir / "notimes.srt").write_text("1\nHello there\n\n2\nnothing\n")
     (media_dir / "badtimes.srt").write_text("1\n00:00:01,000 -->\nHello\n")
     zero_length_mp4(media_dir / "zero.mp4")
+    (media_dir / "nowords.json").write_text('{"words": []}')
+    (media_dir / "backwards.json").write_text('{"words": [{"word": "hi", "start": 1.5, "end": 0.5}]}')
+    (media_dir / "negative.json").write_text('{"words": [{"word": "hi", "start": -2, "end": 0.5}]}')
+    (media_dir / "nan.json").write_text('{"segments": [{"words": [{"word": "hi", "start": 0, "end": NaN}]}]}')
+    (media_dir / "transcript.json").write_text('{"text": "hi there", "language": "en"}')
+    with (media_dir / "huge.json").open("wb") as huge:  # 200 MB, sparse on disk
+        huge.write(b'{"words": [')
+        huge.truncate(200 * 1024 * 1024)
     return media_dir
 
 

@@ -1,7 +1,16 @@
 """The operations this worker knows, by the name callers put in `operation`."""
 
 from video_ops.jobkit.contract import Operation
-from video_ops.ops import addaudio, caption, concat_video_audio, concatenate, img2vid, trilhasonora
+from video_ops.ops import (
+    addaudio,
+    caption,
+    caption_highlight,
+    caption_segments,
+    concat_video_audio,
+    concatenate,
+    img2vid,
+    trilhasonora,
+)
 
 OPERATIONS: dict[str, Operation] = {
     op.name: op
@@ -9,6 +18,8 @@ OPERATIONS: dict[str, Operation] = {
         addaudio.OPERATION,
         caption.OPERATION,
         img2vid.OPERATION,
+        caption_segments.OPERATION,
+        caption_highlight.OPERATION,
         concatenate.OPERATION,
         concat_video_audio.OPERATION,
         trilhasonora.OPERATION,

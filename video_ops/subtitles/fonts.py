@@ -25,6 +25,8 @@ _TWINS = {
     "arial": "Liberation Sans", "helvetica": "Liberation Sans", "times new roman": "Liberation Serif",
     "times": "Liberation Serif", "courier new": "Liberation Mono", "courier": "Liberation Mono",
 }
+# Heavy display faces callers name by habit that have no free metric twin: a similar face stands in.
+_LOOKALIKES = {"arial black": "Roboto Black"}
 _FONT_MAGIC = {b"\x00\x01\x00\x00": ".ttf", b"true": ".ttf", b"OTTO": ".otf", b"ttcf": ".ttc"}
 _LISTED_LANGUAGE = "pt"  # families covering Portuguese are listed by name, the script-specific ones counted
 
@@ -65,6 +67,9 @@ def choose(name: str, field: str) -> tuple[str, str | None]:
     twin = _TWINS.get(name.casefold())
     if twin and twin.casefold() in families.by_key:
         return twin, f"{field}: font '{name}' is not installed; its metric-compatible twin '{twin}' was used."
+    lookalike = _LOOKALIKES.get(name.casefold())
+    if lookalike and lookalike.casefold() in families.by_key:
+        return lookalike, f"{field}: font '{name}' is not installed; the similar '{lookalike}' was used."
     raise JobError(f"Invalid input: field '{field}': unknown font {name[:100]!r}; available: {families.listing()}.")
 
 

@@ -46,7 +46,12 @@ def _plain(text: str, uppercase: bool) -> str:
     lines = text.split(_LINE_BREAK)
     if uppercase:
         lines = [line.upper() for line in lines]
-    return _LINE_BREAK.join(line.replace("\\", "\\" + _WORD_JOINER).replace("{", "\\{") for line in lines)
+    return _LINE_BREAK.join(escape_text(line) for line in lines)
+
+
+def escape_text(text: str) -> str:
+    """Plain text that libass draws as typed: no override block, no `\\N`-style code can start in it."""
+    return text.replace("\\", "\\" + _WORD_JOINER).replace("{", "\\{")
 
 
 def _override(tag: re.Match[str], colours: list[Rgba | None]) -> str:
@@ -64,3 +69,22 @@ def _override(tag: re.Match[str], colours: list[Rgba | None]) -> str:
             return ""
     current = next((c for c in reversed(colours) if c is not None), None)
     return f"{{\\c{current.inline()}}}" if current else "{\\c}"  # bare \c: back to the style's colour
+
+
+_SENTENCE_GAP = re.compile(r"\. +(?=\S)")
+_LAST_WORD = re.compile(r"([^\W\d_]+)\s*$")
+# Titles and initials end with a full stop without ending the sentence (English and Portuguese).
+ABBREVIATIONS = frozenset({"mr", "mrs", "ms", "dr", "dra", "sr", "sra", "srta", "jr", "prof", "profa", "st", "av",
+                           "vs", "exmo", "exma"})
+
+
+def break_after_sentences(text: str) -> str:
+    """A line break after each `. ` that ends a sentence: not in `...`, not after `Mr.`, `Dr.`, `Sr.` or an initial."""
+    def replace(gap: re.Match[str]) -> str:
+        before = text[:gap.start()]
+        word = _LAST_WORD.search(before)
+        keep = (before.endswith(".") or word is None or word.group(1).lower() in ABBREVIATIONS
+                or (len(word.group(1)) == 1 and word.group(1).isupper()))
+        return gap.group(0) if keep else "." + _LINE_BREAK
+
+    return _SENTENCE_GAP.sub(replace, text)
