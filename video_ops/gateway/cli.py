@@ -103,14 +103,15 @@ def _serve_local(listener: socket.socket, args: argparse.Namespace, keys: list[s
     """Start the local endpoint and its workers, serve, and stop them all on the way out."""
     local = LocalEndpoint("127.0.0.1", 0, args.workers, args.handler)
     stop = threading.Event()
-    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
+    # Until uvicorn runs, a signal stops the start-up; uvicorn then handles them, restores these on its way
+    # out and raises the signal it caught again, which must not kill the process before the workers stop.
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
     try:
         if not local.start(stop):
             if local.pool.early_exit:
                 print(f"gateway: local endpoint {local.pool.early_exit}; see its log above", file=sys.stderr)
             return 1 if local.pool.early_exit else 0
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)  # uvicorn handles them from here
         threading.Thread(target=local.sweep_until, args=(stop,), daemon=True).start()
         print(f"gateway: jobs run on the local endpoint {local.api_url}/local, {args.workers} worker(s)",
               file=sys.stderr)
