@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import copy
 import ipaddress
 import os
 import signal
@@ -24,6 +25,11 @@ from video_ops.ops import OPERATIONS
 
 READY = "gateway ready: "
 SYNC_CAP_S = 900.0  # the guide's 15 minutes
+STOP_GRACE_S = 5
+# uvicorn's logging with the access log moved to stderr: stdout carries only the ready line (as the local
+# endpoint's does), so a parent that reads that line and no more never blocks the server on a full pipe.
+LOGGING = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
+LOGGING["handlers"]["access"]["stream"] = "ext://sys.stderr"
 
 
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
@@ -127,5 +133,8 @@ def _serve(listener: socket.socket, backend: Backend, keys: list[str], sync_cap_
     host, port = listener.getsockname()[:2]
     shown = f"[{host}]" if ":" in host else host
     print(f"{READY}http://{shown}:{port}", flush=True)
-    uvicorn.Server(uvicorn.Config(app, log_level="info")).run(sockets=[listener])
+    # Stopping waits at most a few seconds for requests in flight (a sync call may wait for minutes), so the
+    # local endpoint's workers are always stopped after it.
+    config = uvicorn.Config(app, log_level="info", log_config=LOGGING, timeout_graceful_shutdown=STOP_GRACE_S)
+    uvicorn.Server(config).run(sockets=[listener])
     return 0

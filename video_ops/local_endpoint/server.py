@@ -142,6 +142,9 @@ class Handler(BaseHTTPRequestHandler):
 
 class EndpointServer(ThreadingHTTPServer):
     daemon_threads = True
+    # socketserver's default backlog is 5: a burst of callers (a gateway's pollers) would see connections
+    # dropped and retried by TCP after 1, 3, 7... seconds.
+    request_queue_size = 128
 
     def __init__(self, address: tuple[str, int], queue: LocalQueue, output_dir: Path) -> None:
         super().__init__(address, Handler)
