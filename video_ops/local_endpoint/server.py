@@ -56,7 +56,7 @@ class Handler(BaseHTTPRequestHandler):
             elif len(parts) == 3 and parts[0] == "internal":
                 self._internal(parts[1], parts[2], query)
             elif method == "GET" and parts[0] == outputs.ROUTE:
-                self._output(url.path.split("/", 2)[2])
+                self._output(url.path.partition(f"/{outputs.ROUTE}/")[2])
             else:
                 self._send(HTTPStatus.NOT_FOUND, {"error": f"no route {method} {url.path}"})
         except ValueError as exc:
