@@ -22,6 +22,7 @@ import requests
 
 from tests.endpoint import Gateway, command_name, descendants, wait_until
 from tests.helpers import REPO
+from video_ops.gateway import replies
 from video_ops.gateway.schemas import body_schemas
 from video_ops.ops import OPERATIONS
 
@@ -381,6 +382,16 @@ def test_cancel_stops_a_running_jobs_ffmpeg_and_uploads_nothing(gateway: Gateway
                                                            "error": "The job was cancelled."}
     time.sleep(1.0)  # an upload would land just after the encode
     assert not (output_dir(gateway) / "cancelled").exists() or not any((output_dir(gateway) / "cancelled").iterdir())
+
+
+def test_runpods_json_error_strings_become_the_workers_sentence() -> None:
+    runpod_error = json.dumps({"error_type": "<class 'RuntimeError'>", "error_message": "url_video: boom.",
+                               "error_traceback": "Traceback (most recent call last):\n  ..."})
+    status = {"id": "j1", "status": "FAILED", "delayTime": 5, "error": runpod_error}
+    assert replies.job_view(status) == {"id": "j1", "status": "FAILED", "delayTime": 5, "error": "url_video: boom."}
+    assert replies.result_reply(status) == (500, {"jobId": "j1", "status": "FAILED", "error": "url_video: boom."})
+    assert replies.result_reply({"id": "j2", "status": "TIMED_OUT"}) == (
+        504, {"jobId": "j2", "status": "TIMED_OUT", "error": "The job reached its execution timeout."})
 
 
 @pytest.mark.parametrize("job_id", ["no-such-job", "a.b", "%2e%2e", "x" * 200])

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import json
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -25,6 +26,7 @@ from video_ops.gateway.backend import Backend, UnknownJob
 from video_ops.jobkit.contract import Operation, parse_input
 
 MAX_BODY_BYTES = 1024 * 1024
+LOG = logging.getLogger("uvicorn.error")  # uvicorn's own log: configured, on stderr
 API_KEY = APIKeyHeader(name="X-API-Key", auto_error=False, description="one of VIDEO_OPS_API_KEYS")
 Route = Callable[..., Awaitable[JSONResponse]]
 
@@ -117,6 +119,7 @@ def _submit_route(backend: Backend, name: str, operations: dict[str, Operation],
     async def submit(request: Request) -> JSONResponse:
         job_input = await _job_input(request, name, operations)
         job_id = await backend.submit(job_input)
+        LOG.info("%s job %s submitted (%s)", name, job_id, "async" if cap_s is None else "sync")
         if cap_s is None:
             return JSONResponse(replies.submitted(job_id, "IN_QUEUE", name))
         final = await _wait_final(backend, job_id, cap_s)
