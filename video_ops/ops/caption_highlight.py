@@ -17,7 +17,6 @@ from video_ops.jobkit.context import JobContext
 from video_ops.jobkit.contract import JobInput, Operation, UrlField
 from video_ops.ops.caption import Plan, burn, read_subtitles
 from video_ops.subtitles.fonts import choose
-from video_ops.subtitles.grouping import group
 from video_ops.subtitles.highlight import Mode, write_highlight_script
 from video_ops.subtitles.highlight_style import HighlightStyle
 from video_ops.subtitles.metrics import font_file
@@ -67,9 +66,8 @@ async def run(ctx: JobContext, job: CaptionHighlightInput) -> dict:
 
     async def write(recipe: Plan, duration: float) -> list[str]:
         words, warnings = read_job_words(files[field], field, duration)
-        captions = group(words, job.style.words_per_line, job.style.max_lines)
-        write_highlight_script(recipe.script, captions, look, recipe.width, recipe.height, font)
-        counts.update(words=len(words), captions=len(captions))
+        captions = write_highlight_script(recipe.script, words, look, recipe.width, recipe.height, font)
+        counts.update(words=len(words), captions=captions)
         return warnings
 
     result = await burn(ctx, job, files["url_video"], write, message=MESSAGE)
