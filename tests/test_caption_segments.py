@@ -11,6 +11,8 @@ import pytest
 from tests.frames import changed, frames
 from tests.helpers import leftover_workdirs, local_output, run_job
 from tests.media import make_video
+from video_ops.jobkit.contract import parse_input
+from video_ops.ops import OPERATIONS
 
 RATE = 10
 IN_CUE = 5  # frames 2..8 show the first cue
@@ -125,3 +127,13 @@ def test_border_style_3_draws_a_box(media_server, clips):
     video = local_output(segments(media_server, "wide.mp4", srt, output_filename="box.mp4", style=style))
     rgb = np.asarray(frames(video, mode="RGB")[IN_CUE]).astype(int)
     assert ((rgb[..., 2] > 150) & (rgb[..., 0] < 80)).sum() > 1000  # a solid blue box, not a thin outline
+
+
+def test_the_orchestrators_position_names_are_numpad_numbers():
+    job = {"operation": "caption_segments", "url_video": "v", "url_srt": "s",
+           "style": {"position": {"alignment": "top_center"}}}
+    _, parsed = parse_input(job, OPERATIONS)
+    assert parsed.style.position.alignment == 8
+    _, parsed = parse_input({"operation": "caption_highlight", "url_video": "v", "url_words_json": "w",
+                             "style": {"alignment": "Middle_Left"}}, OPERATIONS)
+    assert parsed.style.alignment == 4
