@@ -95,7 +95,7 @@ class Timeline:
             self._close_before(len(self.placements))
         active = [k for k, p in enumerate(self.placements) if p.start <= index < p.end]
         self._close_before(active[0])
-        self._open_ahead(active[-1] + 1)
+        self._open_ahead(active[-1])
         if len(active) == 1:
             return self._scene_frame(active[0], index)
         outgoing, incoming = active[0], active[1]
