@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 from pathlib import Path
 from typing import Any
 
@@ -70,7 +71,7 @@ def test_scenes_land_where_the_result_says_with_fades_between(scene_media: Path,
     assert near(centre_colour(video, 44), BLUE)
     # In the overlap, the picture is between the two scenes, moving from one to the other.
     reds = [centre_colour(video, i)[0] for i in range(15, 22)]
-    assert reds[0] > 180 and reds[-1] < 60 and all(b <= a + 3 for a, b in zip(reds, reds[1:], strict=False))
+    assert reds[0] > 180 and reds[-1] < 60 and all(b <= a + 3 for a, b in itertools.pairwise(reds))
     # contain: the portrait image is padded left and right with the background.
     assert near(tuple(int(v) for v in video[44, SIZE[1] // 2, 2]), (0, 0, 0), 25)
     # No narration: the audio is silence exactly as long as the picture.
