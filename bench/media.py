@@ -147,3 +147,59 @@ def _srt_time(seconds: float) -> str:
     minutes, rest = divmod(rest, 60_000)
     secs, millis = divmod(rest, 1000)
     return f"{hours:02d}:{minutes:02d}:{secs:02d},{millis:03d}"
+
+
+MUSIC_SECONDS = 25.0
+
+
+def music(media: Media) -> Path:
+    """A 25 s stereo MP3 of chords (trilhasonora's music bed), made once next to the other inputs."""
+    out = media.folder / "music.mp3"
+    chords = "0.25*sin(2*PI*196*t)+0.2*sin(2*PI*247*t)+0.15*sin(2*PI*294*t)*sin(2*PI*0.25*t)"
+    _once(out, lambda partial: ffmpeg("-f", "lavfi", "-i", f"aevalsrc={chords}:s=44100:c=stereo",
+                                      "-t", f"{MUSIC_SECONDS:g}", "-c:a", "libmp3lame", "-b:a", "192k", "-f", "mp3",
+                                      str(partial)))
+    return out
+
+
+# Clips to join: five a camera made one after another, and four that differ in every way that matters.
+SAME_CLIPS = 5
+MIXED_CLIPS = (  # (size as a fraction of the scale's, frame rate, pixel format, share of the narration)
+    ((1.0, 1.0), 30, "yuv420p", 7 / 60),
+    ((27 / 64, 1.0), 30, "yuv420p", 6 / 60),  # portrait 3:4, 810x1080 at 1080p: no side is rounded when fitted
+    ((2 / 3, 2 / 3), 25, "yuv420p", 5 / 60),
+    ((1.0, 1.0), 24, "yuv420p10le", 8 / 60),
+)
+
+
+@dataclass(frozen=True)
+class ClipMedia:
+    same: list[Path]  # H.264 + AAC, the scale's size at 30 fps, a fifth of the scale's seconds each
+    mixed: list[Path]
+    mixed_seconds: list[float]
+    narration: Path  # MP3, the scale's seconds
+
+
+def make_clip_media(media: Media, scale: Scale) -> ClipMedia:
+    folder = media.folder
+    clips = ClipMedia(
+        same=[folder / f"same_{n + 1}.mp4" for n in range(SAME_CLIPS)],
+        mixed=[folder / f"mixed_{n + 1}.mp4" for n in range(len(MIXED_CLIPS))],
+        mixed_seconds=[round(scale.seconds * share, 3) for *_, share in MIXED_CLIPS],
+        narration=media.audio,
+    )
+    for number, path in enumerate(clips.same):
+        _once(path, lambda out, n=number: _clip(out, scale.size, 30, "yuv420p", scale.seconds / SAME_CLIPS, n))
+    for number, (path, (share, rate, pixels, _)) in enumerate(zip(clips.mixed, MIXED_CLIPS, strict=True)):
+        size = f"{round(scale.width * share[0] / 2) * 2}x{round(scale.height * share[1] / 2) * 2}"
+        seconds = clips.mixed_seconds[number]
+        _once(path, lambda out, s=size, r=rate, p=pixels, t=seconds, n=number: _clip(out, s, r, p, t, n))
+    return clips
+
+
+def _clip(out: Path, size: str, rate: int, pixels: str, seconds: float, number: int) -> None:
+    """A grainy moving test pattern (a different phase each) with a tone, as a camera would deliver it."""
+    ffmpeg("-f", "lavfi", "-ss", f"{number * 3}", "-i", f"testsrc2=size={size}:rate={rate},noise=alls=5:allf=t",
+           "-f", "lavfi", "-i", f"sine=frequency={300 + 50 * number}:sample_rate=48000",
+           "-t", f"{seconds}", "-c:v", "libx264", "-preset", "veryfast", "-crf", "21", "-pix_fmt", pixels,
+           "-c:a", "aac", "-b:a", "128k", "-ac", "2", "-f", "mp4", str(out))

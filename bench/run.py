@@ -23,12 +23,14 @@ from typing import Any
 from video_ops.media.encoders import current_encoder
 from video_ops.ops import OPERATIONS
 
-from . import report, workloads
+from . import gateway, report, workloads
 from .measure import measure
 from .media import FULL, QUICK, Media, Scale, make_media
 from .workloads import REPO, Run, Workload, bench_env
 
-NAMES = ("addaudio", "caption", "img2vid-still", "img2vid-zoomin", "startup")
+NAMES = ("addaudio", "caption", "img2vid-still", "img2vid-zoomin", "startup", "trilhasonora", "concatenate",
+         "concat_video_audio", "caption_highlight", "gateway")
+GATEWAY_JOBS = 50  # the gateway's burst (bench/gateway.py); 5 with --quick
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -59,10 +61,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     scale = QUICK if args.quick else FULL
     reps = args.reps or (1 if args.quick else 3)
-    print(f"making the {scale.name} inputs in {args.work} (reused when present)", flush=True)
-    media = make_media(args.work, scale)
     moviepy = None if args.no_moviepy else moviepy_version()
-    chosen, skipped = select(build(media, scale, moviepy), args.wanted)
+    chosen: list[Workload] = []
+    skipped: dict[str, str] = {}
+    if args.wanted - {"gateway"}:  # the gateway's burst runs the bundled samples: no inputs to make
+        print(f"making the {scale.name} inputs in {args.work} (reused when present)", flush=True)
+        media = make_media(args.work, scale)
+        chosen, skipped = select(build(media, scale, moviepy), args.wanted)
     for name, why in skipped.items():
         print(f"skipped {name}: {why}", flush=True)
     machine = describe_machine()
@@ -71,9 +76,11 @@ def main(argv: list[str] | None = None) -> int:
     scratch.mkdir(parents=True)
     summaries = run_all(chosen, reps, scratch)
     shutil.rmtree(scratch, ignore_errors=True)
+    burst = run_gateway(5 if args.quick else GATEWAY_JOBS) if "gateway" in args.wanted else None
     machine["load_after"] = os.getloadavg()[0]
-    machine["load_during"] = report.spread([run["load_1min"] for summary in summaries
-                                            for variant in summary["variants"].values() for run in variant["samples"]])
+    loads = [run["load_1min"] for summary in summaries for variant in summary["variants"].values()
+             for run in variant["samples"]]
+    machine["load_during"] = report.spread(loads) if loads else None
     today = datetime.date.today().isoformat()
     results = {
         "date": today,
@@ -81,12 +88,22 @@ def main(argv: list[str] | None = None) -> int:
         "settings": {"reps": reps, "scale": scale.name, "moviepy": moviepy, "arguments": args.arguments,
                      "skipped": skipped},
         "workloads": summaries,
+        "gateway": burst,
     }
     json_path = args.out / f"{today}.json"
     report.write_json(json_path, results)
-    report.write_doc(args.doc, results, json_path)
-    print(f"wrote {json_path} and {args.doc}", flush=True)
+    if summaries:  # a run of the gateway burst alone leaves the page's tables as they are
+        report.write_doc(args.doc, results, json_path)
+    print(f"wrote {json_path}" + (f" and {args.doc}" if summaries else ""), flush=True)
     return 0
+
+
+def run_gateway(jobs: int) -> dict[str, Any]:
+    """The gateway's burst (bench/gateway.py): its numbers go to the JSON; docs/benchmarks.md quotes them."""
+    print(f"gateway: {jobs} concurrent submits, 2 workers, every job polled until it ends", flush=True)
+    burst = gateway.run(jobs, workers=2)
+    print(f"[gateway] {json.dumps(burst)}", flush=True)
+    return burst
 
 
 def build(media: Media, scale: Scale, moviepy: str | None) -> list[Workload]:
@@ -97,6 +114,10 @@ def build(media: Media, scale: Scale, moviepy: str | None) -> list[Workload]:
         workloads.img2vid_still(media, scale, moviepy is not None),
         workloads.img2vid_zoomin(media, scale),
         workloads.startup(),
+        workloads.trilhasonora(media, scale),
+        workloads.concatenate(media, scale),
+        workloads.concat_video_audio(media, scale),
+        workloads.caption_highlight(media, scale, encoder),
     ]
 
 

@@ -13,14 +13,14 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from video_ops.media.encoders import AAC_KBPS, Encoder
 
-from . import quality
-from .media import Media, Scale, dot_position, dot_radius
+from . import highlight, quality
+from .media import MUSIC_SECONDS, Media, Scale, dot_position, dot_radius, make_clip_media, music
 
 FFMPEG = ["ffmpeg", "-hide_banner", "-nostdin", "-y", "-loglevel", "error"]
 OUTPUT_PREFIX = "bench"  # the worker's `path`: its outputs land in <run folder>/output/bench/
@@ -28,6 +28,7 @@ SRT_NAME = "captions.srt"  # a fixed name in the run folder: nothing to escape i
 ABOVE_CAPTIONS = 0.75  # bottom-centred captions of both styles stay in the lowest fifth of the frame
 WORKER_AUDIO_KBPS = AAC_KBPS  # what addaudio asks of the AAC encoder; FFmpeg's default is 128 kb/s
 IMG2VID_RENDER = "video_ops.media.shots:paint"  # img2vid decodes and resamples images in Python: media work
+LOUDNESS_RUNS = "video_ops.media.audio:run_ffmpeg"  # trilhasonora's loudness measurements: media work
 REPO = Path(__file__).resolve().parent.parent
 
 # Quality measures: {title: {variant key: value}}, as docs/benchmarks.md shows them (one column each).
@@ -401,3 +402,205 @@ def bench_env() -> dict[str, str]:
     env.update(PYTHONPATH=str(REPO), VIDEO_OPS_ALLOW_FILE_URLS="1", VIDEO_OPS_OUTPUT_DIR="output",
                VIDEO_OPS_WORKDIR="tmp", FFMPEG_BINARY=shutil.which("ffmpeg") or "ffmpeg")
     return env
+
+
+# trilhasonora -----------------------------------------------------------------------------------
+
+
+def trilhasonora(media: Media, scale: Scale) -> Workload:
+    """Music under a narrated video: the worker copies the picture; the reference re-encoded it."""
+    video, track = str(media.video), str(music(media))
+    job = {"operation": "trilhasonora", "url_video": media.video.resolve().as_uri(),
+           "trilha_sonora": Path(track).resolve().as_uri(), "output_filename": "trilha.mp4"}
+    # The reference: music looped with a hard cut, lowered, amix (which halves both), picture re-encoded.
+    reference = ["-i", video, "-stream_loop", "-1", "-i", track, "-filter_complex",
+                 "[1:a]volume=-20dB[m];[0:a][m]amix=inputs=2:duration=first[a]", "-map", "0:v", "-map", "[a]",
+                 "-c:v", "libx264", "-preset", "medium", "-crf", "23", "-maxrate", "10M", "-bufsize", "20M",
+                 "-pix_fmt", "yuv420p", "-c:a", "aac"]
+    variants = [
+        worker_variant("worker: `trilhasonora`, automatic level (picture copied, loudness measured, limiter)", job,
+                       ["trilha.mp4"], extra_work=(LOUDNESS_RUNS,)),
+        replace(worker_variant("worker: `trilhasonora` with `ducking: true`", {**job, "ducking": True},
+                               ["trilha.mp4"], extra_work=(LOUDNESS_RUNS,)), key="ducking"),
+        command_variant("reference", "reference recipe: `-stream_loop -1` music, `volume`, `amix`, libx264 medium "
+                                     "CRF 23 (maxrate 10M), AAC",
+                        lambda f: ([[*FFMPEG, *reference, str(f / "out.mp4")]], [f / "out.mp4"])),
+    ]
+
+    def ducking_cost(summary: dict[str, Any]) -> float:
+        found = summary["variants"]
+        return found["ducking"]["wall_s"]["median"] / found["worker"]["wall_s"]["median"]
+
+    return Workload(
+        name="trilhasonora",
+        title=f"trilhasonora: {scale.seconds:g} s {scale.size} {scale.video_fps} fps H.264+AAC video + "
+              f"{MUSIC_SECONDS:g} s MP3 music",
+        output_seconds=scale.seconds,
+        variants=variants,
+        targets=[
+            Target("at least 20x faster than the reference's recipe", lambda s: speedup(s, "reference"), 20,
+                   at_most=False),
+            Target("ducking costs at most 1.5x the time without it", ducking_cost, 1.5, at_most=True),
+        ],
+    )
+
+
+# concatenate and concat_video_audio -------------------------------------------------------------
+
+SSIM_VS_TRUTH = "SSIM vs a near-lossless rendering of the same sequence"
+REFERENCE_X264 = ["-c:v", "libx264", "-preset", "medium", "-crf", "23"]  # the reference worker's CPU settings
+CYCLE_RATE = 30
+
+
+def concatenate(media: Media, scale: Scale) -> Workload:
+    clips = make_clip_media(media, scale)
+    count, seconds = len(clips.same), scale.seconds / len(clips.same)
+
+    def reference(folder: Path) -> tuple[list[list[str]], list[Path]]:
+        listing = folder / "list.txt"
+        listing.write_text("".join(f"file '{clip}'\n" for clip in clips.same))
+        out = folder / "out.mp4"
+        return [[*FFMPEG, "-f", "concat", "-safe", "0", "-i", str(listing), *REFERENCE_X264, "-c:a", "aac",
+                 str(out)]], [out]
+
+    return Workload(
+        name="concatenate",
+        title=f"concatenate: {count} matching {scale.size} 30 fps H.264+AAC clips of {seconds:g} s",
+        output_seconds=scale.seconds,
+        variants=[
+            worker_variant("worker: `concatenate` (pictures copied, audio rebuilt to AAC)",
+                           {"operation": "concatenate", "output_filename": "joined.mp4",
+                            "video_urls": [{"video_url": clip.resolve().as_uri()} for clip in clips.same]},
+                           ["joined.mp4"]),
+            command_variant("reference", "reference recipe: concat demuxer, full re-encode (libx264 medium CRF 23, "
+                                         "AAC)", reference),
+        ],
+        targets=[
+            Target("at least 20x faster than the reference recipe", lambda s: speedup(s, "reference"), 20,
+                   at_most=False),
+            overhead_target(),
+        ],
+    )
+
+
+def cycle_plan(seconds: list[float], total: float) -> list[tuple[int, float]]:
+    """(clip, seconds) of each segment: the clips in a loop until `total`, the last one cut."""
+    plan, left = [], total
+    while left > 1e-6:
+        clip = len(plan) % len(seconds)
+        plan.append((clip, min(seconds[clip], left)))
+        left -= plan[-1][1]
+    return plan
+
+
+def concat_video_audio(media: Media, scale: Scale) -> Workload:
+    clips = make_clip_media(media, scale)
+    plan = cycle_plan(clips.mixed_seconds, scale.seconds)
+    normalise = (f"scale={scale.width}:{scale.height}:force_original_aspect_ratio=decrease,"
+                 f"pad={scale.width}:{scale.height}:(ow-iw)/2:(oh-ih)/2,setsar=1,fps={CYCLE_RATE}")
+
+    def per_use(x264: list[str]) -> Callable[[Path], tuple[list[list[str]], list[Path]]]:
+        """The reference's recipe: each segment normalised as it comes, one after another, then a copy-join."""
+        def build(folder: Path) -> tuple[list[list[str]], list[Path]]:
+            segments = [folder / f"segment_{n}.mp4" for n in range(len(plan))]
+            commands = [[*FFMPEG, "-i", str(clips.mixed[clip]), "-t", f"{length:g}", "-vf", normalise, *x264,
+                         "-pix_fmt", "yuv420p", "-an", str(segment)]
+                        for (clip, length), segment in zip(plan, segments, strict=True)]
+            listing = folder / "list.txt"
+            listing.write_text("".join(f"file '{segment}'\n" for segment in segments))
+            out = folder / "out.mp4"
+            commands.append([*FFMPEG, "-f", "concat", "-safe", "0", "-i", str(listing), "-i", str(clips.narration),
+                             "-map", "0:v", "-map", "1:a", "-c:v", "copy", "-c:a", "aac", "-shortest", str(out)])
+            return commands, [out]
+
+        return build
+
+    def assess(runs: dict[str, Run], scratch: Path) -> dict[str, Any]:
+        """Both outputs against the same sequence rendered near-losslessly (x264 CRF 8)."""
+        folder = scratch / "truth"
+        folder.mkdir()
+        commands, (truth,) = per_use(["-c:v", "libx264", "-preset", "ultrafast", "-crf", "8"])(folder)
+        for command in commands:
+            subprocess.run(command, cwd=folder, check=True, capture_output=True)
+        return {SSIM_VS_TRUTH: {key: quality.ssim(run.outputs[0], truth) for key, run in runs.items()}}
+
+    def better_or_equal(summary: dict[str, Any]) -> float:
+        found = summary["quality"][SSIM_VS_TRUTH]
+        return found["worker"] - found["reference"]
+
+    return Workload(
+        name="concat_video_audio",
+        title=f"concat_video_audio: 4 mixed clips (landscape 30 fps, portrait, 25 fps, 10-bit 24 fps) cycled under "
+              f"{scale.seconds:g} s of MP3 narration, {len(plan)} segments, to {scale.size} {CYCLE_RATE} fps",
+        output_seconds=scale.seconds,
+        variants=[
+            worker_variant("worker: `concat_video_audio` (each distinct clip normalised once, in parallel, then a "
+                           "copy-join; the MP3 carried as it is)",
+                           {"operation": "concat_video_audio", "output_filename": "cycled.mp4",
+                            "video_urls": [clip.resolve().as_uri() for clip in clips.mixed],
+                            "audio_url": clips.narration.resolve().as_uri(), "width": scale.width,
+                            "height": scale.height, "frame_rate": CYCLE_RATE},
+                           ["cycled.mp4"]),
+            command_variant("reference", f"reference recipe: each of the {len(plan)} segments normalised as it "
+                                         "comes (scale+pad+fps, libx264 medium CRF 23), one after another, then a "
+                                         "copy-join with the narration as AAC", per_use(REFERENCE_X264)),
+        ],
+        targets=[
+            Target("at least 2x faster than the reference recipe", lambda s: speedup(s, "reference"), 2,
+                   at_most=False),
+            Target("equal or better SSIM: the worker's minus the reference's, at least 0", better_or_equal, 0,
+                   at_most=False),
+            overhead_target(),
+        ],
+        assess=assess,
+    )
+
+
+# caption_highlight -------------------------------------------------------------------------------
+
+HIGHLIGHT_WORDS = 150
+HIGHLIGHT_STYLE = {"fonte": "Roboto Black", "tamanho_fonte": 72, "padding_horizontal": 40, "padding_vertical": 20}
+
+
+def caption_highlight(media: Media, scale: Scale, encoder: Encoder) -> Workload:
+    """Word-by-word captions against `caption` with the same captions and look, and the reference's recipe."""
+    spoken = highlight.words(scale, HIGHLIGHT_WORDS)
+    words_json, srt, reference_ass = (media.folder / name for name in ("words.json", "highlight.srt", "reference.ass"))
+    highlight.write_words(words_json, spoken)
+    highlight.write_srt(srt, spoken)
+    highlight.write_reference_ass(reference_ass, spoken)
+    same_settings = " ".join(encoder.video_args())
+    video = media.video.resolve().as_uri()
+    as_caption = replace(worker_variant(
+        "caption: `caption` on the same captions, Roboto Black 72 on a translucent box (one cue per caption)",
+        {"operation": "caption", "url_video": video, "url_srt": srt.resolve().as_uri(), "output_filename": "c.mp4",
+         "style": {"font": {"name": "Roboto Black", "size": 72}, "border": {"style": "box", "width": 20},
+                   "colors": {"background": "#00000080"}}}, ["c.mp4"]), key="caption", role="baseline")
+
+    def reference(folder: Path) -> tuple[list[list[str]], list[Path]]:
+        shutil.copyfile(reference_ass, folder / "reference.ass")
+        out = folder / "out.mp4"
+        return [[*FFMPEG, "-i", str(media.video), "-vf", "ass=reference.ass", *encoder.video_args(), "-c:a", "copy",
+                 str(out)]], [out]
+
+    return Workload(
+        name="caption_highlight",
+        title=f"caption_highlight: {scale.seconds:g} s {scale.size} video + {HIGHLIGHT_WORDS} words",
+        output_seconds=scale.seconds,
+        variants=[
+            worker_variant(f"worker: `caption_highlight`, box mode ({same_settings}, audio copied)",
+                           {"operation": "caption_highlight", "url_video": video,
+                            "url_words_json": words_json.resolve().as_uri(), "output_filename": "h.mp4",
+                            "style": HIGHLIGHT_STYLE}, ["h.mp4"]),
+            as_caption,
+            command_variant("reference", "reference: its ASS recipe (per word the whole caption twice, two layers) "
+                                         f"through `ffmpeg -vf ass=... {same_settings} -c:a copy`", reference),
+        ],
+        targets=[
+            Target("within 1.15x of `caption` on the same video and captions", lambda s: ratio(s, "caption"), 1.15,
+                   at_most=True),
+            Target("no slower than the reference's recipe with the same encoder settings",
+                   lambda s: ratio(s, "reference"), 1.0, at_most=True),
+            overhead_target(),
+        ],
+    )

@@ -26,6 +26,6 @@ if [ ! -x .venv/bin/python ]; then
 fi
 if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
   .venv/bin/python -m pip install -q --upgrade pip >/dev/null
-  .venv/bin/python -m pip install -q -e '.[worker,test]'
+  .venv/bin/python -m pip install -q -e '.[worker,gateway,test]'
   echo "$wanted" > "$stamp"
 fi

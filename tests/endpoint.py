@@ -16,15 +16,17 @@ from tests.helpers import REPO
 from video_ops.client import Client
 
 SLEEPY = REPO / "tests" / "handlers" / "sleepy_handler.py"
-READY_PREFIX = "local endpoint ready: "
 T = TypeVar("T")
 
 
 class LocalEndpoint:
     """`python -m video_ops.local_endpoint` on a free port; leaving the `with` stops it and its workers."""
 
+    module = "video_ops.local_endpoint"
+    ready_prefix = "local endpoint ready: "
+
     def __init__(self, handler: Path, workers: int, log: Path, env: dict[str, str] | None = None) -> None:
-        self.argv = [sys.executable, "-m", "video_ops.local_endpoint", "--port", "0", "--workers", str(workers),
+        self.argv = [sys.executable, "-m", self.module, "--port", "0", "--workers", str(workers),
                      "--handler", str(handler)]
         self.log = log
         self.env = {**os.environ, **(env or {})}
@@ -37,11 +39,11 @@ class LocalEndpoint:
         try:
             ready, _, _ = select.select([self.proc.stdout], [], [], 60)
             line = self.proc.stdout.readline() if ready else ""
-            assert line.startswith(READY_PREFIX), f"no ready line (got {line!r}); log:\n{self.log.read_text()}"
+            assert line.startswith(self.ready_prefix), f"no ready line (got {line!r}); log:\n{self.log.read_text()}"
         except BaseException:
             self.stop()
             raise
-        self.url = line[len(READY_PREFIX):].strip()
+        self.url = line[len(self.ready_prefix):].strip()
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -67,6 +69,13 @@ class LocalEndpoint:
 
     def worker_pids(self) -> list[int]:
         return children(self.proc.pid)
+
+
+class Gateway(LocalEndpoint):
+    """`python -m video_ops.gateway` on a free port over its own local endpoint; `url` is the API's base."""
+
+    module = "video_ops.gateway"
+    ready_prefix = "gateway ready: "
 
 
 def _stat(pid: int | str) -> list[str] | None:

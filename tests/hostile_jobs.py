@@ -36,10 +36,40 @@ def caption(**change: Any) -> dict[str, Any]:
     return job
 
 
+def highlight(**change: Any) -> dict[str, Any]:
+    job = {key: value for key, value in caption(operation="caption_highlight").items() if key != "url_srt"}
+    return {**job, "url_words_json": "{server}/words.json", **change}
+
+
+def segments(**change: Any) -> dict[str, Any]:
+    return caption(operation="caption_segments", **change)
+
+
 def img2vid(images: Any = None, **change: Any) -> dict[str, Any]:
     job = {"operation": "img2vid", "path": "out", "width": 64, "height": 36,
            "images": images if images is not None else [{"id": "a", "image_url": "{server}/tiny.png",
                                                           "duracao": 0.5}]}
+    job.update(change)
+    return job
+
+
+def trilhasonora(**change: Any) -> dict[str, Any]:
+    job = {"operation": "trilhasonora", "url_video": "{server}/video.mp4", "trilha_sonora": "{server}/tone.mp3",
+           "path": "out"}
+    job.update(change)
+    return job
+
+
+def concatenate(*urls: Any, **change: Any) -> dict[str, Any]:
+    job = {"operation": "concatenate", "path": "out",
+           "video_urls": list(urls) or [{"video_url": "{server}/video.mp4"}, {"video_url": "{server}/silent.mp4"}]}
+    job.update(change)
+    return job
+
+
+def concat_video_audio(**change: Any) -> dict[str, Any]:
+    job = {"operation": "concat_video_audio", "path": "out", "video_urls": ["{server}/video.mp4"],
+           "audio_url": "{server}/tone.mp3"}
     job.update(change)
     return job
 
@@ -61,6 +91,8 @@ def refused(host: str, address: str) -> str:
 
 
 LONG = "x" * 300
+WORDS_SHAPES = ('{"words": [{"word", "start", "end"}, ...]}, a list of such words, a Whisper verbose_json '
+                '(segments[].words[]) or a WhisperX file (word_segments)')
 CORPUS: list[Hostile] = [
     # The job's shape
     Hostile("input is a list", ["addaudio"], "Invalid input: the job's `input` must be a JSON object."),
@@ -160,6 +192,7 @@ CORPUS: list[Hostile] = [
     Hostile("empty SRT", caption(url_srt="{server}/empty.srt"), "url_srt: the subtitle file is empty."),
     Hostile("binary file as SRT", caption(url_srt="{server}/garbage.srt"), "url_srt: the file's character encoding could not be recognised; save it as UTF-8."),
     Hostile("SRT without timings", caption(url_srt="{server}/notimes.srt"), "url_srt: no subtitle cue found; line 2 is neither a cue number nor a timing like 00:00:01,000 --> 00:00:04,000: 'Hello there'."),
+    Hostile("SRT whose only timing cannot be read", caption(url_srt="{server}/badtimes.srt"), "url_srt: no cue can be read; line 2 looks like a cue timing but cannot be read: '00:00:01,000 -->' (expected hours:minutes:seconds,milliseconds, like 00:00:01,000 --> 00:00:04,000)."),
     Hostile("missing SRT", caption(url_srt="{server}/nothing.srt"), "url_srt: download failed: HTTP 404 File not found from {server}/nothing.srt."),
     Hostile("force_style smuggling a filter option", caption(force_style="Fontname=DejaVu Sans,Outline=1:force_style=x"), "Invalid input: field 'force_style': Outline: must be a number."),
     Hostile("force_style smuggling a filter chain", caption(force_style="Fontsize=20'[0:v]drawtext=text=pwned"), "Invalid input: field 'force_style': Fontsize: must be a number."),
@@ -175,4 +208,50 @@ CORPUS: list[Hostile] = [
     Hostile("font URL of another scheme", caption(font_url="ftp://example.com/f.ttf"), "font_url: unsupported URL scheme 'ftp'; use http, https or s3."),
     Hostile("font URL that is no font", caption(font_url="{server}/cues.srt"), "font_url: the file is not a TrueType or OpenType font (.ttf, .otf or .ttc)."),
     Hostile("font URL and font name", caption(style={"font": {"name": "DejaVu Sans"}}, font_url="{server}/x.ttf"), "Invalid input: give either font_url or a font name (style.font.name), not both."),
+    # trilhasonora: every bad input named before any loudness measurement or mixing
+    Hostile("music without sound", trilhasonora(trilha_sonora="{server}/silent.mp4"), "trilha_sonora: the file has no audio stream (found: video)."),
+    Hostile("music as the video", trilhasonora(url_video="{server}/tone.mp3"), "url_video: the file has no video stream (found: audio)."),
+    Hostile("music of 0 s", trilhasonora(trilha_sonora="{server}/zero.wav"), "trilha_sonora: the music lasts 0 s; there is nothing to play under the video."),
+    Hostile("music reduction too high", trilhasonora(volume_reduction_db=41), "Invalid input: field 'volume_reduction_db': Input should be less than or equal to 40."),
+    Hostile("music reduction negative", trilhasonora(volume_reduction_db=-3), "Invalid input: field 'volume_reduction_db': Input should be greater than or equal to 0."),
+    Hostile("music reduction as text", trilhasonora(volume_reduction_db="-12dB"), "Invalid input: field 'volume_reduction_db': Input should be a valid number, unable to parse string as a number."),
+    Hostile("music reduction as a yes", trilhasonora(volume_reduction_db=True), "Invalid input: field 'volume_reduction_db': Input should be a number, not true or false."),
+    Hostile("music under both names", trilhasonora(url_music="{server}/tone.mp3"), "Invalid input: 'url_music' repeats a field given under another name (give one of: trilha_sonora, url_music)."),
+    Hostile("missing music", trilhasonora(trilha_sonora="{server}/nothing.mp3"), "trilha_sonora: download failed: HTTP 404 File not found from {server}/nothing.mp3."),
+    Hostile("ducking deeper than the limit", trilhasonora(ducking=True, duck_db=30), "Invalid input: field 'duck_db': Input should be less than or equal to 24."),
+    Hostile("ducking on replace", addaudio(ducking=True), "Invalid input: 'ducking' needs mode 'mix' (the new track goes under the original)."),
+    Hostile("loudness level and volume", addaudio(mode="mix", music_offset_lu=20, audio_volume=0.5), "Invalid input: give either 'audio_volume' or 'music_offset_lu' (the level by loudness), not both."),
+    # concatenate and concat_video_audio: every clip is checked, and named, before any heavy work
+    Hostile("concatenate with one clip", concatenate("{server}/video.mp4"), "Invalid input: field 'video_urls': List should have at least 2 items after validation, not 1."),
+    Hostile("clip that is a web page", concatenate("{server}/video.mp4", "{server}/page.html"), "video_urls[1]: the file is not a media file FFmpeg can read (Invalid data found when processing input)."),
+    Hostile("clip without a picture", concatenate("{server}/video.mp4", "{server}/video.mp4", "{server}/tone.mp3"), "video_urls[2]: the file has no video stream (found: audio)."),
+    Hostile("clip of 0 s", concatenate("{server}/video.mp4", {"video_url": "{server}/zero.mp4"}), "video_urls[1]: the clip lasts 0 s."),
+    Hostile("more clips than the limit", concatenate(*["{server}/video.mp4"] * 201), "Invalid input: field 'video_urls': at most 200 clips per job (raise it with VIDEO_OPS_MAX_CLIPS)."),
+    Hostile("clip item of another shape", concatenate("{server}/video.mp4", {"url": "{server}/video.mp4"}), 'Invalid input: field \'video_urls[1]\': must be a URL or {"video_url": URL}.'),
+    Hostile("clip fit that stretches", concatenate(fit="stretch"), "Invalid input: field 'fit': Input should be 'cover' or 'contain'."),
+    Hostile("clip width without height", concatenate(width=640), "Invalid input: give both 'width' and 'height' (e.g. 1080 and 1920 for vertical), or neither."),
+    Hostile("cycle without clips", concat_video_audio(video_urls=[]), "Invalid input: field 'video_urls': List should have at least 1 item after validation, not 0."),
+    Hostile("cycle over the clip limit", concat_video_audio(video_urls=["{server}/video.mp4"] * 51), "Invalid input: field 'video_urls': at most 50 clips per job (raise it with VIDEO_OPS_MAX_CLIPS)."),
+    Hostile("cycle of a 0 s clip", concat_video_audio(video_urls=["{server}/zero.mp4"]), "video_urls[0]: the clip lasts 0 s."),
+    Hostile("narration without audio", concat_video_audio(audio_url="{server}/silent.mp4"), "audio_url: the file has no audio stream (found: video)."),
+    Hostile("narration under both names", concat_video_audio(url_audio="{server}/tone.mp3"), "Invalid input: 'url_audio' repeats a field given under another name (give one of: audio_url, url_audio)."),
+
+    # caption_highlight and caption_segments: words files, styles
+    Hostile("highlight without words", highlight(url_words_json=None), "Invalid input: give the words as url_words_json or url_srt (one of them)."),
+    Hostile("highlight with two word sources", highlight(url_srt="{server}/cues.srt"), "Invalid input: give the words as url_words_json or url_srt (one of them)."),
+    Hostile("highlight with an empty word list", highlight(url_words_json="{server}/nowords.json"), "url_words_json: the file holds no words; expected " + WORDS_SHAPES + "."),
+    Hostile("word ending before it starts", highlight(url_words_json="{server}/backwards.json"), "url_words_json: words[0] ends (0.5 s) before it starts (1.5 s)."),
+    Hostile("word with a negative time", highlight(url_words_json="{server}/negative.json"), "url_words_json: words[0].start must be a finite number of seconds, 0 or more (got -2)."),
+    Hostile("word with a NaN time", highlight(url_words_json="{server}/nan.json"), "url_words_json: segments[0].words[0].end must be a finite number of seconds, 0 or more (got nan)."),
+    Hostile("words file of another shape", highlight(url_words_json="{server}/transcript.json"), "url_words_json: expected " + WORDS_SHAPES + "; got an object with the keys text, language."),
+    Hostile("200 MB words file", highlight(url_words_json="{server}/huge.json"), "url_words_json: the file is larger than 20 MB; is it a words file?"),
+    Hostile("subtitle file as words", highlight(url_words_json="{server}/cues.srt"), "url_words_json: the file is not valid UTF-8 JSON; expected " + WORDS_SHAPES + "."),
+    Hostile("unknown highlight mode", highlight(highlight_mode="glow"), "Invalid input: field 'highlight_mode': Input should be 'box', 'outline', 'color', 'karaoke' or 'pop'."),
+    Hostile("highlight colour that is no colour", highlight(style={"highlight_cor": "#GG0000"}), "Invalid input: field 'style.highlight_cor': '#GG0000' is not a colour; use #RRGGBB, #RRGGBBAA or &HAABBGGRR."),
+    Hostile("colour given twice", highlight(style={"texto_cor": "#FFFFFF", "texto_cor_r": 255}), "Invalid input: field 'style': give texto_cor or texto_cor_r/_g/_b, not both."),
+    Hostile("colour channel out of range", highlight(style={"fundo_cor_r": 300}), "Invalid input: field 'style.fundo_cor_r': Input should be less than or equal to 255."),
+    Hostile("no words per line", highlight(style={"words_per_line": 0}), "Invalid input: field 'style.words_per_line': Input should be greater than or equal to 1."),
+    Hostile("highlight in an unknown font", highlight(style={"fonte": "Comic Sans Pro"}), "Invalid input: field 'style.fonte': unknown font 'Comic Sans Pro'; available: ", prefix=True),
+    Hostile("segments border style 2", segments(style={"border": {"style": 2}}), "Invalid input: field 'style.border.style': Input should be 1, 3 or 4."),
+    Hostile("segments style key of another shape", segments(style={"font": {"family": "x"}}), "Invalid input: unknown field 'style.font.family'."),
 ]

@@ -78,3 +78,17 @@ def decodes_cleanly(path: Path) -> bool:
         ["ffmpeg", "-v", "error", "-nostdin", "-i", str(path), "-f", "null", "-"], capture_output=True, text=True
     )
     return result.returncode == 0 and not result.stderr.strip()
+
+
+def zero_length_mp4(path: Path) -> Path:
+    """A one-frame MP4 whose headers say it lasts 0 s, as some broken uploads do."""
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=size=64x36:rate=25", "-frames:v", "1", "-c:v", "libx264", "-f", "mp4",
+           str(path))
+    data = bytearray(path.read_bytes())
+    # The duration field's offset after each box name: version+flags, two dates, then the timescale
+    # (mvhd, mdhd) or the track id and a reserved word (tkhd).
+    for box, offset in ((b"mvhd", 16), (b"mdhd", 16), (b"tkhd", 20)):
+        at = data.find(box) + 4 + offset
+        data[at:at + 4] = bytes(4)
+    path.write_bytes(data)
+    return path

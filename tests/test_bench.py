@@ -42,6 +42,10 @@ def expected_workloads() -> set[str]:
         names.add("caption")
     if "img2vid" in OPERATIONS:
         names |= {"img2vid-still", "img2vid-zoomin"}
+    if "trilhasonora" in OPERATIONS:
+        names.add("trilhasonora")
+    if "caption_highlight" in OPERATIONS:
+        names.add("caption_highlight")
     return names
 
 

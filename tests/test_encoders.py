@@ -408,9 +408,10 @@ def test_nvdec_only_where_it_helps(picture, decoded_on_gpu):
 
 def addaudio_argv(encoder: Encoder) -> list[str]:
     from video_ops.jobkit.contract import parse_input
+    from video_ops.media.picture import argv
     from video_ops.media.probe import MediaInfo
     from video_ops.ops import OPERATIONS
-    from video_ops.ops.addaudio import argv, plan
+    from video_ops.ops.addaudio import plan
 
     _, job = parse_input({"operation": "addaudio", "url_video": "v", "url_audio": "a"}, OPERATIONS)
     video = MediaInfo("matroska,webm", 2.0, 1, (Stream(0, "video", "vp9", 1920, 1080, "yuv420p", 25.0, 2.0),))

@@ -152,3 +152,29 @@ def test_input_duration_limit(media_server, monkeypatch):
     monkeypatch.setenv("VIDEO_OPS_MAX_INPUT_DURATION_S", "2.5")  # the 2 s video passes, the 3 s tone does not
     expected = "url_audio: the media lasts 3 s, over the limit of 2.5 s (raise it with VIDEO_OPS_MAX_INPUT_DURATION_S)."
     assert run_job(addaudio(media_server)) == {"error": expected}
+
+
+def test_a_local_run_saves_the_whole_result_the_log_cuts(media_dir, media_server, tmp_path):
+    """24 clips make a result longer than the SDK's 4096-character log line; the file holds it all."""
+    from tests.pictures import quadrants
+
+    quadrants(32, 32).save(media_dir / "tiny.png")
+    images = [{"id": f"clip-{n}", "image_url": f"{media_server}/tiny.png", "duracao": 0.1} for n in range(24)]
+    job = {"operation": "img2vid", "images": images, "width": 32, "height": 32, "frame_rate": 10}
+    env = {**os.environ, "VIDEO_OPS_OUTPUT_DIR": str(tmp_path)}
+    process = subprocess.run(
+        [sys.executable, str(REPO / "handler.py"), "--test_input", json.dumps({"id": "big job/1", "input": job})],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert process.returncode == 0, process.stdout + process.stderr
+    saved = tmp_path / "big_job_1.result.json"
+    result = json.loads(saved.read_text())
+    assert result["success"] and [video["id"] for video in result["videos"]] == [f"clip-{n}" for n in range(24)]
+    assert len(json.dumps(result)) > 4096
+    assert f"the whole result is in {saved}" in process.stdout + process.stderr
+
+
+def test_a_job_run_in_the_worker_saves_no_result_file(media_server, worker_env, tmp_path):
+    result = run_job(addaudio(media_server))
+    assert result.get("success"), result
+    assert not list((tmp_path / "output").rglob("*.result.json"))

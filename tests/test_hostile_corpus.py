@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import struct
+import wave
 import zlib
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from PIL import Image
 
 from tests.helpers import leftover_workdirs, run_job
 from tests.hostile_jobs import CORPUS, Hostile, addaudio
+from tests.media import zero_length_mp4
 from video_ops.ops import OPERATIONS
 
 assert len(CORPUS) >= 60
@@ -37,6 +39,8 @@ def hostile_media(media_dir: Path) -> Path:
     jpeg = (media_dir / "photo.jpg").read_bytes()
     (media_dir / "truncated.jpg").write_bytes(jpeg[: len(jpeg) // 2])
     (media_dir / "empty.mp4").write_bytes(b"")
+    with wave.open(str(media_dir / "zero.wav"), "wb") as silence:  # a valid WAV of 0 samples
+        silence.setnchannels(1), silence.setsampwidth(2), silence.setframerate(48000)
     whole = (media_dir / "video.mp4").read_bytes()
     (media_dir / "truncated.mp4").write_bytes(whole[: len(whole) // 3])
     bomb_png(media_dir / "bomb.png")
@@ -44,6 +48,16 @@ def hostile_media(media_dir: Path) -> Path:
     (media_dir / "empty.srt").write_text("")
     (media_dir / "garbage.srt").write_bytes(whole[:3000])
     (media_dir / "notimes.srt").write_text("1\nHello there\n\n2\nnothing\n")
+    (media_dir / "badtimes.srt").write_text("1\n00:00:01,000 -->\nHello\n")
+    zero_length_mp4(media_dir / "zero.mp4")
+    (media_dir / "nowords.json").write_text('{"words": []}')
+    (media_dir / "backwards.json").write_text('{"words": [{"word": "hi", "start": 1.5, "end": 0.5}]}')
+    (media_dir / "negative.json").write_text('{"words": [{"word": "hi", "start": -2, "end": 0.5}]}')
+    (media_dir / "nan.json").write_text('{"segments": [{"words": [{"word": "hi", "start": 0, "end": NaN}]}]}')
+    (media_dir / "transcript.json").write_text('{"text": "hi there", "language": "en"}')
+    with (media_dir / "huge.json").open("wb") as huge:  # 200 MB, sparse on disk
+        huge.write(b'{"words": [')
+        huge.truncate(200 * 1024 * 1024)
     return media_dir
 
 

@@ -20,6 +20,7 @@ LAYERS = {
     "worker": 4,
     "client": 4,
     "local_endpoint": 4,
+    "gateway": 5,
 }
 # The front doors stand side by side: none imports another (the gateway is built on the client and
 # the local endpoint, so it sits one step above them).

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from typing import Any
 
 from video_ops.base.errors import JobError
-from video_ops.io.storage import open_storage
-from video_ops.jobkit.context import JobContext
+from video_ops.io.storage import local_output_dir, open_storage
+from video_ops.jobkit.context import JobContext, safe_job_id
 from video_ops.jobkit.contract import parse_input
 from video_ops.jobkit.progress import ProgressReporter
 from video_ops.ops import OPERATIONS
@@ -34,3 +35,19 @@ async def handle_job(job: dict[str, Any]) -> dict[str, Any]:
         return {"error": f"Internal error in the worker ({err.__class__.__name__}); the job was not completed."}
     log.info("job %s done in %.2f s", job_id, timings["total_s"])
     return {"success": True, **output, "timings": timings}
+
+
+async def handle_local_job(job: dict[str, Any]) -> dict[str, Any]:
+    """`python handler.py`: as `handle_job`, and a successful result is also saved whole as JSON.
+
+    The SDK cuts each log line at 4096 characters, so the result it prints for a big job (85 images)
+    is not valid JSON; the saved file is. A failure is one sentence and needs no file.
+    """
+    result = await handle_job(job)
+    if result.get("success"):
+        folder = local_output_dir()
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{safe_job_id(str(job.get('id') or 'local'))}.result.json"
+        path.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        log.info("job %s: the whole result is in %s", job.get("id"), path.resolve())
+    return result

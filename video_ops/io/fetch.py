@@ -30,6 +30,8 @@ S3Reader = Callable[[str, str, Path, str], Awaitable[None]]
 _REDIRECTS = {301, 302, 303, 307, 308}
 _MAX_REDIRECTS = 5
 _CHUNK = 1 << 16
+DEFAULT_DOWNLOADS_AT_ONCE = 16
+DEFAULT_DOWNLOADS_PER_HOST = 6  # what browsers open to one host
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,27 @@ class DownloadLimits:
         )
 
 
+class DownloadSlots:
+    """How many downloads one job runs at once, in all and to any one host.
+
+    A 500-image job must not open 500 connections (nor 500 files) at once, and no server should
+    see more connections from one job than a browser would open to it.
+    """
+
+    def __init__(self, at_once: int, per_host: int) -> None:
+        self.any = asyncio.Semaphore(at_once)
+        self._per_host = per_host
+        self._hosts: dict[tuple[str, int], asyncio.Semaphore] = {}
+
+    @classmethod
+    def from_env(cls) -> DownloadSlots:
+        return cls(at_once=env_int("VIDEO_OPS_DOWNLOADS_AT_ONCE", DEFAULT_DOWNLOADS_AT_ONCE),
+                   per_host=env_int("VIDEO_OPS_DOWNLOADS_PER_HOST", DEFAULT_DOWNLOADS_PER_HOST))
+
+    def host(self, host: str, port: int) -> asyncio.Semaphore:
+        return self._hosts.setdefault((host.lower(), port), asyncio.Semaphore(self._per_host))
+
+
 class _Retryable(Exception):
     """A transient failure (connection error, 5xx, 429) worth another attempt."""
 
@@ -72,36 +95,41 @@ def private_urls_allowed() -> bool:
     return env_bool("RUNPOD_ALLOW_PRIVATE_DOWNLOAD_URLS")
 
 
-async def fetch_all(urls: Mapping[str, str], workdir: Path, s3_reader: S3Reader | None) -> dict[str, Path]:
-    """Download every input at once; the first failure cancels the rest."""
+async def fetch_all(
+    urls: Mapping[str, str], workdir: Path, s3_reader: S3Reader | None, slots: DownloadSlots | None = None
+) -> dict[str, Path]:
+    """Download every input, as many at once as `slots` allow (a job's, shared by all its downloads, or
+    fresh ones); the first failure cancels the rest."""
     limits = DownloadLimits.from_env()
+    slots = slots or DownloadSlots.from_env()
     fields = list(urls)
     paths = await all_or_nothing(
-        *(fetch(urls[field], workdir / _file_name(field), field, limits, s3_reader) for field in fields)
+        *(fetch(urls[field], workdir / _file_name(field), field, limits, s3_reader, slots) for field in fields)
     )
     return dict(zip(fields, paths, strict=True))
 
 
-async def fetch(url: str, dest: Path, field: str, limits: DownloadLimits, s3_reader: S3Reader | None) -> Path:
+async def fetch(
+    url: str, dest: Path, field: str, limits: DownloadLimits, s3_reader: S3Reader | None, slots: DownloadSlots
+) -> Path:
     scheme = urlsplit(url).scheme.lower()
     if scheme in {"http", "https"}:
-        await _fetch_http(url, dest, field, limits)
-    elif scheme == "s3":
-        await _fetch_s3(url, dest, field, s3_reader)
-    elif scheme == "file":
-        await _fetch_file(url, dest, field, limits)
+        await _fetch_http(url, dest, field, limits, slots)
+    elif scheme in {"s3", "file"}:
+        async with slots.any:
+            await (_fetch_s3(url, dest, field, s3_reader) if scheme == "s3" else _fetch_file(url, dest, field, limits))
     else:
         raise JobError(f"{field}: unsupported URL scheme {scheme or '(none)'!r}; use http, https or s3.")
     return dest
 
 
-async def _fetch_http(url: str, dest: Path, field: str, limits: DownloadLimits) -> None:
+async def _fetch_http(url: str, dest: Path, field: str, limits: DownloadLimits, slots: DownloadSlots) -> None:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + limits.deadline_s
     for attempt in range(1, limits.attempts + 1):
         remaining = deadline - loop.time()
         try:
-            await asyncio.wait_for(_download_once(url, dest, field, limits), max(remaining, 0.01))
+            await asyncio.wait_for(_download_once(url, dest, field, limits, slots), max(remaining, 0.01))
             return
         except asyncio.TimeoutError:
             raise JobError(
@@ -119,7 +147,7 @@ async def _fetch_http(url: str, dest: Path, field: str, limits: DownloadLimits) 
             await asyncio.sleep(pause)
 
 
-async def _download_once(url: str, dest: Path, field: str, limits: DownloadLimits) -> None:
+async def _download_once(url: str, dest: Path, field: str, limits: DownloadLimits, slots: DownloadSlots) -> None:
     current = url
     timeout = aiohttp.ClientTimeout(sock_connect=limits.connect_timeout_s, sock_read=limits.read_timeout_s)
     for _ in range(_MAX_REDIRECTS + 1):
@@ -133,7 +161,8 @@ async def _download_once(url: str, dest: Path, field: str, limits: DownloadLimit
         addresses = await _resolve_checked(host, port, field)
         connector = aiohttp.TCPConnector(resolver=_PinnedResolver(addresses), use_dns_cache=False, force_close=True)
         try:
-            async with aiohttp.ClientSession(
+            # The host's slot first: a download waiting for its host holds none of the job's slots.
+            async with slots.host(host, port), slots.any, aiohttp.ClientSession(
                 connector=connector, timeout=timeout, auto_decompress=False, trust_env=False
             ) as session, session.get(current, allow_redirects=False) as response:
                 if response.status in _REDIRECTS:

@@ -129,7 +129,12 @@ def open_storage(input_config: S3Config | None, request_config: Any) -> Storage:
         raise JobError(
             "No bucket is configured: send input.s3_config or s3Config, or set BUCKET_NAME and its credentials."
         )
-    return LocalStorage(Path(env_str("VIDEO_OPS_OUTPUT_DIR", "output")))
+    return LocalStorage(local_output_dir(), env_str("VIDEO_OPS_OUTPUT_URL") or None)
+
+
+def local_output_dir() -> Path:
+    """Where a run without a bucket writes its outputs."""
+    return Path(env_str("VIDEO_OPS_OUTPUT_DIR", "output"))
 
 
 class S3Storage:
@@ -272,10 +277,12 @@ _ERROR_CODES = {
 
 
 class LocalStorage:
-    """For runs without a cloud account: results land under a folder and come back as file:// URLs."""
+    """For runs without a cloud account: results land under a folder and come back as file:// URLs,
+    or as links under `base_url` when something serves the folder (the local endpoint does)."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, base_url: str | None = None) -> None:
         self.root = root
+        self.base_url = base_url
 
     def close(self) -> None:
         return None
@@ -286,7 +293,8 @@ class LocalStorage:
         size = local.stat().st_size
         await asyncio.to_thread(shutil.copyfile, local, dest)
         on_progress(100.0)
-        return StoredObject(key=key, url=dest.resolve().as_uri(), size_bytes=size)
+        url = f"{self.base_url.rstrip('/')}/{quote(key)}" if self.base_url else dest.resolve().as_uri()
+        return StoredObject(key=key, url=url, size_bytes=size)
 
     async def delete(self, key: str) -> None:
         with contextlib.suppress(OSError):

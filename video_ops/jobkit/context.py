@@ -16,15 +16,21 @@ from pathlib import Path
 from video_ops.base.errors import JobError
 from video_ops.base.settings import env_int, env_str
 from video_ops.base.tasks import all_or_nothing
-from video_ops.io.fetch import fetch_all
+from video_ops.io.fetch import DownloadSlots, fetch_all
 from video_ops.io.storage import Storage, StoredObject
 from video_ops.jobkit.progress import ProgressReporter
 from video_ops.media.encoders import Encoder, current_encoder, gpu_failure
-from video_ops.media.ffmpeg import FFmpegError, run_ffmpeg
+from video_ops.media.ffmpeg import FFmpegError, run_ffmpeg, step_timeout
+from video_ops.media.picture import Plan, argv
 
 _SAFE_ID = re.compile(r"[^A-Za-z0-9_-]")
 DEFAULT_MAX_OUTPUT_BYTES = 20 * 1024**3
 log = logging.getLogger(__name__)
+
+
+def safe_job_id(job_id: str) -> str:
+    """The job id as it may appear in a file name."""
+    return _SAFE_ID.sub("_", job_id)[:64] or "job"
 
 
 @dataclass
@@ -35,6 +41,8 @@ class JobContext:
     progress: ProgressReporter
     encoder: Encoder
     timings: dict[str, float] = field(default_factory=dict)
+    download_slots: DownloadSlots = field(default_factory=DownloadSlots.from_env)
+    _running: dict[str, tuple[int, float]] = field(default_factory=dict)  # stage -> (uses now, since when)
 
     @classmethod
     @asynccontextmanager
@@ -53,23 +61,32 @@ class JobContext:
 
     @property
     def safe_job_id(self) -> str:
-        """The job id as it may appear in a default file name."""
-        return _SAFE_ID.sub("_", self.job_id)[:64] or "job"
+        return safe_job_id(self.job_id)
 
     @contextmanager
     def timed(self, name: str) -> Iterator[None]:
-        """Wall time of a stage, in `timings[<name>_s]`."""
-        started = time.monotonic()
+        """Wall time of a stage, in `timings[<name>_s]`; uses that overlap (downloads running side by
+        side) count once, from the first start to the last end."""
+        key = f"{name}_s"
+        uses, since = self._running.get(key, (0, time.monotonic()))
+        self._running[key] = (uses + 1, since)
         try:
             yield
         finally:
-            key = f"{name}_s"
-            self.timings[key] = round(self.timings.get(key, 0.0) + time.monotonic() - started, 3)
+            uses, since = self._running.pop(key)
+            if uses > 1:
+                self._running[key] = (uses - 1, since)
+            else:
+                self.timings[key] = round(self.timings.get(key, 0.0) + time.monotonic() - since, 3)
 
     async def download(self, urls: Mapping[str, str]) -> dict[str, Path]:
         self.progress.stage("downloading", files=len(urls))
+        return await self.fetch(urls)
+
+    async def fetch(self, urls: Mapping[str, str]) -> dict[str, Path]:
+        """`download` without the progress report, for operations that report their own (img2vid)."""
         with self.timed("download"):
-            return await fetch_all(urls, self.workdir, self.storage.read)
+            return await fetch_all(urls, self.workdir, self.storage.read, self.download_slots)
 
     async def ffmpeg(
         self, args: Sequence[str], *, step: str, timeout: float, duration: float | None, show_percent: bool = True
@@ -114,6 +131,16 @@ class JobContext:
                 log.warning("job %s: %s failed on the GPU (%s); redoing it on the CPU",
                             self.job_id, step, failure.reason())
                 self.encoder = self.encoder.without(failure)
+
+    async def write_video(self, plan: Plan, files: Mapping[str, Path], *, step: str) -> Encoder | None:
+        """Run a picture-under-new-sound plan: a copied picture is bound by audio work and I/O, an encoded
+        one goes through `encode` (GPU fallback included). Returns the encoder, or None when copied."""
+        if plan.copies_video:
+            await self.ffmpeg(argv(plan, dict(files), self.encoder), step=step, duration=plan.duration,
+                              timeout=step_timeout(plan.duration, 3.0))
+            return None
+        return await self.encode(lambda encoder: argv(plan, dict(files), encoder), step=step, duration=plan.duration,
+                                 timeout=step_timeout(plan.duration, 30.0))
 
     async def upload(self, files: Sequence[tuple[Path, str]], content_type: str = "video/mp4") -> list[StoredObject]:
         """Upload all outputs concurrently; if one fails, the ones that landed are removed."""

@@ -11,10 +11,11 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any
 
-from pydantic import BaseModel, StringConstraints, ValidationError
+from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, StringConstraints, ValidationError
 
 from video_ops.base.errors import JobError
 from video_ops.base.models import StrictModel
+from video_ops.base.settings import env_int
 from video_ops.io.storage import S3Config
 
 if TYPE_CHECKING:
@@ -23,6 +24,35 @@ if TYPE_CHECKING:
 
 # A URL as callers send it: surrounding whitespace trimmed; the scheme and host are checked on download.
 UrlField = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=8192)]
+
+
+def _not_a_bool(value: Any) -> Any:
+    if isinstance(value, bool):
+        raise ValueError("Input should be a number, not true or false")
+    return value
+
+
+# A number as callers send it (numeric text such as "12" included); pydantic alone would take `true` as 1.
+NumberField = Annotated[float, BeforeValidator(_not_a_bool)]
+
+
+def _even(value: int) -> int:
+    if value % 2:
+        raise ValueError("must be an even number (H.264 4:2:0 video has even sizes)")
+    return value
+
+
+# A frame's width or height as callers may ask for it.
+FrameSide = Annotated[int, Field(ge=16, le=4096), AfterValidator(_even)]
+
+
+def within_limit(value: Any, setting: str, default: int, what: str) -> Any:
+    """For a `mode="before"` validator: a list longer than the setting allows is refused before its items
+    are validated, so a huge list costs nothing."""
+    limit = env_int(setting, default)
+    if isinstance(value, list) and len(value) > limit:
+        raise ValueError(f"at most {limit} {what} per job (raise it with {setting})")
+    return value
 
 
 class JobInput(StrictModel):

@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import mimetypes
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -18,6 +20,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from video_ops.local_endpoint import outputs
 from video_ops.local_endpoint.jobqueue import LocalQueue
 
 TAKE_POLL_S = 5.0  # how long job-take holds a worker's request open when the queue is empty
@@ -29,7 +32,8 @@ RESTART_DELAY_S = 1.0
 
 
 class Handler(BaseHTTPRequestHandler):
-    """Routes `/v2/<endpoint id>/...` (public API) and `/internal/...` (worker protocol)."""
+    """Routes `/v2/<endpoint id>/...` (public API), `/internal/...` (worker protocol) and `/output/...`
+    (the results kept locally when no bucket is configured)."""
 
     server: EndpointServer
 
@@ -51,6 +55,8 @@ class Handler(BaseHTTPRequestHandler):
                 self._public(method, parts[2], parts[3] if len(parts) > 3 else None, query)
             elif len(parts) == 3 and parts[0] == "internal":
                 self._internal(parts[1], parts[2], query)
+            elif method == "GET" and parts[0] == outputs.ROUTE:
+                self._output(url.path.partition(f"/{outputs.ROUTE}/")[2])
             else:
                 self._send(HTTPStatus.NOT_FOUND, {"error": f"no route {method} {url.path}"})
         except ValueError as exc:
@@ -98,6 +104,18 @@ class Handler(BaseHTTPRequestHandler):
             return self._send(HTTPStatus.OK, {})
         self._send(HTTPStatus.NOT_FOUND, {"error": f"no internal route {channel}"})
 
+    def _output(self, url_path: str) -> None:
+        """Stream one result file; anything not a file inside the output folder is a 404."""
+        found = outputs.output_file(self.server.output_dir, url_path)
+        if found is None:
+            return self._send(HTTPStatus.NOT_FOUND, {"error": "no such output"})
+        self.send_response(HTTPStatus.OK)
+        self.send_header("Content-Type", mimetypes.guess_type(found.name)[0] or "application/octet-stream")
+        self.send_header("Content-Length", str(found.stat().st_size))
+        self.end_headers()
+        with found.open("rb") as source:
+            shutil.copyfileobj(source, self.wfile)
+
     def _body(self) -> Any:
         raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         try:
@@ -124,10 +142,14 @@ class Handler(BaseHTTPRequestHandler):
 
 class EndpointServer(ThreadingHTTPServer):
     daemon_threads = True
+    # socketserver's default backlog is 5: a burst of callers (a gateway's pollers) would see connections
+    # dropped and retried by TCP after 1, 3, 7... seconds.
+    request_queue_size = 128
 
-    def __init__(self, address: tuple[str, int], queue: LocalQueue) -> None:
+    def __init__(self, address: tuple[str, int], queue: LocalQueue, output_dir: Path) -> None:
         super().__init__(address, Handler)
         self.queue = queue
+        self.output_dir = output_dir
 
 
 def post_webhook(url: str, status: dict) -> None:
@@ -148,11 +170,14 @@ def post_webhook(url: str, status: dict) -> None:
 class WorkerPool:
     """N `python <handler>` processes in RunPod's deployed mode, restarted when they die."""
 
-    def __init__(self, queue: LocalQueue, handler: str, count: int, internal_url: str) -> None:
+    def __init__(
+        self, queue: LocalQueue, handler: str, count: int, internal_url: str, extra_env: dict[str, str]
+    ) -> None:
         self.queue = queue
         self.handler = handler
         self.count = count
         self.internal_url = internal_url
+        self.extra_env = extra_env
         self.procs: dict[str, subprocess.Popen] = {}
         self.early_exit: str | None = None  # set when a worker dies before the endpoint is ready
         self.ready = False
@@ -168,6 +193,7 @@ class WorkerPool:
         internal = self.internal_url
         return {
             **os.environ,
+            **self.extra_env,
             "RUNPOD_POD_ID": pod_id,
             # The SDK substitutes $ID and $RUNPOD_POD_ID, appends "&job_in_progress=..." to the job-take
             # URL (hence its query string) and "&isStream=..." to the job-done URL, and derives the stop
@@ -261,7 +287,8 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
         "purge-queue), driving real worker processes started as `python -u HANDLER` in the SDK's deployed "
         "mode. The Authorization header is accepted but not checked. Workers inherit this environment "
         "(bucket settings etc.); their logs go to stderr. Jobs live in memory: stopping the endpoint (Ctrl-C) "
-        "cancels queued and running jobs. No security: keep it on 127.0.0.1.",
+        "cancels queued and running jobs. Without a bucket, results stay in $VIDEO_OPS_OUTPUT_DIR (./output) and "
+        "are served at http://HOST:PORT/output/<key>. No security: keep it on 127.0.0.1.",
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)")
@@ -275,32 +302,63 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
+class LocalEndpoint:
+    """The server, its queue and its worker pool, started and stopped together.
+
+    Without a bucket the workers keep results in the output folder (VIDEO_OPS_LOCAL_OUTPUT) and link
+    them under this server's /output/, so a result's `video_url` opens in a browser.
+    """
+
+    def __init__(self, host: str, port: int, workers: int, handler: str) -> None:
+        self.queue = LocalQueue(on_final=post_webhook)
+        output_dir = Path(os.environ.get("VIDEO_OPS_OUTPUT_DIR", "").strip() or "output").resolve()
+        self.server = EndpointServer((host, port), self.queue, output_dir)
+        connect_host = "127.0.0.1" if host in ("0.0.0.0", "", "::") else host
+        self.base_url = f"http://{connect_host}:{self.server.server_address[1]}"
+        worker_env = {
+            "VIDEO_OPS_LOCAL_OUTPUT": os.environ.get("VIDEO_OPS_LOCAL_OUTPUT", "1"),
+            "VIDEO_OPS_OUTPUT_DIR": str(output_dir),
+            "VIDEO_OPS_OUTPUT_URL": f"{self.base_url}/{outputs.ROUTE}",
+        }
+        self.pool = WorkerPool(self.queue, handler, workers, f"{self.base_url}/internal", worker_env)
+
+    @property
+    def api_url(self) -> str:
+        """RunPod's API base for clients (`RUNPOD_ENDPOINT_BASE_URL`); any endpoint id works below it."""
+        return f"{self.base_url}/v2"
+
+    def start(self, stop: threading.Event) -> bool:
+        """Serve and start the workers; True once all of them asked for work, False if one died or `stop` was set."""
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.pool.start()
+        return self.pool.wait_ready(stop)
+
+    def sweep_until(self, stop: threading.Event) -> None:
+        """Time jobs out and forget old results, once a second, until `stop` is set."""
+        while not stop.wait(1.0):
+            self.queue.sweep()
+
+    def close(self) -> None:
+        self.pool.stop()
+        self.server.shutdown()
+        self.server.server_close()
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _arguments(argv)
-    queue = LocalQueue(on_final=post_webhook)
-    server = EndpointServer((args.host, args.port), queue)
-    port = server.server_address[1]
-    connect_host = "127.0.0.1" if args.host in ("0.0.0.0", "", "::") else args.host
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-
+    endpoint = LocalEndpoint(args.host, args.port, args.workers, args.handler)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    pool = WorkerPool(queue, args.handler, args.workers, f"http://{connect_host}:{port}/internal")
-    pool.start()
     try:
-        if not pool.wait_ready(stop):
-            if pool.early_exit:
-                print(f"local endpoint: {pool.early_exit}; see its log above", file=sys.stderr)
-            return 1 if pool.early_exit else 0
-        base = f"http://{connect_host}:{port}/v2"
-        print(f"local endpoint ready: {base}/local", flush=True)
-        hint = f"export RUNPOD_ENDPOINT_BASE_URL={base} RUNPOD_ENDPOINT_ID=local"
+        if not endpoint.start(stop):
+            if endpoint.pool.early_exit:
+                print(f"local endpoint: {endpoint.pool.early_exit}; see its log above", file=sys.stderr)
+            return 1 if endpoint.pool.early_exit else 0
+        print(f"local endpoint ready: {endpoint.api_url}/local", flush=True)
+        hint = f"export RUNPOD_ENDPOINT_BASE_URL={endpoint.api_url} RUNPOD_ENDPOINT_ID=local"
         print(f"local endpoint: {hint}", file=sys.stderr)
-        while not stop.wait(1.0):
-            queue.sweep()
+        endpoint.sweep_until(stop)
         return 0
     finally:
-        pool.stop()
-        server.shutdown()
-        server.server_close()
+        endpoint.close()

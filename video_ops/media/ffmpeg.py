@@ -45,9 +45,14 @@ async def run_ffmpeg(
     workdir: Path | None = None,
     duration: float | None = None,
     on_progress: ProgressCallback | None = None,
-) -> None:
-    """Run `ffmpeg <args>`; report percent done of `duration`; raise FFmpegError with a one-line reason."""
-    argv = ["ffmpeg", "-hide_banner", "-nostdin", "-y", "-loglevel", "error", "-nostats"]
+    log_level: str = "error",
+) -> str:
+    """Run `ffmpeg <args>`; report percent done of `duration`; raise FFmpegError with a one-line reason.
+
+    Returns the stderr lines kept (the first and the last ones): with `log_level="info"` they carry
+    what analysis filters such as `ebur128` print at the end.
+    """
+    argv = ["ffmpeg", "-hide_banner", "-nostdin", "-y", "-loglevel", log_level, "-nostats"]
     if on_progress is not None:
         argv += ["-progress", "pipe:1"]
     argv += list(args)
@@ -84,6 +89,7 @@ async def run_ffmpeg(
         else:
             reason = summarize_stderr(stderr, workdir)
         raise FFmpegError(f"{step} failed: {reason}", process.returncode, stderr)
+    return stderr
 
 
 async def run_ffprobe(path: Path, *, timeout: float = 30.0) -> tuple[int, dict[str, Any], str]:

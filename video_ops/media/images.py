@@ -22,6 +22,7 @@ FORMAT_NAMES = "JPEG, PNG, WebP, GIF, BMP or TIFF"  # JPEG includes the MPO kind
 MAX_PIXELS = 150_000_000  # a 15000x10000 photo; a decoded non-JPEG image costs 3-4 bytes a pixel
 _ROTATED = {5, 6, 7, 8}  # EXIF orientations that swap width and height
 _ORIENTATION_TAG = 0x0112
+_TIFF_WIDTH, _TIFF_LENGTH = 256, 257  # the size as stored, whatever size the TIFF decoder reports
 
 # Pillow's own bomb check would warn from 89 MP on; ours (in `inspect`) is the one that decides.
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS
@@ -40,7 +41,7 @@ def inspect(path: Path) -> ImageInfo:
     """Read the header only: is this an image we take, and is it small enough to decode?"""
     try:
         with Image.open(path, formats=FORMATS) as image:
-            width, height = image.size
+            width, height = _stored_size(image)
             rotated = image.getexif().get(_ORIENTATION_TAG) in _ROTATED
             fmt = image.format or "?"
     except Image.DecompressionBombError:  # Pillow refuses twice our limit before we see the size
@@ -67,12 +68,40 @@ def load(path: Path, scale: float, background: tuple[int, int, int]) -> Image.Im
     """
     try:
         with Image.open(path, formats=FORMATS) as image:
+            stored = _stored_size(image)
             if scale < 1:  # only JPEG can; the scale is the same along both axes, so EXIF rotation does not matter
                 image.draft(None, (math.ceil(image.width * scale), math.ceil(image.height * scale)))
-            upright = ImageOps.exif_transpose(image)
-            return _to_rgb(upright, background)
+            image.load()
+            return _to_rgb(upright(image, stored), background)
     except Exception as err:  # as above: for untrusted bytes, any failure means "unusable file"
         raise JobError(f"the image could not be decoded ({_reason(err)}).") from None
+
+
+def _stored_size(image: Image.Image) -> tuple[int, int]:
+    """The pixel size as the file stores it, before any orientation: TIFF decoders may report either."""
+    if image.format == "TIFF":
+        width, length = image.tag_v2.get(_TIFF_WIDTH), image.tag_v2.get(_TIFF_LENGTH)  # type: ignore[attr-defined]
+        if isinstance(width, int) and isinstance(length, int):
+            return width, length
+    return image.size
+
+
+def upright(image: Image.Image, stored: tuple[int, int]) -> Image.Image:
+    """Apply the EXIF orientation exactly once, judged from the decoded image rather than the tag alone.
+
+    Some decoders apply the orientation themselves (Pillow's TIFF decoder, with or without libtiff);
+    those that drop the tag when they do are left alone by `exif_transpose`, and one that keeps the tag
+    but already delivers the swapped shape is recognised by that shape.
+    """
+    orientation = image.getexif().get(_ORIENTATION_TAG, 1)
+    if orientation in _ROTATED and stored[0] != stored[1] and _is_swapped(image.size, stored):
+        return image
+    return ImageOps.exif_transpose(image)
+
+
+def _is_swapped(decoded: tuple[int, int], stored: tuple[int, int]) -> bool:
+    """Does the decoded image (possibly reduced by `draft`) have the stored shape turned on its side?"""
+    return (decoded[0] > decoded[1]) != (stored[0] > stored[1])
 
 
 def _to_rgb(image: Image.Image, background: tuple[int, int, int]) -> Image.Image:

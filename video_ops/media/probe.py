@@ -9,7 +9,7 @@ from typing import Any
 
 from video_ops.base.errors import JobError
 from video_ops.base.settings import env_float
-from video_ops.media.ffmpeg import run_ffprobe, summarize_stderr
+from video_ops.media.ffmpeg import run_ffmpeg, run_ffprobe, step_timeout, summarize_stderr
 
 DEFAULT_MAX_INPUT_DURATION_S = 4 * 3600.0
 
@@ -26,6 +26,13 @@ class Stream:
     duration: float | None = None
     is_cover_art: bool = False
     rotation: int = 0  # degrees from the display matrix; FFmpeg turns the decoded frames upright
+    rate_text: str = ""  # r_frame_rate as ffprobe writes it ("30000/1001"): exact, for comparing and planning
+    time_base: str = ""
+    sample_aspect_ratio: str = ""  # "1:1", "4:3"...; empty when the file does not say
+    sample_rate: int = 0
+    channels: int = 0
+    start_time: float = 0.0
+    reorder_delay: int = 0  # frames a B-frame stream's decoding runs ahead of its display (ffprobe's has_b_frames)
 
     @property
     def display_size(self) -> tuple[int, int]:
@@ -66,6 +73,21 @@ async def probe(path: Path, field: str) -> MediaInfo:
             "(raise it with VIDEO_OPS_MAX_INPUT_DURATION_S)."
         )
     return info
+
+
+async def played_seconds(path: Path, stream: Stream, field: str) -> float:
+    """How long a stream really plays, by decoding it (fast for audio): an MP3's headers count the
+    encoder's delay and padding (a 4.000 s tone reads as 4.049 s), which would add a frame of picture."""
+    report = path.with_name(f"{path.name}.progress")
+    await run_ffmpeg(["-i", str(path), "-map", f"0:{stream.index}", "-f", "null", "-progress", str(report), "-"],
+                     step=f"{field}: reading the length", timeout=step_timeout(stream.duration, 1.0),
+                     workdir=path.parent)
+    ends = [line for line in report.read_text().splitlines() if line.startswith("out_time_us=")]
+    report.unlink()
+    try:
+        return int(ends[-1].partition("=")[2]) / 1e6
+    except (IndexError, ValueError):
+        raise JobError(f"{field}: the file has no readable duration (is it truncated?).") from None
 
 
 def parse_probe(data: dict[str, Any]) -> MediaInfo:
@@ -113,6 +135,13 @@ def _stream(raw: dict[str, Any]) -> Stream:
         duration=_float(raw.get("duration")),
         is_cover_art=bool(raw.get("disposition", {}).get("attached_pic")),
         rotation=_rotation(raw),
+        rate_text=raw.get("r_frame_rate", ""),
+        time_base=raw.get("time_base", ""),
+        sample_aspect_ratio=raw.get("sample_aspect_ratio", ""),
+        sample_rate=int(raw.get("sample_rate") or 0),
+        channels=int(raw.get("channels") or 0),
+        start_time=_float(raw.get("start_time")) or 0.0,
+        reorder_delay=int(raw.get("has_b_frames") or 0),
     )
 
 

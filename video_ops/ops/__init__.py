@@ -1,7 +1,17 @@
 """The operations this worker knows, by the name callers put in `operation`."""
 
 from video_ops.jobkit.contract import Operation
-from video_ops.ops import addaudio, caption, img2vid, render
+from video_ops.ops import (
+    addaudio,
+    caption,
+    caption_highlight,
+    caption_segments,
+    concat_video_audio,
+    concatenate,
+    img2vid,
+    render,
+    trilhasonora,
+)
 
 OPERATIONS: dict[str, Operation] = {
     op.name: op
@@ -9,6 +19,46 @@ OPERATIONS: dict[str, Operation] = {
         addaudio.OPERATION,
         caption.OPERATION,
         img2vid.OPERATION,
+        caption_segments.OPERATION,
+        caption_highlight.OPERATION,
+        concatenate.OPERATION,
+        concat_video_audio.OPERATION,
+        trilhasonora.OPERATION,
         render.OPERATION,
+    )
+}
+
+OPERATIONS: dict[str, Operation] = {
+    op.name: op
+    for op in (
+        addaudio.OPERATION,
+        caption.OPERATION,
+        img2vid.OPERATION,
+from video_ops.ops import (
+    addaudio,
+    caption,
+    caption_highlight,
+    caption_segments,
+    concat_video_audio,
+    concatenate,
+    img2vid,
+    render,
+    trilhasonora,
+)
+
+OPERATIONS: dict[str, Operation] = {
+    op.name: op
+    for op in (
+        addaudio.OPERATION,
+        caption.OPERATION,
+        img2vid.OPERATION,
+        caption_segments.OPERATION,
+        caption_highlight.OPERATION,
+        concatenate.OPERATION,
+        concat_video_audio.OPERATION,
+        trilhasonora.OPERATION,
+        render.OPERATION,
+    )
+}
     )
 }

@@ -2,23 +2,24 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from video_ops.base.tasks import all_or_nothing
 from video_ops.io.keys import clean_filename, clean_prefix, join_key
 from video_ops.jobkit.context import JobContext
-from video_ops.jobkit.contract import JobInput, Operation, UrlField
+from video_ops.jobkit.contract import JobInput, NumberField, Operation, UrlField
 from video_ops.jobkit.results import single_output
-from video_ops.media.encoders import AAC_ARGS, Encoder
-from video_ops.media.ffmpeg import step_timeout
-from video_ops.media.probe import MediaInfo, Stream, probe, require_audio, require_duration, require_video
+from video_ops.media import audio as sound
+from video_ops.media import picture
+from video_ops.media.encoders import AAC_ARGS
+from video_ops.media.probe import MediaInfo, probe, require_audio, require_duration, require_video
 
-# Streams MP4 carries that every common player decodes: copying them is lossless and ~free.
-_COPYABLE = {("h264", "yuv420p"), ("h264", "yuvj420p"), ("hevc", "yuv420p"), ("hevc", "yuvj420p")}
+# Options of the shared audio graph that only mean something when the new track goes under the original.
+_MIX_ONLY = ("ducking", "fade_in_s", "fade_out_s", "music_offset_lu")
+_UNMEASURED = sound.Levels()
 
 
 class AddAudioInput(JobInput):
@@ -30,50 +31,58 @@ class AddAudioInput(JobInput):
     fit: Literal["video", "audio", "shortest"] = "video"
     audio_volume: float = Field(1.0, ge=0, le=10)
     original_volume: float = Field(1.0, ge=0, le=10)
+    # `mix` only: the shared audio graph's options (docs/audio.md), off by default.
+    music_offset_lu: NumberField | None = Field(None, ge=0, le=60, allow_inf_nan=False)
+    fade_in_s: NumberField = Field(0.0, ge=0, le=60, allow_inf_nan=False)
+    fade_out_s: NumberField = Field(0.0, ge=0, le=60, allow_inf_nan=False)
+    ducking: bool = False
+    duck_db: NumberField = Field(10.0, gt=0, le=sound.MAX_DUCK_DB, allow_inf_nan=False)
+
+    @model_validator(mode="after")
+    def _mix_options_need_mix(self) -> AddAudioInput:
+        given = [name for name in _MIX_ONLY if name in self.model_fields_set and getattr(self, name)]
+        if given and self.mode != "mix":
+            raise ValueError(f"'{given[0]}' needs mode 'mix' (the new track goes under the original)")
+        if self.music_offset_lu is not None and "audio_volume" in self.model_fields_set:
+            raise ValueError("give either 'audio_volume' or 'music_offset_lu' (the level by loudness), not both")
+        return self
 
 
-@dataclass(frozen=True)
-class Plan:
-    args: list[str]
-    duration: float
-    copies_video: bool
-    picture: Stream
-
-
-def plan(job: AddAudioInput, video: MediaInfo, audio: MediaInfo, out: str) -> Plan:
+def plan(job: AddAudioInput, video: MediaInfo, audio: MediaInfo, out: str,
+         levels: sound.Levels = _UNMEASURED) -> picture.Plan:
     """What to do with this pair of inputs: inputs `0` = video file, `1` = audio file."""
-    picture = require_video(video, "url_video")
-    video_s = picture.duration or require_duration(video, "url_video")
+    frames = require_video(video, "url_video")
+    video_s = frames.duration or require_duration(video, "url_video")
     audio_s = require_audio(audio, "url_audio").duration or require_duration(audio, "url_audio")
     duration = {"video": video_s, "audio": audio_s, "shortest": min(video_s, audio_s)}[job.fit]
     stretch = audio_s / video_s if job.fit == "audio" else 1.0
-    copies = (picture.codec_name, picture.pix_fmt) in _COPYABLE
 
     args: list[str] = []
     if stretch != 1.0:
         args += ["-itsscale", f"{stretch:.9f}"]  # retime the picture without touching its pixels
-    if not copies:
-        args += ["VIDEO_DECODE"]  # NVDEC options, when the encoder has a GPU decoder for this stream
-    args += ["-i", "VIDEO", "-i", "AUDIO"]
-    args += ["-filter_complex", _audio_graph(job, has_original=video.audio is not None, stretch=stretch)]
-    args += ["-map", f"0:{picture.index}", "-map", "[aout]"]
-    if copies:
-        args += ["-c:v", "copy", *(["-tag:v", "hvc1"] if picture.codec_name == "hevc" else [])]
-    else:
-        args += ["VIDEO_CODEC"]
+    args += [*picture.input_args(frames), "-i", "url_video", "-i", "url_audio"]
+    args += ["-filter_complex", _audio_graph(job, video, audio, duration, audio_s, stretch, levels)]
+    args += ["-map", f"0:{frames.index}", "-map", "[aout]", *picture.output_args(frames)]
     args += [*AAC_ARGS, "-t", f"{duration:.6f}", "-movflags", "+faststart", out]
-    return Plan(args=args, duration=duration, copies_video=copies, picture=picture)
+    return picture.Plan(args=args, duration=duration, picture=frames)
 
 
-def _audio_graph(job: AddAudioInput, has_original: bool, stretch: float) -> str:
-    """New track (optionally under the original), padded with silence; `-t` then cuts it exactly."""
-    new = f"[1:a]volume={job.audio_volume:g}"
-    if job.mode == "replace" or not has_original:
-        return f"{new},apad[aout]"
+def _audio_graph(job: AddAudioInput, video: MediaInfo, audio: MediaInfo, duration: float, audio_s: float,
+                 stretch: float, levels: sound.Levels) -> str:
+    """New track (in `mix`, under the original, by the shared audio graph), padded with silence; `-t` cuts it."""
+    if job.mode == "replace" or video.audio is None:
+        return f"[1:a]volume={job.audio_volume:g},apad[aout]"
     original = "[0:a]" + "".join(f"atempo={step:.9f}," for step in atempo_steps(1 / stretch))
-    original += f"volume={job.original_volume:g}"
-    # normalize=0: amix otherwise divides every input by the input count, a hidden -6 dB.
-    return f"{original}[orig];{new}[new];[orig][new]amix=inputs=2:duration=longest:normalize=0,apad[aout]"
+    original += f"volume={job.original_volume:g}[orig]"
+    layout = sound.mix_layout(video.audio.channels, audio.audio.channels if audio.audio else 0)
+    volume = job.audio_volume
+    if job.music_offset_lu is not None:
+        cut = sound.reduction_for_offset(levels.voice_lufs, levels.music_lufs, job.music_offset_lu)
+        volume = sound.decibels_to_volume(-cut)
+    track = sound.MusicBed(length_s=duration, source_s=audio_s, layout=layout, volume=volume, loop=False,
+                           fade_in_s=job.fade_in_s, fade_out_s=job.fade_out_s)
+    return ";".join([original, sound.music_under_voice(track, "1:a", "orig", "aout", narration_lufs=levels.voice_lufs,
+                                                       duck_db=job.duck_db if job.ducking else None)])
 
 
 def atempo_steps(rate: float) -> list[float]:
@@ -88,32 +97,15 @@ def atempo_steps(rate: float) -> list[float]:
     return steps
 
 
-def argv(recipe: Plan, files: dict[str, Path], encoder: Encoder) -> list[str]:
-    """The plan's placeholders filled in; odd sizes are rounded down to even, since 4:2:0 needs it."""
-    fill = {
-        "VIDEO_DECODE": encoder.decode_args(recipe.picture),
-        "VIDEO": [str(files["url_video"])],
-        "AUDIO": [str(files["url_audio"])],
-        "VIDEO_CODEC": ["-vf", "scale=trunc(iw/2)*2:trunc(ih/2)*2", *encoder.video_args()],
-    }
-    return [part for arg in recipe.args for part in fill.get(arg, [arg])]
-
-
 async def run(ctx: JobContext, job: AddAudioInput) -> dict:
     filename = clean_filename(job.output_filename or f"addaudio_{ctx.safe_job_id}.mp4")
     key = join_key(clean_prefix(job.path), filename)
     files = await ctx.download({"url_video": job.url_video, "url_audio": job.url_audio})
     video, audio = await all_or_nothing(probe(files["url_video"], "url_video"), probe(files["url_audio"], "url_audio"))
     output = ctx.workdir / "output.mp4"
-    recipe = plan(job, video, audio, str(output))
+    recipe = plan(job, video, audio, str(output), await _levels(ctx, job, video, audio, files))
     with ctx.timed("process"):
-        if recipe.copies_video:
-            await ctx.ffmpeg(argv(recipe, files, ctx.encoder), step="Adding the audio", duration=recipe.duration,
-                             timeout=step_timeout(recipe.duration, 3.0))
-            encoder = None
-        else:
-            encoder = await ctx.encode(lambda enc: argv(recipe, files, enc), step="Adding the audio",
-                                       duration=recipe.duration, timeout=step_timeout(recipe.duration, 30.0))
+        encoder = await ctx.write_video(recipe, files, step="Adding the audio")
         result = await probe(output, "output")
     stored, = await ctx.upload([(output, key)])
     return {
@@ -121,6 +113,17 @@ async def run(ctx: JobContext, job: AddAudioInput) -> dict:
         "video_stream": "copied" if recipe.copies_video else "re-encoded",
         **(encoder.describe() if encoder else {}),
     }
+
+
+async def _levels(ctx: JobContext, job: AddAudioInput, video: MediaInfo, audio: MediaInfo,
+                  files: dict[str, Path]) -> sound.Levels:
+    """Both tracks' loudness when the level is set by loudness (or ducking needs the original's)."""
+    if job.mode != "mix" or video.audio is None or (job.music_offset_lu is None and not job.ducking):
+        return _UNMEASURED
+    layout = sound.mix_layout(video.audio.channels, require_audio(audio, "url_audio").channels)
+    with ctx.timed("analysis"):
+        return await sound.measure_levels(files["url_video"], files["url_audio"], layout=layout,
+                                          workdir=ctx.workdir, seconds=require_duration(video, "url_video"))
 
 
 OPERATION = Operation(name="addaudio", input_model=AddAudioInput, run=run)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Protocol
 
 from video_ops.base.errors import JobError
 from video_ops.io.keys import clean_filename, clean_prefix, join_key
@@ -17,8 +18,8 @@ from video_ops.media.ffmpeg import step_timeout
 from video_ops.media.probe import MediaInfo, Stream, probe, require_duration, require_video
 from video_ops.subtitles.ass import write_script
 from video_ops.subtitles.charset import decode
-from video_ops.subtitles.fonts import add_font_file, choose
-from video_ops.subtitles.srt import read_cues
+from video_ops.subtitles.fonts import add_font_file, choose, missing_glyphs
+from video_ops.subtitles.srt import read_srt
 from video_ops.subtitles.style import ForceStyle, Look, PresetName, StyleOptions, resolve
 from video_ops.subtitles.timeline import Timeline, fit
 
@@ -100,11 +101,11 @@ def read_subtitles(path: Path, duration: float) -> Timeline:
     if path.stat().st_size > MAX_SRT_BYTES:
         raise JobError(f"url_srt: the file is larger than {MAX_SRT_BYTES // 1024 // 1024} MB; is it a subtitle file?")
     decoded = decode(path.read_bytes(), "url_srt")
-    timeline = fit(read_cues(decoded.text, "url_srt"), duration, "url_srt")
-    if decoded.guessed:
-        note = f"url_srt: the file is not UTF-8; its characters were read as {decoded.encoding} (a guess)."
-        return replace(timeline, warnings=[note, *timeline.warnings])
-    return timeline
+    subtitles = read_srt(decoded.text, "url_srt")
+    timeline = fit(subtitles.cues, duration, "url_srt")
+    notes = [f"url_srt: the file is not UTF-8; its characters were read as {decoded.encoding} (a guess)."
+             ] if decoded.guessed else []
+    return replace(timeline, warnings=[*notes, *subtitles.warnings, *timeline.warnings])
 
 
 def font_field(job: CaptionInput) -> str | None:
@@ -128,23 +129,69 @@ async def choose_font(job: CaptionInput, look: Look) -> tuple[Look, list[str]]:
 
 
 async def run(ctx: JobContext, job: CaptionInput) -> dict:
-    filename = clean_filename(job.output_filename or f"caption_{ctx.safe_job_id}.mp4")
-    key = join_key(clean_prefix(job.path), filename)
     look, warnings = await choose_font(job, resolve(job.preset, job.force_style, job.style))
+    return await caption_srt(ctx, job, look, warnings, message="Video captioned successfully", font_url=job.font_url)
+
+
+class OutputJob(Protocol):
+    """The fields of a job that writes one video: where it goes."""
+
+    operation: str
+    path: str
+    output_filename: str | None
+
+
+class SrtJob(OutputJob, Protocol):
+    """The fields of a job that burns an SRT file in (`caption`, `caption_segments`)."""
+
+    url_video: str
+    url_srt: str
+
+
+async def caption_srt(ctx: JobContext, job: SrtJob, look: Look, warnings: list[str], *, message: str,
+                      font_url: str | None = None, text: Callable[[str], str] | None = None) -> dict:
+    """Download, burn the SRT's cues in with `look` (each cue's text through `text` first), upload."""
     urls = {"url_video": job.url_video, "url_srt": job.url_srt}
-    if job.font_url is not None:
-        urls["font_url"] = job.font_url
+    if font_url is not None:
+        urls["font_url"] = font_url
     files = await ctx.download(urls)
-    info = await probe(files["url_video"], "url_video")
-    with ctx.timed("process"):
-        fonts_dir = None
-        if job.font_url is not None:
+    fonts_dir = None
+    if font_url is not None:
+        with ctx.timed("process"):
             fonts_dir = ctx.workdir / FONTS_DIR
             look = replace(look, font=await add_font_file(files["font_url"], fonts_dir, "font_url"))
-        recipe = plan(files["url_video"], info, ctx.workdir, fonts_dir)
-        duration = recipe.picture.duration or require_duration(info, "url_video")
+    cues = 0
+
+    async def write(recipe: Plan, duration: float) -> list[str]:
+        nonlocal cues
         timeline = read_subtitles(files["url_srt"], duration)
-        write_script(recipe.script, timeline.cues, look, recipe.width, recipe.height)
+        shown = timeline.cues if text is None else [replace(cue, text=text(cue.text)) for cue in timeline.cues]
+        unshown = await asyncio.to_thread(missing_glyphs, [(cue.line, cue.text) for cue in shown], fonts_dir, "url_srt")
+        write_script(recipe.script, shown, look, recipe.width, recipe.height)
+        cues = len(shown)
+        return [*timeline.warnings, *unshown]
+
+    result = await burn(ctx, job, files["url_video"], write, message=message, fonts_dir=fonts_dir)
+    return {**result, "cues": cues, "warnings": [*warnings, *result["warnings"]]}
+
+
+ScriptWriter = Callable[[Plan, float], Awaitable[list[str]]]
+
+
+async def burn(ctx: JobContext, job: OutputJob, video: Path, write: ScriptWriter, *,
+               message: str, fonts_dir: Path | None = None) -> dict:
+    """Burn the ASS script that `write(plan, duration)` writes into `video`, upload the MP4 as the job's output.
+
+    `write` returns its warnings (it may read files and fonts, so it is a coroutine). The result has the
+    contract's keys, the encoder and the warnings.
+    """
+    filename = clean_filename(job.output_filename or f"{job.operation}_{ctx.safe_job_id}.mp4")
+    key = join_key(clean_prefix(job.path), filename)
+    info = await probe(video, "url_video")
+    with ctx.timed("process"):
+        recipe = plan(video, info, ctx.workdir, fonts_dir)
+        duration = recipe.picture.duration or require_duration(info, "url_video")
+        warnings = await write(recipe, duration)
         if recipe.audio is not None and not copies_audio(recipe.audio):
             warnings.append(f"url_video: its {recipe.audio.codec_name} audio cannot be copied into MP4 and was "
                             "re-encoded to AAC.")
@@ -152,12 +199,7 @@ async def run(ctx: JobContext, job: CaptionInput) -> dict:
                                    timeout=step_timeout(duration, 30.0))
         result = await probe(recipe.output, "output")
     stored, = await ctx.upload([(recipe.output, key)])
-    return {
-        **single_output("Video captioned successfully", stored, filename, result),
-        "cues": len(timeline.cues),
-        **encoder.describe(),
-        "warnings": [*warnings, *timeline.warnings],
-    }
+    return {**single_output(message, stored, filename, result), **encoder.describe(), "warnings": warnings}
 
 
 OPERATION = Operation(name="caption", input_model=CaptionInput, run=run)

@@ -1,9 +1,10 @@
 """img2vid: every image becomes its own MP4 clip, exactly as long as asked, still or with a camera move.
 
-Per image: download (all at once), read the header (all, before any heavy work), then decode and
-resample with Pillow, cut each frame with OpenCV and stream raw frames to FFmpeg, which only encodes.
-Clips render in parallel, as many as there are cores (and encoder sessions); the first failure
-stops the others and nothing is uploaded.
+Per image: download (as many at once as the job's download slots allow), read the header, then
+decode and resample with Pillow, cut each frame with OpenCV and stream raw frames to FFmpeg, which
+only encodes. An image renders as soon as it is here, while later ones still download; clips render
+in parallel, as many as there are cores (and encoder sessions); the first failure (a missing or
+broken image among 500 included) stops the others and nothing is uploaded.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from video_ops.base.settings import env_float, env_int
 from video_ops.base.tasks import all_or_nothing
 from video_ops.io.keys import check_segment, clean_prefix, join_key
 from video_ops.jobkit.context import JobContext
-from video_ops.jobkit.contract import JobInput, Operation, UrlField
+from video_ops.jobkit.contract import FrameSide, JobInput, Operation, UrlField, within_limit
 from video_ops.media import images
 from video_ops.media.canvas import COLOUR_TAGS
 from video_ops.media.encoders import Encoder
@@ -77,8 +78,8 @@ class Img2VidInput(JobInput):
     images: list[ImageItem] = Field(min_length=1)
     frame_rate: float = Field(24, ge=1, le=120)
     start_index: int = Field(0, ge=0, le=10_000_000)
-    width: int | None = Field(None, ge=16, le=4096)
-    height: int | None = Field(None, ge=16, le=4096)
+    width: FrameSide | None = None
+    height: FrameSide | None = None
     fit: Fit = "cover"
     background: Colour = (0, 0, 0)
     zoom_types: list[Motion] = Field(default_factory=list, max_length=DEFAULT_MAX_IMAGES)
@@ -86,18 +87,7 @@ class Img2VidInput(JobInput):
     @field_validator("images", mode="before")
     @classmethod
     def _not_too_many(cls, value: Any) -> Any:
-        """Checked before the items, so a huge list is refused without validating each entry."""
-        limit = env_int("VIDEO_OPS_MAX_IMAGES", DEFAULT_MAX_IMAGES)
-        if isinstance(value, list) and len(value) > limit:
-            raise ValueError(f"at most {limit} images per job (raise it with VIDEO_OPS_MAX_IMAGES)")
-        return value
-
-    @field_validator("width", "height")
-    @classmethod
-    def _even(cls, value: int | None) -> int | None:
-        if value is not None and value % 2:
-            raise ValueError("must be an even number (H.264 4:2:0 video has even sizes)")
-        return value
+        return within_limit(value, "VIDEO_OPS_MAX_IMAGES", DEFAULT_MAX_IMAGES, "images")
 
 
 @dataclass(frozen=True)
@@ -181,10 +171,8 @@ async def run(ctx: JobContext, job: Img2VidInput) -> dict:
     size = frame_size(job)
     clips = plan(job)
     keys = [join_key(prefix, clip.filename) for clip in clips]
-    files = await _download(ctx, job, clips)
     with ctx.timed("process"):
-        infos = await _inspect_all(clips, files)
-        encoders = await _render_all(ctx, job, size, clips, files, infos)
+        encoders = await _make_clips(ctx, job, size, clips)
     stored = await ctx.upload([(ctx.workdir / clip.filename, key) for clip, key in zip(clips, keys, strict=True)])
     rate = frame_rate(job)
     videos = [
@@ -212,55 +200,35 @@ async def run(ctx: JobContext, job: Img2VidInput) -> dict:
     }
 
 
-async def _download(ctx: JobContext, job: Img2VidInput, clips: list[Clip]) -> dict[int, Path]:
-    """All images at once; a failure names the image by its id as well as its position."""
-    urls = {clip.field: job.images[clip.position].image_url for clip in clips}
-    try:
-        files = await ctx.download(urls)
-    except JobError as err:
-        message = str(err)
-        for clip in clips:
-            if message.startswith(clip.field + ":"):
-                raise JobError(clip.label + message[len(clip.field):]) from None
-        raise
-    return {clip.position: files[clip.field] for clip in clips}
-
-
-async def _inspect_all(clips: list[Clip], files: dict[int, Path]) -> list[images.ImageInfo]:
-    """Every header, before any decoding: a bad image among many fails the job in milliseconds."""
-    results = await asyncio.gather(
-        *(asyncio.to_thread(images.inspect, files[clip.position]) for clip in clips), return_exceptions=True
-    )
-    for clip, result in zip(clips, results, strict=True):
-        if isinstance(result, JobError):
-            raise JobError(f"{clip.label}: {result}") from None
-        if isinstance(result, BaseException):
-            raise result
-    return [result for result in results if isinstance(result, images.ImageInfo)]
-
-
-async def _render_all(
-    ctx: JobContext, job: Img2VidInput, size: tuple[int, int], clips: list[Clip], files: dict[int, Path],
-    infos: list[images.ImageInfo],
-) -> list[Encoder]:
-    """Render with bounded parallelism; the first failure cancels the rest (their FFmpeg is killed)."""
+async def _make_clips(ctx: JobContext, job: Img2VidInput, size: tuple[int, int], clips: list[Clip]) -> list[Encoder]:
+    """Download, check and render each image, downloads overlapping renders; the first failure cancels the
+    rest (their downloads and FFmpeg runs are stopped)."""
     at_once, threads = parallel_renders(len(clips), ctx.encoder.max_sessions)
-    slots = asyncio.Semaphore(at_once)
+    render_slots = asyncio.Semaphore(at_once)
     done = 0
-    ctx.progress.stage("processing", processed=0, total=len(clips))
+    ctx.progress.stage("downloading", files=len(clips))
 
-    async def render(clip: Clip, info: images.ImageInfo) -> Encoder:
+    async def make(clip: Clip) -> Encoder:
         nonlocal done
-        async with slots:
-            try:
-                encoder = await _render(ctx, job, size, clip, files[clip.position], info, threads)
-            except JobError as err:
-                raise JobError(f"{clip.label}: {err}") from None
+        try:
+            path = (await ctx.fetch({clip.field: job.images[clip.position].image_url}))[clip.field]
+            info = await asyncio.to_thread(images.inspect, path)
+            async with render_slots:
+                if done == 0:
+                    ctx.progress.stage("processing", processed=0, total=len(clips))
+                encoder = await _render(ctx, job, size, clip, path, info, threads)
+        except JobError as err:
+            raise JobError(f"{clip.label}: {_without_field(str(err), clip.field)}") from None
         done += 1
         ctx.progress.stage("processing", processed=done, total=len(clips))
         return encoder
 
-    return await all_or_nothing(*(render(clip, info) for clip, info in zip(clips, infos, strict=True)))
+    return await all_or_nothing(*(make(clip) for clip in clips))
+
+
+def _without_field(message: str, field: str) -> str:
+    """A download error names the field (`images[3]: ...`); the clip's label says it better."""
+    return message[len(field) + 1:].lstrip() if message.startswith(field + ":") else message
 
 
 async def _render(

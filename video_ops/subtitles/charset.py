@@ -1,10 +1,12 @@
 """Subtitle bytes -> text: byte-order marks first, then UTF-8, then a guess that suits subtitle files.
 
-charset-normalizer alone misreads short Western files: `ação, você, não` saved as Windows-1252 comes
-back as cp1250 (`açăo`) or even Big5, because a few accented letters carry too little
-evidence. Windows-1252 is by far the most common legacy encoding of subtitles (Portuguese, Spanish,
-French, German), so it is tried first with a plausibility check of its own; charset-normalizer guesses
-everything else (Cyrillic, Greek, Arabic, CJK code pages).
+Most legacy subtitle files are in one of the single-byte code pages of Windows (Western 1252, Central
+European 1250, Cyrillic 1251, Greek 1253, Turkish 1254, Baltic 1257) or ISO-8859-2. Their bytes are
+letters in almost every one of them, so the guess is by language: each reading is scored by how many
+of its letters beyond ASCII belong to one language's alphabet, and the best reading wins (Windows-1252
+on a tie, as the most common). charset-normalizer alone misreads short files (`ação, você, não` comes
+back as cp1250 or Big5: a few accented letters carry too little evidence for it); it guesses only
+what no code page above reads as a real alphabet (Arabic, Hebrew, CJK code pages, KOI8...).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from dataclasses import dataclass
 from charset_normalizer import from_bytes
 
 from video_ops.base.errors import JobError
+from video_ops.subtitles.alphabets import alphabets
 
 # UTF-32 LE before UTF-16 LE: its mark starts with the same two bytes.
 _BOMS = (
@@ -27,9 +30,12 @@ _BOMS = (
     (codecs.BOM_UTF16_BE, "utf-16", "UTF-16"),
 )
 _WORD = re.compile(r"[^\W\d_]+")
-# Non-letters that Western text really contains; anything else (³, ¹, ¸...) betrays another code page.
-_WESTERN_MARKS = frozenset("\u00a0«»¿¡“”‘’‚„–—…€°·§©®™•´¨×÷½¼¾£¥¢†‡‰‹›")
-_LATIN_ORDINALS = frozenset("ªºµ")
+# Tried in this order; on equal scores the first wins.
+_CODE_PAGES = ("cp1252", "cp1250", "iso8859_2", "cp1251", "cp1253", "cp1254", "cp1257", "koi8_r")
+# Non-letters that real text contains in these code pages; any other (³, ¶, ±...) betrays a misreading.
+_MARKS = frozenset("\u00a0«»¿¡“”‘’‚„–—…€°·§©®™•´¨×÷½¼¾£¥¢†‡‰‹›ªº")
+_CONVINCING = 0.9  # the share of letters beyond ASCII one alphabet must explain
+_SAMPLE_CHARS = 200_000  # plenty of evidence (a feature film's SRT is ~100 KB); bounds the cost for 10 MB
 
 
 @dataclass(frozen=True)
@@ -52,41 +58,55 @@ def decode(data: bytes, field: str) -> Decoded:
             return Decoded(data.decode("utf-8"), "utf-8", guessed=False)
         except UnicodeDecodeError:
             pass
-    western = _as_western(data)
-    if western is not None:
-        return Decoded(western, "cp1252", guessed=True)
+    by_alphabet = _by_alphabet(data)
+    if by_alphabet is not None:
+        return by_alphabet
     best = from_bytes(data).best()
     if best is None:
         raise JobError(f"{field}: the file's character encoding could not be recognised; save it as UTF-8.")
     return Decoded(str(best), best.encoding, guessed=True)
 
 
-def _as_western(data: bytes) -> str | None:
-    """The text as Windows-1252 if it reads like a Western language, else None."""
-    try:
-        text = data.decode("cp1252")
-    except UnicodeDecodeError:  # bytes 0x81, 0x8D, 0x8F, 0x90, 0x9D are unassigned in Windows-1252
-        return None
-    return text if looks_western(text) else None
-
-
-def looks_western(text: str) -> bool:
-    """Accented Latin letters inside mostly-ASCII words, and no stray symbols.
-
-    Cyrillic, Greek, Arabic or Hebrew bytes read as Windows-1252 also give accented Latin letters,
-    but whole words of them (`Ïðèâåò`); Central European bytes give symbols inside words (`Za¿ó³æ`).
-    """
-    if any((ch < " " and ch not in "\t\n\r") or (not ch.isascii() and not ch.isalpha() and ch not in _WESTERN_MARKS)
-           for ch in set(text)):
-        return False  # control characters (UTF-16's NULs) or symbols no Western text has
-    accented = foreign = 0
-    for word in _WORD.findall(text):
-        high = [ch for ch in word if not ch.isascii()]
-        if not high:
+def _by_alphabet(data: bytes) -> Decoded | None:
+    """The code page whose reading is most convincingly one language, if one is convincing enough."""
+    best, best_score = None, 0.0
+    for code_page in _CODE_PAGES:
+        try:
+            text = data.decode(code_page)
+        except UnicodeDecodeError:  # a byte the code page leaves unassigned
             continue
-        if any(ch not in _LATIN_ORDINALS and not unicodedata.name(ch, "").startswith("LATIN") for ch in high):
-            return False
-        accented += 1
-        if len(word) > 1 and len(high) == len(word):
-            foreign += 1
-    return foreign * 2 <= accented
+        score = alphabet_score(text[:_SAMPLE_CHARS])
+        if score > best_score:
+            best, best_score = Decoded(text, code_page, guessed=True), score
+    return best if best_score >= _CONVINCING else None
+
+
+def alphabet_score(text: str) -> float:
+    """The share of the text's letters beyond ASCII that one language's alphabet explains (0 to 1).
+
+    Symbols no text has, capitals inside a lowercase word (`рТЙЧХФ`: KOI8 read as Windows-1251) and
+    other scripts inside a Latin word (`yarэn`: Turkish read as Windows-1251) count against every
+    language; control characters (UTF-16's NULs, C1 codes) rule the reading out.
+    """
+    if any(not ch.isprintable() and ch not in "\t\n\r" for ch in set(text)):
+        return 0.0
+    letters: list[str] = []
+    misses = 0
+    for word in _WORD.findall(text):
+        latin_word = any(ch.isascii() for ch in word)
+        for index, ch in enumerate(word):
+            if ch.isascii():
+                continue
+            if (index and ch.isupper() and word[index - 1].islower()) or (latin_word and not _is_latin(ch)):
+                misses += 1
+            else:
+                letters.append(ch)
+    misses += sum(1 for ch in text if not ch.isascii() and not ch.isalpha() and ch not in _MARKS)
+    total = len(letters) + misses
+    if total == 0:
+        return 1.0  # nothing beyond ASCII but punctuation every code page here shares
+    return max(sum(ch in alphabet for ch in letters) for alphabet in alphabets().values()) / total
+
+
+def _is_latin(letter: str) -> bool:
+    return unicodedata.name(letter, "").startswith("LATIN")

@@ -228,3 +228,15 @@ def resolve(preset: PresetName, force_style: dict[str, Any] | None, style: Style
     """The look a job asked for: its preset, then force_style, then style on top."""
     look = replace(PRESETS[preset], **(force_style or {}))
     return style.apply(look) if style else look
+
+
+# The numpad names the reference's orchestrator sent for positions.
+ALIGNMENT_NAMES = {
+    "bottom_left": 1, "bottom_center": 2, "bottom_right": 3, "middle_left": 4, "middle_center": 5,
+    "middle_right": 6, "top_left": 7, "top_center": 8, "top_right": 9, "center": 5,
+}
+
+
+def alignment_number(value: Any) -> Any:
+    """`bottom_center` and the other numpad names the reference's orchestrator used -> 1..9."""
+    return ALIGNMENT_NAMES.get(value.strip().lower(), value) if isinstance(value, str) else value

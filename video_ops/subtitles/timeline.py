@@ -1,7 +1,10 @@
-"""Cues fitted to the video: nothing past its end, nothing that ends before it starts, one cue at a time.
+"""Cues fitted to the video: nothing past its end, nothing that ends before it starts, one cue at a time
+in each place.
 
 libass stacks overlapping cues one above the other, so a cue that lingers a few milliseconds into the
 next makes the text jump up and back; real files (auto-generated ones above all) are full of those.
+Cues placed elsewhere by a leading `{\\anN}` (a speaker at the top, a sign, a song) do not collide
+with the others: each place keeps its own timeline, so they show side by side, as the file meant.
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from video_ops.base.errors import JobError
+from video_ops.subtitles.markup import split_position
 from video_ops.subtitles.srt import Cue
 
 
@@ -38,18 +42,29 @@ def fit(cues: list[Cue], duration_s: float, field: str) -> Timeline:
     if not timed:
         raise JobError(_nothing_left(cues, problems, duration_s, field))
 
+    places: dict[int | None, list[Cue]] = {}
+    for cue in timed:
+        places.setdefault(split_position(cue.text)[0], []).append(cue)
+    fitted = [cue for place in places.values() for cue in _one_at_a_time(place, problems["overlap"])]
+    fitted.sort(key=lambda c: (c.start_ms, c.line))
+    return Timeline(cues=fitted, warnings=_warnings(problems, duration_s, field))
+
+
+def _one_at_a_time(cues: list[Cue], overlaps: list[int]) -> list[Cue]:
+    """Cues of one place: each ends where the next starts; cues starting together become one."""
     fitted: list[Cue] = []
-    for cue in sorted(timed, key=lambda c: (c.start_ms, c.line)):
+    for cue in sorted(cues, key=lambda c: (c.start_ms, c.line)):
         previous = fitted[-1] if fitted else None
         if previous is not None and cue.start_ms < previous.end_ms:
-            problems["overlap"].append(previous.line)
+            overlaps.append(previous.line)
             if cue.start_ms == previous.start_ms:  # said together: show together, as one cue
+                text = split_position(cue.text)[1]  # the first cue's position tag leads the merged one
                 fitted[-1] = replace(previous, end_ms=max(previous.end_ms, cue.end_ms),
-                                     text=f"{previous.text}\\N{cue.text}")
+                                     text=f"{previous.text}\\N{text}")
                 continue
             fitted[-1] = replace(previous, end_ms=cue.start_ms)
         fitted.append(cue)
-    return Timeline(cues=fitted, warnings=_warnings(problems, duration_s, field))
+    return fitted
 
 
 def _warnings(problems: dict[str, list[int]], duration_s: float, field: str) -> list[str]:

@@ -1,0 +1,145 @@
+"""The gateway under a burst: N concurrent async submits, each followed by its own poller until it ends.
+
+Every job must complete (none lost), and status polls must answer in under 50 ms at the 95th
+percentile while the jobs run. Each poller asks the gateway and, right after, the local endpoint's
+RunPod status route directly (the same-run baseline: what a caller of RunPod's API sees), so the
+gateway's own cost is the difference between the two under the same load.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import json
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from .workloads import REPO, bench_env
+
+KEY = "bench-key"
+P95_TARGET_MS = 50.0
+POLL_EVERY_S = 0.5  # every poller, 4x more often than the guide's first 2 s: a harder load than its clients
+JOB_TIMEOUT_S = 600.0
+READY = "gateway ready: "
+BACKEND = re.compile(r"jobs run on the local endpoint (http://\S+)")
+
+
+def addaudio_job(n: int) -> dict[str, Any]:
+    """The bundled sample (4 s, 640x360, picture copied): a real job that keeps a worker busy ~0.5 s."""
+    return {"url_video": f"file:{REPO}/samples/sample_video.mp4", "url_audio": f"file:{REPO}/samples/sample_audio.mp3",
+            "path": "gateway-bench", "output_filename": f"job_{n:03d}.mp4"}
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def latency_summary(seconds: list[float]) -> dict[str, float]:
+    ms = [value * 1000 for value in seconds]
+    return {"count": len(ms), "p50_ms": round(statistics.median(ms), 2), "p95_ms": round(percentile(ms, 0.95), 2),
+            "max_ms": round(max(ms), 2)}
+
+
+class RunningGateway:
+    """`python -m video_ops.gateway` on a free port, its stderr in a file, stopped on exit."""
+
+    def __init__(self, folder: Path, workers: int) -> None:
+        env = {key: value for key, value in bench_env().items() if key not in ("RUNPOD_ENDPOINT_ID", "RUNPOD_API_KEY")}
+        env.update(VIDEO_OPS_API_KEYS=KEY, VIDEO_OPS_OUTPUT_DIR=str(folder / "output"))
+        self.log = folder / "gateway.log"
+        with self.log.open("w") as log:
+            self.proc = subprocess.Popen([sys.executable, "-m", "video_ops.gateway", "--port", "0", "--workers",
+                                          str(workers)], cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=log,
+                                         text=True)
+        line = self.proc.stdout.readline() if self.proc.stdout else ""
+        if not line.startswith(READY):
+            self.stop()
+            raise RuntimeError(f"the gateway did not start: {self.log.read_text()[-2000:]}")
+        self.url = line[len(READY):].strip()
+        found = BACKEND.search(self.log.read_text())
+        if found is None:
+            self.stop()
+            raise RuntimeError("the gateway did not name its local endpoint")
+        self.backend = found.group(1)
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def follow(gateway: RunningGateway, job_id: str, gateway_polls: list[float], direct_polls: list[float]) -> str:
+    """Poll one job through the gateway and directly until it ends; its final status."""
+    session = requests.Session()
+    deadline = time.monotonic() + JOB_TIMEOUT_S
+    while time.monotonic() < deadline:
+        started = time.perf_counter()
+        status = session.get(f"{gateway.url}/video/job/{job_id}", headers={"X-API-Key": KEY}, timeout=30).json()
+        gateway_polls.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        session.get(f"{gateway.backend}/status/{job_id}", timeout=30).raise_for_status()
+        direct_polls.append(time.perf_counter() - started)
+        if status["status"] not in ("IN_QUEUE", "IN_PROGRESS"):
+            return status["status"]
+        time.sleep(POLL_EVERY_S)
+    return "LOST"
+
+
+def submit(gateway: RunningGateway, n: int, submits: list[float]) -> str:
+    started = time.perf_counter()
+    answer = requests.post(f"{gateway.url}/video/addaudio/async", json=addaudio_job(n), headers={"X-API-Key": KEY},
+                           timeout=30)
+    submits.append(time.perf_counter() - started)
+    answer.raise_for_status()
+    return answer.json()["jobId"]
+
+
+def run(jobs: int, workers: int) -> dict[str, Any]:
+    """Submit `jobs` at once, follow each, and report what the callers saw."""
+    with tempfile.TemporaryDirectory(prefix="gateway-bench-") as scratch:
+        gateway = RunningGateway(Path(scratch), workers)
+        try:
+            submits: list[float] = []
+            gateway_polls: list[float] = []
+            direct_polls: list[float] = []
+            started = time.monotonic()
+            with concurrent.futures.ThreadPoolExecutor(jobs) as pool:
+                ids = list(pool.map(lambda n: submit(gateway, n, submits), range(jobs)))
+                finals = list(pool.map(lambda job: follow(gateway, job, gateway_polls, direct_polls), ids))
+            wall_s = time.monotonic() - started
+            outputs = len(list((Path(scratch) / "output" / "gateway-bench").glob("job_*.mp4")))
+        finally:
+            gateway.stop()
+    completed = finals.count("COMPLETED")
+    poll = latency_summary(gateway_polls)
+    return {
+        "jobs": jobs, "workers": workers, "poll_every_s": POLL_EVERY_S, "wall_s": round(wall_s, 1),
+        "distinct_job_ids": len(set(ids)), "completed": completed, "outputs_written": outputs,
+        "not_completed": {state: finals.count(state) for state in set(finals) if state != "COMPLETED"},
+        "submit": latency_summary(submits), "status_via_gateway": poll, "status_direct": latency_summary(direct_polls),
+        "target": {"p95_ms": P95_TARGET_MS, "met": completed == jobs == outputs and poll["p95_ms"] < P95_TARGET_MS},
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m bench.gateway [JOBS] [WORKERS]`: the burst alone, printed as JSON."""
+    args = argv if argv is not None else sys.argv[1:]
+    jobs, workers = (int(args[0]) if args else 50), (int(args[1]) if len(args) > 1 else 2)
+    result = run(jobs, workers)
+    print(json.dumps(result, indent=2))
+    return 0 if result["target"]["met"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,223 @@
+"""The guide's routes, generated from the worker's operation table.
+
+Every refusal is `{"error": <title>, "message": <one sentence>}` (the reference's shape); a job's own
+failure is `{"jobId", "status", "error": <the worker's sentence>}`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from fastapi import FastAPI, Request, Security
+from fastapi.responses import JSONResponse
+from fastapi.security import APIKeyHeader
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from video_ops.base.errors import JobError
+from video_ops.client import ClientError
+from video_ops.client.api import PENDING, poll_delays
+from video_ops.gateway import replies, schemas
+from video_ops.gateway.backend import Backend, UnknownJob
+from video_ops.jobkit.contract import Operation, parse_input
+
+MAX_BODY_BYTES = 1024 * 1024
+LOG = logging.getLogger("uvicorn.error")  # uvicorn's own log: configured, on stderr
+API_KEY = APIKeyHeader(name="X-API-Key", auto_error=False, description="one of VIDEO_OPS_API_KEYS")
+Route = Callable[..., Awaitable[JSONResponse]]
+
+
+class Refusal(Exception):
+    """A request the gateway answers itself, with an HTTP code and one sentence."""
+
+    def __init__(self, code: int, error: str, message: str) -> None:
+        super().__init__(message)
+        self.code, self.error, self.message = code, error, message
+
+
+def create_app(backend: Backend, operations: dict[str, Operation], api_keys: list[str], sync_cap_s: float) -> FastAPI:
+    """The API over `backend`; with no `api_keys` every caller is let in (the command then binds loopback only)."""
+    app = FastAPI(
+        title="video-ops gateway",
+        summary="The reference guide's REST API in front of the video-ops worker.",
+        description="Submit jobs synchronously (`POST /video/<operation>`) or asynchronously "
+        "(`POST /video/<operation>/async`), then follow them by id. Send `X-API-Key` on every route but /health.",
+    )
+    guard = [Security(_key_check([key.encode() for key in api_keys]))]
+
+    for name, operation in operations.items():
+        extra = {"requestBody": schemas.request_body(operation)}
+        for wait, path, summary in ((False, f"/video/{name}/async", "submit"), (True, f"/video/{name}", "run")):
+            route = _submit_route(backend, name, operations, sync_cap_s if wait else None)
+            app.add_api_route(path, route, methods=["POST"], dependencies=guard, openapi_extra=extra,
+                              summary=f"{summary} a {name} job", tags=["jobs"], name=f"{summary}_{name}")
+    unknown = _unknown_operation(operations)
+    for path in ("/video/{operation}/async", "/video/{operation}"):
+        app.add_api_route(path, unknown, methods=["POST"], dependencies=guard, include_in_schema=False)
+
+    async def job_status(job_id: str) -> JSONResponse:
+        """RunPod's status: id, status, delayTime, executionTime, output (progress while running) or error."""
+        return JSONResponse(replies.job_view(await backend.status(job_id)))
+
+    async def job_result(job_id: str) -> JSONResponse:
+        """202 while queued or running, 200 with the result when done, 410/500/504 when it ended without one."""
+        code, body = replies.result_reply(await backend.status(job_id))
+        return JSONResponse(body, code)
+
+    async def cancel_job(job_id: str) -> JSONResponse:
+        """Cancel a queued or running job: its FFmpeg is stopped and nothing is uploaded."""
+        state = (await backend.status(job_id)).get("status")
+        if state in PENDING:
+            state = (await backend.cancel(job_id)).get("status")
+            if state == "CANCELLED":
+                return JSONResponse({"message": "Job cancelled successfully", "jobId": job_id})
+        raise Refusal(409, "Conflict", f"Job {job_id} already ended as {state}; it cannot be cancelled.")
+
+    async def health() -> JSONResponse:
+        """The gateway's and its backend's state (no key needed)."""
+        try:
+            counts = await backend.health()
+        except ClientError as err:
+            return JSONResponse({"status": "unavailable", "backend": backend.kind, "error": err.message}, 503)
+        return JSONResponse({"status": "ok", "backend": backend.kind, **counts})
+
+    for path, route, method, route_name in (
+        ("/video/job/{job_id}", job_status, "GET", "job_status"),
+        ("/job/{job_id}", job_status, "GET", "job_status_legacy"),
+        ("/video/job/{job_id}/result", job_result, "GET", "job_result"),
+        ("/job/{job_id}/cancel", cancel_job, "POST", "cancel_job"),
+    ):
+        app.add_api_route(path, route, methods=[method], dependencies=guard, tags=["jobs"], name=route_name)
+    app.add_api_route("/health", health, methods=["GET"], tags=["service"])
+    _add_error_handlers(app)
+    _describe_bodies(app, operations)
+    return app
+
+
+def _key_check(keys: list[bytes]) -> Callable[[str | None], Awaitable[None]]:
+    async def require_key(key: str | None = Security(API_KEY)) -> None:
+        if not keys:
+            return
+        given = (key or "").encode()
+        # Every configured key is compared, in constant time, so timing tells nothing about any of them.
+        matched = False
+        for expected in keys:
+            matched |= hmac.compare_digest(given, expected)
+        if not matched:
+            raise Refusal(401, "Unauthorized", "Invalid or missing API key")
+
+    return require_key
+
+
+def _submit_route(backend: Backend, name: str, operations: dict[str, Operation], cap_s: float | None) -> Route:
+    """POST /video/<name>/async (cap_s None) or the synchronous POST /video/<name>, waiting at most cap_s."""
+
+    async def submit(request: Request) -> JSONResponse:
+        job_input = await _job_input(request, name, operations)
+        job_id = await backend.submit(job_input)
+        LOG.info("%s job %s submitted (%s)", name, job_id, "async" if cap_s is None else "sync")
+        if cap_s is None:
+            return JSONResponse(replies.submitted(job_id, "IN_QUEUE", name))
+        final = await _wait_final(backend, job_id, cap_s)
+        if final is None:  # still running at the cap: the caller goes on polling; the job is not touched
+            return JSONResponse(replies.submitted(job_id, "IN_PROGRESS", name), 202, {"X-Job-Id": job_id})
+        if final.get("status") == "COMPLETED":
+            return JSONResponse(final.get("output"), 200, {"X-Job-Id": job_id})
+        code, body = replies.result_reply(final)
+        return JSONResponse(body, code, {"X-Job-Id": job_id})
+
+    return submit
+
+
+async def _wait_final(backend: Backend, job_id: str, cap_s: float) -> dict[str, Any] | None:
+    """Poll with the guide's backoff until the job ends; None once `cap_s` has passed."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + cap_s
+    for delay in poll_delays():
+        left = deadline - loop.time()
+        if left <= 0:
+            return None
+        await asyncio.sleep(min(delay, left))
+        status = await backend.status(job_id)
+        if status.get("status") not in PENDING:
+            return status
+    return None  # poll_delays never ends; this satisfies the type checker
+
+
+async def _job_input(request: Request, name: str, operations: dict[str, Operation]) -> dict[str, Any]:
+    """The body as the worker's input for `name`, checked with the worker's model before anything is queued."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise Refusal(413, "Payload Too Large", f"The request body is larger than {MAX_BODY_BYTES} bytes.")
+    raw = bytearray()
+    async for chunk in request.stream():
+        raw += chunk
+        if len(raw) > MAX_BODY_BYTES:
+            raise Refusal(413, "Payload Too Large", f"The request body is larger than {MAX_BODY_BYTES} bytes.")
+    try:
+        body = json.loads(raw)
+    except ValueError as err:
+        raise Refusal(400, "Bad Request", f"The request body is not valid JSON: {err}.") from None
+    if not isinstance(body, dict):
+        raise Refusal(400, "Bad Request", "The request body must be a JSON object (the job's input).")
+    if body.get("operation", name) != name:
+        raise Refusal(422, "Invalid input", f"Invalid input: field 'operation' must be '{name}' on this route, "
+                      "or left out (the route names the operation).")
+    job_input = {**body, "operation": name}
+    try:
+        parse_input(job_input, operations)
+    except JobError as err:
+        raise Refusal(422, "Invalid input", str(err)) from None
+    return job_input
+
+
+def _unknown_operation(operations: dict[str, Operation]) -> Route:
+    async def unknown(operation: str) -> JSONResponse:
+        valid = ", ".join(sorted(operations))
+        raise Refusal(404, "Not Found", f"Unknown operation {operation[:40]!r}; valid operations: {valid}.")
+
+    return unknown
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    def reply(code: int, error: str, message: str) -> JSONResponse:
+        return JSONResponse({"error": error, "message": message}, code)
+
+    async def refused(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, Refusal)
+        return reply(exc.code, exc.error, exc.message)
+
+    async def unknown_job(request: Request, exc: Exception) -> JSONResponse:
+        return reply(404, "Not Found", f"Job {str(exc)[:128]!r} not found (unknown, or older than the backend keeps).")
+
+    async def backend_down(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, ClientError)
+        return reply(502, "Bad Gateway", f"The job backend did not answer as expected: {exc.message}")
+
+    async def http_error(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, StarletteHTTPException)
+        message = f"No route {request.method} {request.url.path}." if exc.status_code in (404, 405) else exc.detail
+        return reply(exc.status_code, str(exc.detail), str(message))
+
+    app.add_exception_handler(Refusal, refused)
+    app.add_exception_handler(UnknownJob, unknown_job)
+    app.add_exception_handler(ClientError, backend_down)
+    app.add_exception_handler(StarletteHTTPException, http_error)
+
+
+def _describe_bodies(app: FastAPI, operations: dict[str, Operation]) -> None:
+    """Add the operations' body schemas to the generated OpenAPI document."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            document = generate()
+            document.setdefault("components", {}).setdefault("schemas", {}).update(schemas.body_schemas(operations))
+            app.openapi_schema = document
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

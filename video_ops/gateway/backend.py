@@ -1,0 +1,60 @@
+"""Where the gateway's jobs run: a RunPod endpoint (or the local one) through `video_ops.client`.
+
+The client is synchronous (`requests`); every call runs in the server's thread pool so the event
+loop keeps answering while the backend is slow.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from requests.adapters import HTTPAdapter
+from starlette.concurrency import run_in_threadpool
+
+from video_ops.client import Client, ClientError
+
+# RunPod's job ids (and the local endpoint's `sync-` ones); anything else never reaches the backend's
+# URL, so a crafted id cannot walk to another route of its API.
+JOB_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,127}")
+CONNECTIONS = 64  # kept-alive connections to the backend: enough for a burst of concurrent callers
+
+
+class UnknownJob(Exception):
+    """The backend does not know this job id (never did, or forgot it)."""
+
+
+class Backend:
+    """The job calls the routes need, awaited; `kind` names the backend in /health."""
+
+    def __init__(self, client: Client, kind: str, s3_config: dict[str, str] | None = None) -> None:
+        self.client = client
+        self.kind = kind
+        self.s3_config = s3_config  # the gateway's own bucket, sent with jobs that name none
+        adapter = HTTPAdapter(pool_connections=2, pool_maxsize=CONNECTIONS)
+        for prefix in ("http://", "https://"):
+            client.session.mount(prefix, adapter)
+
+    async def submit(self, job_input: dict[str, Any]) -> str:
+        s3_config = None if job_input.get("s3_config") else self.s3_config
+        return await run_in_threadpool(self.client.submit, job_input, s3_config=s3_config)
+
+    async def status(self, job_id: str) -> dict[str, Any]:
+        return await self._job_call(self.client.status, job_id)
+
+    async def cancel(self, job_id: str) -> dict[str, Any]:
+        return await self._job_call(self.client.cancel, job_id)
+
+    async def health(self) -> dict[str, Any]:
+        return await run_in_threadpool(self.client.health)
+
+    @staticmethod
+    async def _job_call(call: Any, job_id: str) -> dict[str, Any]:
+        if not JOB_ID.fullmatch(job_id):
+            raise UnknownJob(job_id)
+        try:
+            return await run_in_threadpool(call, job_id)
+        except ClientError as err:
+            if err.status_code == 404:
+                raise UnknownJob(job_id) from None
+            raise

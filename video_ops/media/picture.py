@@ -1,0 +1,59 @@
+"""A video's picture under a new sound: copied into MP4 when players take it as it is, else encoded once.
+
+Operations that only change the audio (`addaudio`, `trilhasonora`) share this recipe, so a picture is
+copied, tagged and re-encoded by the same rules wherever its sound is replaced.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from video_ops.media.encoders import Encoder
+from video_ops.media.probe import Stream
+
+# Streams MP4 carries that every common player decodes: copying them is lossless and ~free.
+_COPYABLE = {("h264", "yuv420p"), ("h264", "yuvj420p"), ("hevc", "yuv420p"), ("hevc", "yuvj420p")}
+# 4:2:0 needs even sizes: odd ones are rounded down.
+_EVEN_SIZE = "scale=trunc(iw/2)*2:trunc(ih/2)*2"
+DECODE = "VIDEO_DECODE"  # placeholder before the video's `-i`: NVDEC options when it is encoded on the GPU
+CODEC = "VIDEO_CODEC"  # placeholder for the picture's output options
+
+
+def copies(picture: Stream) -> bool:
+    return (picture.codec_name, picture.pix_fmt) in _COPYABLE
+
+
+def input_args(picture: Stream) -> list[str]:
+    """What goes before the video's `-i`: the decoder choice, only when the picture is encoded."""
+    return [] if copies(picture) else [DECODE]
+
+
+def output_args(picture: Stream) -> list[str]:
+    """The picture's output options: a copy (HEVC with the `hvc1` tag players expect) or an encode."""
+    if not copies(picture):
+        return [CODEC]
+    return ["-c:v", "copy", *(["-tag:v", "hvc1"] if picture.codec_name == "hevc" else [])]
+
+
+@dataclass(frozen=True)
+class Plan:
+    """An FFmpeg argv with placeholders: DECODE, CODEC and each input's field name (filled by `argv`)."""
+
+    args: list[str]
+    duration: float
+    picture: Stream
+
+    @property
+    def copies_video(self) -> bool:
+        return copies(self.picture)
+
+
+def argv(plan: Plan, files: dict[str, Path], encoder: Encoder) -> list[str]:
+    """The plan's placeholders filled in for this encoder and these downloaded files."""
+    fill = {
+        DECODE: encoder.decode_args(plan.picture),
+        CODEC: ["-vf", _EVEN_SIZE, *encoder.video_args()],
+        **{field: [str(path)] for field, path in files.items()},
+    }
+    return [part for arg in plan.args for part in fill.get(arg, [arg])]

@@ -1,0 +1,79 @@
+"""caption_highlight: word-by-word captions, the spoken word highlighted, from a words file or an SRT.
+
+The words are read, fitted to the video, grouped into captions and written as an ASS script by the
+building blocks in `video_ops.subtitles`; `caption`'s recipe burns the script in.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Literal
+
+from pydantic import model_validator
+
+from video_ops.base.errors import JobError
+from video_ops.jobkit.context import JobContext
+from video_ops.jobkit.contract import JobInput, Operation, UrlField
+from video_ops.ops.caption import Plan, burn, read_subtitles
+from video_ops.subtitles.fonts import choose
+from video_ops.subtitles.grouping import group
+from video_ops.subtitles.highlight import Mode, write_highlight_script
+from video_ops.subtitles.highlight_style import HighlightStyle
+from video_ops.subtitles.metrics import font_file
+from video_ops.subtitles.words import Word, fit_words, read_words, words_from_cues
+
+MESSAGE = "Caption highlight added and uploaded to S3 successfully"
+MAX_WORDS_BYTES = 20 * 1024 * 1024  # a three-hour transcript with word times is about 5 MB
+
+
+class CaptionHighlightInput(JobInput):
+    operation: Literal["caption_highlight"]
+    url_video: UrlField
+    url_words_json: UrlField | None = None
+    url_srt: UrlField | None = None
+    output_filename: str | None = None
+    highlight_mode: Mode = "box"
+    style: HighlightStyle = HighlightStyle()
+
+    @model_validator(mode="after")
+    def _one_words_source(self) -> CaptionHighlightInput:
+        if (self.url_words_json is None) == (self.url_srt is None):
+            raise ValueError("give the words as url_words_json or url_srt (one of them)")
+        return self
+
+
+def read_job_words(path: Path, field: str, duration: float) -> tuple[list[Word], list[str]]:
+    """The words of the downloaded file (a words JSON or an SRT), fitted to the video."""
+    if field == "url_srt":
+        timeline = read_subtitles(path, duration)
+        fitted = fit_words(words_from_cues(timeline.cues), duration, field)
+        return fitted.words, [*timeline.warnings, *fitted.warnings]
+    if path.stat().st_size > MAX_WORDS_BYTES:
+        raise JobError(f"{field}: the file is larger than {MAX_WORDS_BYTES // 1024 // 1024} MB; "
+                       "is it a words file?")
+    fitted = fit_words(read_words(path.read_bytes(), field), duration, field)
+    return fitted.words, fitted.warnings
+
+
+async def run(ctx: JobContext, job: CaptionHighlightInput) -> dict:
+    asked, named_by = job.style.font_name()
+    family, font_warning = await asyncio.to_thread(choose, asked, named_by)
+    look = job.style.look(family, job.highlight_mode)
+    font = await asyncio.to_thread(font_file, family, look.bold)
+    field = "url_srt" if job.url_srt is not None else "url_words_json"
+    files = await ctx.download({"url_video": job.url_video, field: job.url_srt or job.url_words_json or ""})
+    counts = {"words": 0, "captions": 0}
+
+    async def write(recipe: Plan, duration: float) -> list[str]:
+        words, warnings = read_job_words(files[field], field, duration)
+        captions = group(words, job.style.words_per_line, job.style.max_lines)
+        write_highlight_script(recipe.script, captions, look, recipe.width, recipe.height, font)
+        counts.update(words=len(words), captions=len(captions))
+        return warnings
+
+    result = await burn(ctx, job, files["url_video"], write, message=MESSAGE)
+    return {**result, **counts, "warnings": [*([font_warning] if font_warning else []), *result["warnings"]]}
+
+
+OPERATION = Operation(name="caption_highlight", input_model=CaptionHighlightInput, run=run)

@@ -1,0 +1,100 @@
+"""trilhasonora: background music under a narrated video, set by loudness, the picture untouched."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import AliasChoices, Field
+
+from video_ops.base.errors import JobError
+from video_ops.base.tasks import all_or_nothing
+from video_ops.io.keys import clean_filename, clean_prefix, join_key
+from video_ops.jobkit.context import JobContext
+from video_ops.jobkit.contract import JobInput, NumberField, Operation, UrlField
+from video_ops.jobkit.results import single_output
+from video_ops.media import audio as sound
+from video_ops.media import picture
+from video_ops.media.encoders import AAC_ARGS
+from video_ops.media.probe import MediaInfo, probe, require_audio, require_duration, require_video
+
+MUSIC = "trilha_sonora"
+
+
+class TrilhaSonoraInput(JobInput):
+    operation: Literal["trilhasonora"]
+    url_video: UrlField
+    trilha_sonora: UrlField = Field(validation_alias=AliasChoices(MUSIC, "url_music"))
+    output_filename: str | None = None
+    volume_reduction_db: NumberField | None = Field(None, ge=0, le=sound.MAX_REDUCTION_DB, allow_inf_nan=False)
+    music_offset_lu: NumberField = Field(20.0, ge=0, le=60, allow_inf_nan=False)
+    loop_crossfade_s: NumberField = Field(1.0, ge=0, le=10, allow_inf_nan=False)
+    fade_in_s: NumberField = Field(1.0, ge=0, le=60, allow_inf_nan=False)
+    fade_out_s: NumberField = Field(2.0, ge=0, le=60, allow_inf_nan=False)
+    ducking: bool = False
+    duck_db: NumberField = Field(10.0, gt=0, le=sound.MAX_DUCK_DB, allow_inf_nan=False)
+
+
+def music_length(info: MediaInfo) -> float:
+    """The music's playable length; a 0 s file has nothing to lay under the video."""
+    seconds = require_audio(info, MUSIC).duration or info.duration
+    if not seconds or seconds <= 0:
+        raise JobError(f"{MUSIC}: the music lasts 0 s; there is nothing to play under the video.")
+    return seconds
+
+
+async def run(ctx: JobContext, job: TrilhaSonoraInput) -> dict:
+    filename = clean_filename(job.output_filename or f"trilhasonora_{ctx.safe_job_id}.mp4")
+    key = join_key(clean_prefix(job.path), filename)
+    files = await ctx.download({"url_video": job.url_video, MUSIC: job.trilha_sonora})
+    video, music = await all_or_nothing(probe(files["url_video"], "url_video"), probe(files[MUSIC], MUSIC))
+    frames = require_video(video, "url_video")
+    video_s = frames.duration or require_duration(video, "url_video")
+    music_s = music_length(music)
+
+    layout = sound.mix_layout(video.audio.channels if video.audio else None, music.audio.channels)
+    voice = files["url_video"] if video.audio else None
+    with ctx.timed("analysis"):
+        levels = await sound.measure_levels(voice, files[MUSIC], seconds=video_s, layout=layout, workdir=ctx.workdir)
+    narration_lufs, music_lufs = levels.voice_lufs, levels.music_lufs
+    automatic = job.volume_reduction_db is None
+    reduction = (sound.reduction_for_offset(narration_lufs, music_lufs, job.music_offset_lu) if automatic
+                 else job.volume_reduction_db)
+    bed = sound.MusicBed(length_s=video_s, source_s=music_s, layout=layout, volume=sound.decibels_to_volume(-reduction),
+                         crossfade_s=job.loop_crossfade_s, fade_in_s=job.fade_in_s, fade_out_s=job.fade_out_s)
+    graph = sound.music_under_voice(bed, "1:a", "0:a" if voice else None, "aout", narration_lufs=narration_lufs,
+                                    duck_db=job.duck_db if job.ducking else None)
+    output = ctx.workdir / "output.mp4"
+    plan = picture.Plan(
+        args=[*picture.input_args(frames), "-i", "url_video", "-i", MUSIC, "-filter_complex", graph,
+              "-map", f"0:{frames.index}", "-map", "[aout]", *picture.output_args(frames), *AAC_ARGS,
+              "-t", f"{video_s:.6f}", "-movflags", "+faststart", str(output)],
+        duration=video_s, picture=frames)
+    with ctx.timed("process"):
+        encoder = await ctx.write_video(plan, files, step="Adding the soundtrack")
+        result = await probe(output, "output")
+    stored, = await ctx.upload([(output, key)])
+    music_after = None if music_lufs is None else round(music_lufs - reduction, 2)
+    offset = None if narration_lufs is None or music_after is None else round(narration_lufs - music_after, 2)
+    return {
+        **single_output(f"Trilha sonora added successfully ({bed.loops} loops, music lowered by {reduction:g} dB)",
+                        stored, filename, result),
+        "video_duration": round(video_s, 3),
+        "trilha_duration": round(music_s, 3),
+        "loops_applied": bed.loops,
+        "volume_reduction_db": reduction,
+        "volume_mode": "automatic" if automatic else "manual",
+        "audio_analysis": {
+            "narration_lufs": narration_lufs,
+            "music_lufs": music_lufs,
+            "music_lufs_after": music_after,
+            "target_offset_lu": job.music_offset_lu,
+            "offset_lu": offset,
+        },
+        "ducking": job.ducking,
+        "video_stream": "copied" if encoder is None else "re-encoded",
+        "gpu_accelerated": bool(encoder and encoder.uses_gpu()),
+        **(encoder.describe() if encoder else {"encoder": "copy"}),
+    }
+
+
+OPERATION = Operation(name="trilhasonora", input_model=TrilhaSonoraInput, run=run)
