@@ -27,38 +27,3 @@ OPERATIONS: dict[str, Operation] = {
         render.OPERATION,
     )
 }
-
-OPERATIONS: dict[str, Operation] = {
-    op.name: op
-    for op in (
-        addaudio.OPERATION,
-        caption.OPERATION,
-        img2vid.OPERATION,
-from video_ops.ops import (
-    addaudio,
-    caption,
-    caption_highlight,
-    caption_segments,
-    concat_video_audio,
-    concatenate,
-    img2vid,
-    render,
-    trilhasonora,
-)
-
-OPERATIONS: dict[str, Operation] = {
-    op.name: op
-    for op in (
-        addaudio.OPERATION,
-        caption.OPERATION,
-        img2vid.OPERATION,
-        caption_segments.OPERATION,
-        caption_highlight.OPERATION,
-        concatenate.OPERATION,
-        concat_video_audio.OPERATION,
-        trilhasonora.OPERATION,
-        render.OPERATION,
-    )
-}
-    )
-}
