@@ -96,14 +96,14 @@ def copies_audio(audio: Stream) -> bool:
     return audio.codec_name in _MP4_AUDIO
 
 
-def read_subtitles(path: Path, duration: float) -> Timeline:
+def read_subtitles(path: Path, duration: float, field: str = "url_srt") -> Timeline:
     """The SRT file's cues fitted to the video, with warnings for what was guessed or changed."""
     if path.stat().st_size > MAX_SRT_BYTES:
-        raise JobError(f"url_srt: the file is larger than {MAX_SRT_BYTES // 1024 // 1024} MB; is it a subtitle file?")
-    decoded = decode(path.read_bytes(), "url_srt")
-    subtitles = read_srt(decoded.text, "url_srt")
-    timeline = fit(subtitles.cues, duration, "url_srt")
-    notes = [f"url_srt: the file is not UTF-8; its characters were read as {decoded.encoding} (a guess)."
+        raise JobError(f"{field}: the file is larger than {MAX_SRT_BYTES // 1024 // 1024} MB; is it a subtitle file?")
+    decoded = decode(path.read_bytes(), field)
+    subtitles = read_srt(decoded.text, field)
+    timeline = fit(subtitles.cues, duration, field)
+    notes = [f"{field}: the file is not UTF-8; its characters were read as {decoded.encoding} (a guess)."
              ] if decoded.guessed else []
     return replace(timeline, warnings=[*notes, *subtitles.warnings, *timeline.warnings])
 

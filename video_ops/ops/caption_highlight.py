@@ -45,8 +45,8 @@ class CaptionHighlightInput(JobInput):
 
 def read_job_words(path: Path, field: str, duration: float) -> tuple[list[Word], list[str]]:
     """The words of the downloaded file (a words JSON or an SRT), fitted to the video."""
-    if field == "url_srt":
-        timeline = read_subtitles(path, duration)
+    if field.endswith("srt_url") or field == "url_srt":
+        timeline = read_subtitles(path, duration, field)
         fitted = fit_words(words_from_cues(timeline.cues), duration, field)
         return fitted.words, [*timeline.warnings, *fitted.warnings]
     if path.stat().st_size > MAX_WORDS_BYTES:
