@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import json
 from pathlib import Path
 from typing import Any
 
@@ -12,8 +13,9 @@ import pytest
 from PIL import Image
 
 from tests.helpers import leftover_workdirs, local_output, run_job
-from tests.media import ffmpeg, make_audio, stream_duration
+from tests.media import ffmpeg, make_audio, probe, stream, stream_duration
 from tests.pictures import counted_frames, frames
+from tests.sound import CHORD, ONLY_MUSIC, ONLY_SPEECH, SPEECH, loudness, short_term
 
 SIZE = (192, 108)
 FPS = 20
@@ -128,3 +130,110 @@ def test_bad_scenes_fail_naming_the_scene_and_leave_nothing(
     assert "Traceback" not in result["error"]
     assert leftover_workdirs(worker_env) == []
     assert not (worker_env.parent / "output" / "out").exists()
+
+
+# The whole narrated video the issue describes, vertical: 5 images with camera moves and one clip, faded
+# into each other, fitted to a narration (speech 0-5 s and 10-15 s), music ducked under it, words boxed.
+VERTICAL = (180, 320)
+SCENE_COLOURS = [(30, 30, 220), (30, 200, 30), (0, 200, 200), (230, 220, 40), (128, 128, 128), (240, 240, 240)]
+HIGHLIGHT = (214, 0, 0)  # caption_highlight's default box colour
+WORDS = ["one", "two", "three", "four", "five", "six"]
+
+
+@pytest.fixture(scope="module")
+def narrated_media(media_dir: Path) -> Path:
+    folder = media_dir / "render_full"
+    folder.mkdir(exist_ok=True)
+    for k, colour in enumerate(SCENE_COLOURS):
+        if k != 2:
+            Image.new("RGB", (360, 640) if k % 2 else (640, 360), colour).save(folder / f"scene{k}.png")
+    ffmpeg("-f", "lavfi", "-i", "color=c=0x00c8c8:size=320x240:rate=25", "-f", "lavfi", "-i",
+           "sine=frequency=3000:sample_rate=48000", "-t", "4", "-c:v", "libx264", "-preset", "ultrafast",
+           "-pix_fmt", "yuv420p", "-c:a", "aac", str(folder / "scene2.mp4"))
+    ffmpeg("-f", "lavfi", "-i", f"aevalsrc='{SPEECH}':s=48000", "-t", "15", str(folder / "narration.wav"))
+    ffmpeg("-f", "lavfi", "-i", f"aevalsrc='{CHORD}':s=48000:d=20", "-ac", "2", str(folder / "music.mp3"))
+    words = [{"word": w, "start": 1.0 + 0.5 * k, "end": 1.4 + 0.5 * k} for k, w in enumerate(WORDS)]
+    (folder / "words.json").write_text(json.dumps({"words": words}))
+    return folder
+
+
+def narrated_job(server: str) -> dict[str, Any]:
+    base = f"{server}/render_full"
+    motions = ["zoomin", "panright", None, "zoomout", "none", "pandown"]
+    scenes: list[dict[str, Any]] = []
+    for k, motion in enumerate(motions):
+        if motion is None:
+            scenes.append({"video_url": f"{base}/scene2.mp4", "trim_start": 0.5, "duration": 2.0, "fit": "cover"})
+        else:
+            scenes.append({"image_url": f"{base}/scene{k}.png", "duration": 2.0, "motion": motion})
+    return {
+        "operation": "render", "path": "out", "output_filename": "narrated.mp4",
+        "width": VERTICAL[0], "height": VERTICAL[1], "frame_rate": 10, "scenes": scenes,
+        "transition": {"type": "fade", "duration": 0.5},
+        "narration": {"url": f"{base}/narration.wav"}, "fit_to_narration": True,
+        "music": {"url": f"{base}/music.mp3", "ducking": True},
+        "captions": {"words_url": f"{base}/words.json", "highlight_mode": "box"},
+    }
+
+
+@pytest.fixture(scope="module")
+def narrated(narrated_media: Path, media_server: str, tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, Path]:
+    with pytest.MonkeyPatch.context() as patch:
+        output = tmp_path_factory.mktemp("narrated")
+        patch.setenv("VIDEO_OPS_OUTPUT_DIR", str(output))
+        patch.setenv("VIDEO_OPS_ENCODER", "x264")
+        patch.setenv("RUNPOD_ALLOW_PRIVATE_DOWNLOAD_URLS", "true")
+        for name in ("BUCKET_NAME", "BUCKET_ENDPOINT_URL"):
+            patch.delenv(name, raising=False)
+        result = run_job(narrated_job(media_server))
+    return result, local_output(result)
+
+
+def top_colour(video: np.ndarray, index: int) -> tuple[int, ...]:
+    h, w = video.shape[1:3]
+    return tuple(int(v) for v in video[index, h // 5 - 6: h // 5 + 6, w // 2 - 6: w // 2 + 6].mean(axis=(0, 1)))
+
+
+def test_the_narrated_render_is_frame_exact_and_plays(narrated: tuple[dict, Path]) -> None:
+    result, path = narrated
+    assert result["frames"] == counted_frames(path) == 150  # the narration's 15 s at 10 fps
+    assert result["duration"] == pytest.approx(15.0, abs=0.1)
+    assert stream_duration(path, "audio") == pytest.approx(15.0, abs=0.1)
+    info = probe(path)
+    assert [s["codec_name"] for s in info["streams"]] == ["h264", "aac"]
+    assert (stream(info, "video")["width"], stream(info, "video")["height"]) == VERTICAL
+    assert result["words"] == 6 and result["captions"] == 1
+
+
+def test_the_scenes_show_where_the_result_says(narrated: tuple[dict, Path]) -> None:
+    result, path = narrated
+    video = frames(path)
+    scenes = result["scenes"]
+    for k, (scene, colour) in enumerate(zip(scenes, SCENE_COLOURS, strict=True)):
+        start, end = round(scene["start"] * 10), round(scene["end"] * 10)
+        assert near(top_colour(video, (start + end) // 2), colour, 25), k
+        if k + 1 < len(scenes):  # the picture changes at the next scene: before the fade, after it
+            assert near(top_colour(video, end - 6), colour, 25), k
+            assert near(top_colour(video, end), SCENE_COLOURS[k + 1], 25), k
+
+
+def test_the_spoken_word_is_boxed_and_nothing_shows_between_captions(narrated: tuple[dict, Path]) -> None:
+    _, path = narrated
+    video = frames(path).astype(int)
+
+    def boxed(index: int) -> int:
+        lower = video[index, VERTICAL[1] // 2:]
+        return int((np.abs(lower - np.array(HIGHLIGHT)).max(axis=-1) < 40).sum())
+
+    assert boxed(12) > 30  # 1.2 s: "one" is being said
+    assert boxed(70) == 0  # 7.0 s: a pause, no caption
+
+
+def test_narration_keeps_its_level_and_the_music_ducks_under_it(narrated: tuple[dict, Path],
+                                                                 narrated_media: Path) -> None:
+    result, path = narrated
+    assert loudness(path, ONLY_SPEECH) == pytest.approx(loudness(narrated_media / "narration.wav", ONLY_SPEECH),
+                                                        abs=0.5)
+    speech, pause = short_term(path, ONLY_MUSIC, 4.9), short_term(path, ONLY_MUSIC, 9.9)
+    assert pause - speech >= 8
+    assert result["audio_analysis"]["narration_lufs"] is not None

@@ -1,29 +1,32 @@
 """render: a whole narrated video in one job: scenes, transitions, narration, music, captions, one encode.
 
 The picture is composed in Python as one stream of raw frames (image scenes cut by img2vid's shot
-code, video scenes decoded and fitted by FFmpeg, transitions blended between them) and streamed
-into a single FFmpeg that burns the captions, mixes the audio and encodes once. Memory stays at a
-few scenes whatever the length; every input is downloaded and checked before the encode starts.
+code, video scenes decoded and fitted by concatenate's clip recipe, transitions blended between
+them) and streamed into a single FFmpeg that burns the captions (caption_segments' or
+caption_highlight's script), mixes the sound (trilhasonora's music graph) and encodes once. Memory
+stays at a few scenes whatever the length; every input is downloaded and checked first.
 """
 
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+import itertools
+from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import AliasChoices, Field, field_validator, model_validator
+from pydantic import AliasChoices, Field, ValidationError, field_validator, model_validator
 
 from video_ops.base.errors import JobError
 from video_ops.base.models import StrictModel
-from video_ops.base.settings import env_int
+from video_ops.base.tasks import all_or_nothing
 from video_ops.io.keys import clean_filename, clean_prefix, join_key
 from video_ops.jobkit.context import JobContext
-from video_ops.jobkit.contract import JobInput, Operation, UrlField
+from video_ops.jobkit.contract import FrameSide, JobInput, Operation, UrlField, describe_validation_error, within_limit
 from video_ops.jobkit.results import single_output
-from video_ops.media import images
+from video_ops.media import audio as sound
+from video_ops.media import clips, images
 from video_ops.media.canvas import COLOUR_TAGS, Canvas
 from video_ops.media.compose import Placement, SceneError, SourceOpener, Timeline, Transition, place
 from video_ops.media.decoded import DecodedFrames
@@ -31,13 +34,22 @@ from video_ops.media.encoders import AAC_ARGS, Encoder
 from video_ops.media.ffmpeg import step_timeout
 from video_ops.media.framefeed import frame_feed
 from video_ops.media.motion import Fit, Motion
-from video_ops.media.probe import MediaInfo, Stream, probe, require_audio, require_duration, require_video
+from video_ops.media.probe import MediaInfo, probe, require_audio, require_duration
 from video_ops.media.shots import Shot, paint, plan_shot, shot_frame
 from video_ops.media.timing import exact_rate, frame_counts
+from video_ops.ops.caption import SCRIPT_NAME, filter_value, srt_script
+from video_ops.ops.caption_highlight import words_look, words_script
+from video_ops.ops.caption_segments import SegmentsStyle
 from video_ops.ops.img2vid import Colour
+from video_ops.ops.trilhasonora import MusicOptions, MusicUnderVoice, music_length, music_under_voice
+from video_ops.subtitles.fonts import choose
+from video_ops.subtitles.highlight import Mode
+from video_ops.subtitles.highlight_style import HighlightStyle
+from video_ops.subtitles.markup import break_after_sentences
 
 DEFAULT_MAX_SCENES = 500
 SECONDS_PER_VIDEO_SECOND = 40.0  # timeout budget per second of output: far above what 1080p costs here
+NARRATION, MUSIC = "narration.url", "music.url"
 
 
 class Scene(StrictModel):
@@ -47,10 +59,10 @@ class Scene(StrictModel):
     video_url: UrlField | None = None
     duration: float | None = Field(None, validation_alias=AliasChoices("duration", "duracao"), gt=0, le=3600)
     motion: Motion = Field("none", validation_alias=AliasChoices("motion", "zoom_type"))
-    fit: Fit | None = None
+    fit: Fit | None = None  # images: cover; clips: contain
     background: Colour = (0, 0, 0)
     trim_start: float = Field(0.0, ge=0, le=24 * 3600)
-    volume: float | None = Field(None, ge=0, le=10)
+    volume: float | None = Field(None, ge=0, le=10)  # a clip's own sound: 1 without narration, else 0
 
     @model_validator(mode="after")
     def _one_source(self) -> Scene:
@@ -84,31 +96,59 @@ class NarrationOptions(StrictModel):
     volume: float = Field(1.0, ge=0, le=10)
 
 
+class MusicUnder(MusicOptions):
+    """trilhasonora's options, with the music's URL."""
+
+    url: UrlField = Field(validation_alias=AliasChoices("url", "trilha_sonora", "url_music"))
+
+
+class Captions(StrictModel):
+    """An SRT drawn as caption_segments draws it, or words (or an SRT with `highlight_mode`) word by word
+    as caption_highlight draws them; `style` is that operation's style."""
+
+    srt_url: UrlField | None = None
+    words_url: UrlField | None = None
+    highlight_mode: Mode | None = None
+    style: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _one_source_and_its_style(self) -> Captions:
+        if (self.srt_url is None) == (self.words_url is None):
+            raise ValueError("give either 'srt_url' or 'words_url'")
+        model = HighlightStyle if self.word_by_word else SegmentsStyle
+        try:
+            model.model_validate(self.style)
+        except ValidationError as err:
+            problem = describe_validation_error(err, model).removeprefix("Invalid input: ").rstrip(".")
+            raise ValueError(f"style: {problem}") from None
+        return self
+
+    @property
+    def word_by_word(self) -> bool:
+        return self.words_url is not None or self.highlight_mode is not None
+
+    @property
+    def field(self) -> str:
+        return "captions.words_url" if self.words_url is not None else "captions.srt_url"
+
+
 class RenderInput(JobInput):
     operation: Literal["render"]
     output_filename: str | None = None
-    width: int = Field(1920, ge=16, le=4096)
-    height: int = Field(1080, ge=16, le=4096)
+    width: FrameSide = 1920
+    height: FrameSide = 1080
     frame_rate: float = Field(30, ge=1, le=120)
     scenes: list[Scene] = Field(min_length=1)
     transition: TransitionOptions = TransitionOptions()
     narration: NarrationOptions | None = None
     fit_to_narration: bool = False
+    music: MusicUnder | None = None
+    captions: Captions | None = None
 
     @field_validator("scenes", mode="before")
     @classmethod
     def _not_too_many(cls, value: Any) -> Any:
-        limit = env_int("VIDEO_OPS_MAX_SCENES", DEFAULT_MAX_SCENES)
-        if isinstance(value, list) and len(value) > limit:
-            raise ValueError(f"at most {limit} scenes per job (raise it with VIDEO_OPS_MAX_SCENES)")
-        return value
-
-    @field_validator("width", "height")
-    @classmethod
-    def _even(cls, value: int) -> int:
-        if value % 2:
-            raise ValueError("must be an even number (H.264 4:2:0 video has even sizes)")
-        return value
+        return within_limit(value, "VIDEO_OPS_MAX_SCENES", DEFAULT_MAX_SCENES, "scenes")
 
     @model_validator(mode="after")
     def _narration_to_fit(self) -> RenderInput:
@@ -119,12 +159,13 @@ class RenderInput(JobInput):
 
 @dataclass(frozen=True)
 class Inputs:
-    """Every downloaded file, checked: what each scene is, and the narration."""
+    """Every downloaded file, checked: what each scene is, the narration and the music."""
 
     files: dict[str, Path]
     images: dict[int, images.ImageInfo]
-    clips: dict[int, Stream]
+    clips: dict[int, clips.Clip]
     narration: MediaInfo | None
+    music: MediaInfo | None
 
     def scene_file(self, position: int) -> Path:
         return self.files[scene_field(position)]
@@ -137,7 +178,7 @@ class Plan:
     rate: Fraction
     counts: list[int]
     overlap: int
-    warnings: list[str]
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def placements(self) -> list[Placement]:
@@ -152,6 +193,17 @@ class Plan:
         return float(self.frames / self.rate)
 
 
+@dataclass
+class Extras:
+    """What burns in and sounds beside the picture, prepared before the encode."""
+
+    script: Path | None = None
+    soundtrack: MusicUnderVoice | None = None
+    layout: str = "stereo"
+    counts: dict[str, int] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+
 def scene_field(position: int) -> str:
     return f"scenes[{position}]"
 
@@ -163,15 +215,19 @@ async def run(ctx: JobContext, job: RenderInput) -> dict:
     plan = plan_timeline(job, inputs)
     output = ctx.workdir / "output.mp4"
     with ctx.timed("process"):
-        encoder = await _encode(ctx, job, inputs, plan, output)
+        extras = await _prepare_extras(ctx, job, inputs, plan)
+        encoder = await _encode(ctx, job, inputs, plan, extras, output)
         result = await probe(output, "output")
     stored, = await ctx.upload([(output, key)])
     return {
         **single_output("Video rendered successfully", stored, filename, result),
         "frames": plan.frames,
         "scenes": describe_scenes(job, plan),
+        **extras.counts,
+        **({"audio_analysis": extras.soundtrack.analysis(), "loops_applied": extras.soundtrack.bed.loops}
+           if extras.soundtrack else {}),
         **encoder.describe(),
-        "warnings": plan.warnings,
+        "warnings": [*plan.warnings, *extras.warnings],
     }
 
 
@@ -179,31 +235,35 @@ async def _download_and_check(ctx: JobContext, job: RenderInput) -> Inputs:
     """All inputs at once; then every header, so a bad scene fails the job before any encoding."""
     urls = {scene_field(k): scene.url for k, scene in enumerate(job.scenes)}
     if job.narration is not None:
-        urls["narration.url"] = job.narration.url
+        urls[NARRATION] = job.narration.url
+    if job.music is not None:
+        urls[MUSIC] = job.music.url
+    if job.captions is not None:
+        urls[job.captions.field] = job.captions.words_url or job.captions.srt_url or ""
     files = await ctx.download(urls)
     image_infos: dict[int, images.ImageInfo] = {}
-    clips: dict[int, Stream] = {}
+    video_clips: dict[int, clips.Clip] = {}
 
     async def check(position: int, scene: Scene) -> None:
-        field = scene_field(position)
-        path = files[field]
+        name, path = scene_field(position), files[scene_field(position)]
         if scene.kind == "image":
             try:
                 image_infos[position] = await asyncio.to_thread(images.inspect, path)
             except JobError as err:
-                raise JobError(f"{field}: {err}") from None
+                raise JobError(f"{name}: {err}") from None
         else:
-            clips[position] = require_video(await probe(path, field), field)
+            video_clips[position] = clips.read_clip(await probe(path, name), path, name)
 
-    async def check_narration() -> MediaInfo | None:
-        if job.narration is None:
+    async def audio(name: str) -> MediaInfo | None:
+        if name not in files:
             return None
-        info = await probe(files["narration.url"], "narration.url")
-        require_audio(info, "narration.url")
+        info = await probe(files[name], name)
+        require_audio(info, name)
         return info
 
-    *_, narration = await asyncio.gather(*(check(k, s) for k, s in enumerate(job.scenes)), check_narration())
-    return Inputs(files, image_infos, clips, narration)
+    *_, narration, music = await all_or_nothing(*(check(k, s) for k, s in enumerate(job.scenes)),
+                                                audio(NARRATION), audio(MUSIC))
+    return Inputs(files, image_infos, video_clips, narration, music)
 
 
 def plan_timeline(job: RenderInput, inputs: Inputs) -> Plan:
@@ -216,18 +276,18 @@ def plan_timeline(job: RenderInput, inputs: Inputs) -> Plan:
         overlap = max(1, round(job.transition.duration * rate))
     if job.fit_to_narration:
         assert inputs.narration is not None
-        narration_s = Fraction(str(require_duration(inputs.narration, "narration.url")))
+        narration_s = Fraction(str(require_duration(inputs.narration, NARRATION)))
         target = round(narration_s * rate) + overlap * (len(durations) - 1)
         factor = Fraction(target) / rate / sum(durations, Fraction(0))
         durations = [d * factor for d in durations]
     counts = frame_counts(durations, rate)
+    needed = 2 * overlap if overlap else 1
     for position, frames in enumerate(counts):
-        needed = max(1, 2 * overlap if len(counts) > 1 else 1)
         if frames < needed:
-            seconds = float(durations[position])
             raise JobError(
-                f"{scene_field(position)}.duration: {seconds:.3g} s is {frames} frames at {job.frame_rate:g} fps; "
-                f"a scene needs at least {needed} (" + ("twice the transition" if overlap else "one frame") + ")."
+                f"{scene_field(position)}.duration: {float(durations[position]):.3g} s is {frames} frames at "
+                f"{job.frame_rate:g} fps; a scene needs at least {needed} ("
+                + ("twice the transition" if overlap else "one frame") + ")."
             )
     return Plan(rate, counts, overlap, warnings)
 
@@ -236,18 +296,15 @@ def _scene_seconds(job: RenderInput, inputs: Inputs, position: int, warnings: li
     scene = job.scenes[position]
     if scene.kind == "image":
         return Fraction(str(scene.duration))
-    field = scene_field(position)
-    clip = inputs.clips[position]
-    available = clip.duration or 0.0
-    if scene.trim_start >= available > 0:
-        raise JobError(f"{field}.trim_start: {scene.trim_start:g} s is past the clip's end ({available:.3f} s).")
+    name = scene_field(position)
+    available = inputs.clips[position].seconds
+    if scene.trim_start >= available:
+        raise JobError(f"{name}.trim_start: {scene.trim_start:g} s is past the clip's end ({available:.3f} s).")
     left = available - scene.trim_start
     if scene.duration is None:
-        if left <= 0:
-            raise JobError(f"{field}: the clip's duration is unknown; give the scene a 'duration'.")
         return Fraction(str(round(left, 6)))
-    if left > 0 and scene.duration > left + 1e-3:
-        warnings.append(f"{field}: the clip has {left:.3f} s after trim_start, less than the scene's "
+    if scene.duration > left + 1e-3:
+        warnings.append(f"{name}: the clip has {left:.3f} s after trim_start, less than the scene's "
                         f"{scene.duration:g} s; its last frame is held.")
     return Fraction(str(scene.duration))
 
@@ -259,6 +316,9 @@ def describe_scenes(job: RenderInput, plan: Plan) -> list[dict[str, Any]]:
          "end": round(float(p.end / plan.rate), 6), "frames": p.frames}
         for k, (scene, p) in enumerate(zip(job.scenes, plan.placements, strict=True))
     ]
+
+
+# The picture ---------------------------------------------------------------------------------------
 
 
 class StillScene:
@@ -282,23 +342,12 @@ class StillScene:
         self.canvas, self._still = None, None
 
 
-def clip_decoder_args(path: Path, clip: Stream, scene: Scene, size: tuple[int, int], rate: Fraction,
-                      frames: int) -> list[str]:
-    """Decode `frames` frames of the clip from `trim_start`, fitted to the frame, as raw yuv420p."""
-    w, h = size
-    fit = scene.fit or "contain"
-    colour = "0x{:02x}{:02x}{:02x}".format(*scene.background)
-    # Frames join canvases made in BT.709 limited range (COLOUR_TAGS), so the clip's colours are converted
-    # to it from whatever the clip is tagged with (untagged: what swscale assumes, BT.601).
-    colours = "out_color_matrix=bt709:out_range=tv"
-    if fit == "cover":
-        shape = f"scale={w}:{h}:force_original_aspect_ratio=increase:{colours},crop={w}:{h}"
-    else:
-        shape = (f"scale={w}:{h}:force_original_aspect_ratio=decrease:{colours},"
-                 f"pad={w}:{h}:(ow-iw)/2:(oh-ih)/2:color={colour}")
-    chain = f"fps={rate.numerator}/{rate.denominator},{shape},setsar=1,format=yuv420p"
-    return ["-ss", f"{scene.trim_start:.6f}", "-i", str(path), "-map", f"0:{clip.index}", "-vf", chain,
-            "-frames:v", str(frames), "-f", "rawvideo", "-pix_fmt", "yuv420p"]
+def clip_decoder_args(clip: clips.Clip, scene: Scene, frame: clips.Frame, frames: int) -> list[str]:
+    """`frames` frames of the clip from `trim_start`, fitted to the frame as concatenate fits clips,
+    in BT.709 like the image scenes, as raw yuv420p."""
+    return ["-ss", f"{scene.trim_start:.6f}", "-i", str(clip.path), "-map", f"0:{clip.picture.index}",
+            "-vf", clips.video_filter(clip, frame, bt709=True), "-frames:v", str(frames),
+            "-f", "rawvideo", "-pix_fmt", "yuv420p"]
 
 
 def scene_openers(job: RenderInput, inputs: Inputs, plan: Plan, workdir: Path) -> list[SourceOpener]:
@@ -306,50 +355,167 @@ def scene_openers(job: RenderInput, inputs: Inputs, plan: Plan, workdir: Path) -
     frame_bytes = job.width * job.height * 3 // 2
     openers: list[SourceOpener] = []
     for position, (scene, frames) in enumerate(zip(job.scenes, plan.counts, strict=True)):
-        path = inputs.scene_file(position)
         if scene.kind == "image":
-            info = inputs.images[position]
+            path, info = inputs.scene_file(position), inputs.images[position]
             shot = plan_shot(info, size, scene.fit or "cover", scene.motion)
             openers.append(lambda p=path, i=info, s=shot, b=scene.background, n=frames: StillScene(p, i, s, b, n))
         else:
-            args = clip_decoder_args(path, inputs.clips[position], scene, size, plan.rate, frames)
+            frame = clips.Frame(job.width, job.height, plan.rate, scene.fit or "contain", scene.background)
+            args = clip_decoder_args(inputs.clips[position], scene, frame, frames)
             openers.append(lambda a=args: DecodedFrames(a, frame_bytes, workdir))
     return openers
 
 
-def encode_args(url: str, job: RenderInput, inputs: Inputs, plan: Plan, output: Path, encoder: Encoder) -> list[str]:
-    """Input 0: the composed frames; input 1: the narration, if any. Audio always comes out (silence
-    when there is nothing to hear), exactly as long as the picture."""
+# Captions and sound, prepared before the encode ------------------------------------------------------
+
+
+async def _prepare_extras(ctx: JobContext, job: RenderInput, inputs: Inputs, plan: Plan) -> Extras:
+    extras = Extras(layout=sound.mix_layout(inputs.narration.audio.channels if inputs.narration else None,
+                                            inputs.music.audio.channels if inputs.music else 2))
+    if job.captions is not None:
+        await _write_captions(ctx, job.captions, inputs, plan, (job.width, job.height), extras)
+    if job.music is not None and inputs.music is not None:
+        music_s = music_length(inputs.music, MUSIC)
+        with ctx.timed("analysis"):
+            levels = await sound.measure_levels(inputs.files.get(NARRATION), inputs.files[MUSIC],
+                                                seconds=plan.seconds, layout=extras.layout, workdir=ctx.workdir)
+        extras.soundtrack = music_under_voice(job.music, levels, length_s=plan.seconds, music_s=music_s,
+                                              layout=extras.layout)
+    return extras
+
+
+async def _write_captions(ctx: JobContext, captions: Captions, inputs: Inputs, plan: Plan, size: tuple[int, int],
+                          extras: Extras) -> None:
+    script = ctx.workdir / SCRIPT_NAME
+    source = inputs.files[captions.field]
+    if captions.word_by_word:
+        chosen = await words_look(HighlightStyle.model_validate(captions.style), captions.highlight_mode or "box",
+                                  "captions.")
+        written = await asyncio.to_thread(words_script, source, captions.field, chosen, plan.seconds, size, script)
+        extras.counts = {"words": written["words"], "captions": written["captions"]}
+        extras.warnings += [*chosen.warnings, *written["warnings"]]
+    else:
+        style = SegmentsStyle.model_validate(captions.style)
+        family, warning = await asyncio.to_thread(choose, style.font.name, "captions.style.font.name")
+        cues, notes = await srt_script(source, captions.field, style.look(family), plan.seconds, size, script,
+                                       text=break_after_sentences)
+        extras.counts = {"captions": cues}
+        extras.warnings += [*([warning] if warning else []), *notes]
+    extras.script = script
+
+
+def clip_volume(job: RenderInput, scene: Scene) -> float:
+    """A clip's own sound: as asked, else kept without a narration and dropped under one."""
+    if scene.volume is not None:
+        return scene.volume
+    return 1.0 if job.narration is None else 0.0
+
+
+def sound_inputs(job: RenderInput, inputs: Inputs) -> tuple[list[list[str]], dict[str, int]]:
+    """The audio inputs after the frames (input 0): their argv and their input numbers by name."""
+    args: list[list[str]] = []
+    numbers: dict[str, int] = {}
+    for name in (NARRATION, MUSIC):
+        if name in inputs.files and (name != MUSIC or job.music is not None):
+            numbers[name] = len(args) + 1
+            args.append(["-i", str(inputs.files[name])])
+    for position, scene in enumerate(job.scenes):
+        clip = inputs.clips.get(position)
+        if clip is not None and clip.audio is not None and clip_volume(job, scene) > 0:
+            numbers[scene_field(position)] = len(args) + 1
+            args.append(["-ss", f"{scene.trim_start:.6f}", "-i", str(clip.path)])
+    return args, numbers
+
+
+def audio_graph(job: RenderInput, inputs: Inputs, plan: Plan, extras: Extras, numbers: dict[str, int]) -> str | None:
+    """Narration at its level, the clips' own sound where each clip is on screen, the music under both
+    (ducked by the narration when asked); None when there is nothing to hear."""
+    parts: list[str] = []
+    voices: list[str] = []
+    if NARRATION in numbers:
+        assert job.narration is not None
+        parts.append(f"[{numbers[NARRATION]}:a]volume={job.narration.volume:g}[narration]")
+        voices.append("narration")
+    clip_parts = [k for k in range(len(job.scenes)) if scene_field(k) in numbers]
+    if clip_parts:
+        parts.append(_clip_sound(job, inputs, plan, numbers, extras.layout, "clipsound"))
+        voices.append("clipsound")
+    voice: str | None = None
+    if len(voices) == 2:
+        parts.append("[narration][clipsound]amix=inputs=2:duration=longest:normalize=0[voice]")
+        voice = "voice"
+    elif voices:
+        voice = voices[0]
+    if extras.soundtrack is not None:
+        parts.append(extras.soundtrack.graph(f"{numbers[MUSIC]}:a", voice, "aout"))
+    elif voice is not None:
+        limit = f"{sound.limiter()}," if len(voices) == 2 else ""
+        parts.append(f"[{voice}]{limit}apad[aout]")
+    else:
+        return None
+    return ";".join(parts)
+
+
+def _clip_sound(job: RenderInput, inputs: Inputs, plan: Plan, numbers: dict[str, int], layout: str,
+                out: str) -> str:
+    """The clips' own sound end to end, each scene's part from its start to the next scene's start
+    (silence for images and muted clips), sample-exact, so it never drifts from the picture."""
+    fmt = clips.Sound(sound.SAMPLE_RATE, layout)
+    starts = [p.start for p in plan.placements]
+    steps = [(end - start) / plan.rate for start, end in itertools.pairwise([*starts, plan.frames])]
+    chains, labels = [], []
+    for position, samples in enumerate(clips.sample_counts(steps, fmt.sample_rate)):
+        name = scene_field(position)
+        source = None
+        if name in numbers:
+            clip = inputs.clips[position]
+            source = f"{numbers[name]}:{clip.audio.index}" if clip.audio is not None else None
+        label = f"{out}{position}"
+        chains.append(clips.audio_chain(source, samples, fmt, label))
+        if source is not None:
+            chains.append(f"[{label}]volume={clip_volume(job, job.scenes[position]):g}[{label}v]")
+            label += "v"
+        labels.append(f"[{label}]")
+    return ";".join([*chains, f"{''.join(labels)}concat=n={len(labels)}:v=0:a=1[{out}]"])
+
+
+def encode_args(url: str, job: RenderInput, inputs: Inputs, plan: Plan, extras: Extras, output: Path,
+                encoder: Encoder) -> list[str]:
+    """Input 0: the composed frames; then the narration, the music and the clips' sound. The sound always
+    comes out (silence when there is nothing to hear), exactly as long as the picture."""
     rate = f"{plan.rate.numerator}/{plan.rate.denominator}"
     args = ["-f", "rawvideo", "-pix_fmt", "yuv420p", "-video_size", f"{job.width}x{job.height}",
             "-framerate", rate, "-i", url]
-    if job.narration is not None:
-        args += ["-i", str(inputs.files["narration.url"])]
-        audio = f"[1:a]volume={job.narration.volume:g},apad[aout]"
-    else:
-        args += ["-f", "lavfi", "-i", "anullsrc=channel_layout=stereo:sample_rate=48000"]
-        audio = "[1:a]anull[aout]"
+    extra_inputs, numbers = sound_inputs(job, inputs)
+    args += [part for one in extra_inputs for part in one]
+    graph = audio_graph(job, inputs, plan, extras, numbers)
+    if graph is None:
+        args += ["-f", "lavfi", "-i", f"anullsrc=channel_layout=stereo:sample_rate={sound.SAMPLE_RATE}"]
+        graph = f"[{len(extra_inputs) + 1}:a]anull[aout]"
+    picture = "[0:v]null[vout]"
+    if extras.script is not None:
+        picture = f"[0:v]ass=filename={filter_value(str(extras.script))}[vout]"
     # No `-frames:v`: the feed sends exactly the plan's frames, and in FFmpeg 5.1 a stream reaching its
-    # frame limit ends the whole output, cutting the audio short; `-t` ends both streams exactly.
-    args += ["-filter_complex", audio, "-map", "0:v", "-map", "[aout]",
+    # frame limit ends the whole output, cutting the sound short; `-t` ends both streams exactly.
+    args += ["-filter_complex", f"{picture};{graph}", "-map", "[vout]", "-map", "[aout]",
              *encoder.video_args(), "-r", rate, *COLOUR_TAGS,
              *AAC_ARGS, "-t", f"{plan.seconds:.6f}", "-movflags", "+faststart", str(output)]
     return args
 
 
-async def _encode(ctx: JobContext, job: RenderInput, inputs: Inputs, plan: Plan, output: Path) -> Encoder:
+async def _encode(ctx: JobContext, job: RenderInput, inputs: Inputs, plan: Plan, extras: Extras,
+                  output: Path) -> Encoder:
     timeline = Timeline(plan.placements, scene_openers(job, inputs, plan, ctx.workdir), job.transition.type,
                         plan.overlap, (job.width, job.height))
     try:
         async with frame_feed(plan.frames, timeline.frame) as url:
             return await ctx.encode(
-                lambda encoder: encode_args(url, job, inputs, plan, output, encoder),
+                lambda encoder: encode_args(url, job, inputs, plan, extras, output, encoder),
                 step="rendering", timeout=step_timeout(plan.seconds, SECONDS_PER_VIDEO_SECOND),
                 duration=plan.seconds,
             )
     except SceneError as err:
-        cause = err.cause
-        raise JobError(f"{scene_field(err.position)}: {cause}") from None
+        raise JobError(f"{scene_field(err.position)}: {err.cause}") from None
     finally:
         await asyncio.to_thread(timeline.close)
 
