@@ -176,7 +176,7 @@ MIXED_CLIPS = (  # (size as a fraction of the scale's, frame rate, pixel format,
 class ClipMedia:
     same: list[Path]  # H.264 + AAC, the scale's size at 30 fps, a fifth of the scale's seconds each
     mixed: list[Path]
-    mixed_seconds: list[float]
+    mixed_seconds: list[float]  # whole seconds
     narration: Path  # MP3, the scale's seconds
 
 
@@ -185,7 +185,8 @@ def make_clip_media(media: Media, scale: Scale) -> ClipMedia:
     clips = ClipMedia(
         same=[folder / f"same_{n + 1}.mp4" for n in range(SAME_CLIPS)],
         mixed=[folder / f"mixed_{n + 1}.mp4" for n in range(len(MIXED_CLIPS))],
-        mixed_seconds=[round(scale.seconds * share, 3) for *_, share in MIXED_CLIPS],
+        # Whole seconds: a whole number of frames at 24, 25 and 30 fps alike, for any recipe.
+        mixed_seconds=[max(1.0, float(round(scale.seconds * share))) for *_, share in MIXED_CLIPS],
         narration=media.audio,
     )
     for number, path in enumerate(clips.same):

@@ -599,8 +599,6 @@ def caption_highlight(media: Media, scale: Scale, encoder: Encoder) -> Workload:
         targets=[
             Target("within 1.15x of `caption` on the same video and captions", lambda s: ratio(s, "caption"), 1.15,
                    at_most=True),
-            Target("no slower than the reference's recipe with the same encoder settings",
-                   lambda s: ratio(s, "reference"), 1.0, at_most=True),
             overhead_target(),
         ],
     )

@@ -86,6 +86,9 @@ def test_quality_is_measured_on_the_outputs(quick_run: tuple[dict, str, Path]) -
         assert 0.9 < found["caption"][workloads.SSIM_ABOVE_CAPTIONS]["same-settings"] <= 1.0
     if "img2vid-still" in found:
         assert 0.9 < found["img2vid-still"][workloads.SSIM_VS_SOURCE]["worker"] <= 1.0
+    if "concat_video_audio" in found:  # both outputs line up with the sequence frame for frame
+        for method in ("worker", "reference"):
+            assert 0.95 < found["concat_video_audio"][workloads.SSIM_VS_TRUTH][method] <= 1.0
     if "img2vid-zoomin" in found:
         columns = workloads.JITTER_COLUMNS
         for method in ("worker", "reference"):

@@ -173,7 +173,7 @@ def whisper_shapes() -> dict[str, object]:
     }
 
 
-def test_every_words_shape_gives_the_same_frames(media_server, clips, tmp_path):
+def test_every_words_shape_gives_the_same_frames(media_server, clips):
     reference = rendered(media_server, highlight_mode="karaoke")  # karaoke: the word ends show too
     for name, document in whisper_shapes().items():
         (clips / name).write_text(json.dumps(document))

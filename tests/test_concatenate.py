@@ -21,7 +21,7 @@ CLICK = "sine=frequency=1000:sample_rate={rate}:duration=0.02,volume=4,apad"  # 
 
 def make_clip(path: Path, *, size: tuple[int, int], seconds: float, rate: int = RATE, audio: str | None = "48000:1",
               audio_seconds: float | None = None, pix_fmt: str = "yuv420p", rotate: int = 0, late: float = 0,
-              source: str = "") -> Path:
+              source: str = "", preset: str = "ultrafast") -> Path:
     """A clip of a white circle on grey (or a lavfi `source`), with a click at its very start unless `audio` is None
     (`audio` is "sample rate:channels"); `rotate`: rotation metadata; `late`: the picture starts after the sound."""
     if source:
@@ -38,7 +38,7 @@ def make_clip(path: Path, *, size: tuple[int, int], seconds: float, rate: int = 
         sample_rate, channels = audio.split(":")
         args += ["-f", "lavfi", "-t", f"{audio_seconds or seconds}", "-i", CLICK.format(rate=sample_rate),
                  "-ac", channels, "-c:a", "aac"]
-    args += ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", pix_fmt, "-r", str(rate)]
+    args += ["-c:v", "libx264", "-preset", preset, "-pix_fmt", pix_fmt, "-r", str(rate)]
     if not rotate and not late:
         ffmpeg(*args, str(path))
         return path
@@ -55,10 +55,11 @@ def clips(media_dir: Path) -> dict[str, Path]:
     folder = media_dir / "clips"
     folder.mkdir(exist_ok=True)
     return {
-        # Three clips a camera could have made one after another: same codec, size, rate, audio.
-        "same_a": make_clip(folder / "same_a.mp4", size=(320, 180), seconds=1.0, source="testsrc2"),
-        "same_b": make_clip(folder / "same_b.mp4", size=(320, 180), seconds=0.6, source="smptebars"),
-        "same_c": make_clip(folder / "same_c.mp4", size=(320, 180), seconds=1.0, source="rgbtestsrc"),
+        # Three clips a camera could have made one after another: same codec, size, rate, audio, B-frames.
+        "same_a": make_clip(folder / "same_a.mp4", size=(320, 180), seconds=1.0, source="testsrc2", preset="veryfast"),
+        "same_b": make_clip(folder / "same_b.mp4", size=(320, 180), seconds=0.6, source="smptebars", preset="veryfast"),
+        "same_c": make_clip(folder / "same_c.mp4", size=(320, 180), seconds=1.0, source="rgbtestsrc",
+                            preset="veryfast"),
         # Everything that trips a naive join.
         "landscape": make_clip(folder / "landscape.mp4", size=(320, 180), seconds=2.0),
         "portrait": make_clip(folder / "portrait.mp4", size=(180, 320), seconds=1.0, audio="44100:2"),

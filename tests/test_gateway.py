@@ -26,6 +26,8 @@ from video_ops.gateway import replies
 from video_ops.gateway.schemas import body_schemas
 from video_ops.ops import OPERATIONS
 
+VALID = ", ".join(sorted(OPERATIONS))
+
 KEY = "your-api-key"  # the guide's own placeholder is the key the test gateway accepts
 GUIDE_HOST = "http://localhost:3000"
 SAMPLES = {
@@ -432,10 +434,8 @@ def test_every_configured_key_is_accepted(gateway: Gateway) -> None:
          "Invalid input: field 'operation' must be 'caption' on this route, or left out (the route names the "
          "operation)."),
         ("/video/caption/async", [1, 2], 400, "The request body must be a JSON object (the job's input)."),
-        ("/video/concatenate/async", {}, 404, "Unknown operation 'concatenate'; valid operations: addaudio, caption, "
-         "img2vid."),
-        ("/video/concatenate", {}, 404, "Unknown operation 'concatenate'; valid operations: addaudio, caption, "
-         "img2vid."),
+        ("/video/stabilize/async", {}, 404, f"Unknown operation 'stabilize'; valid operations: {VALID}."),
+        ("/video/stabilize", {}, 404, f"Unknown operation 'stabilize'; valid operations: {VALID}."),
     ],
 )
 def test_bad_requests_are_refused_with_one_sentence_and_queue_nothing(

@@ -121,3 +121,9 @@ def test_a_line_break_follows_each_sentence_end(text, broken):
 def test_uppercase_changes_text_only_never_codes():
     assert to_ass_text("{\\an8}<font color=\"#ff0000\">olá</font> {x}", uppercase=True) == \
         "{\\an8}{\\c&H0000FF&}OLÁ{\\c} \\{X}"
+
+
+def test_a_words_file_with_too_many_words_is_refused(monkeypatch):
+    monkeypatch.setattr("video_ops.subtitles.words.MAX_WORDS", 2)
+    with pytest.raises(JobError, match=r"^url_words_json: the file holds 3 words; at most 2 are accepted\.$"):
+        read_words(json.dumps(shapes()["list"]).encode(), "url_words_json")

@@ -18,7 +18,6 @@ from video_ops.jobkit.context import JobContext
 from video_ops.jobkit.contract import JobInput, Operation, UrlField
 from video_ops.ops.caption import Plan, burn, read_subtitles
 from video_ops.subtitles.fonts import choose
-from video_ops.subtitles.grouping import group
 from video_ops.subtitles.highlight import HighlightLook, Mode, write_highlight_script
 from video_ops.subtitles.highlight_style import HighlightStyle
 from video_ops.subtitles.metrics import font_file
@@ -61,7 +60,6 @@ def read_job_words(path: Path, field: str, duration: float) -> tuple[list[Word],
 class WordsLook:
     """The chosen font and look of word-by-word captions, decided before anything is downloaded."""
 
-    style: HighlightStyle
     look: HighlightLook
     font: Path
     warnings: list[str]
@@ -72,16 +70,15 @@ async def words_look(style: HighlightStyle, mode: Mode, field_prefix: str = "") 
     family, warning = await asyncio.to_thread(choose, asked, field_prefix + named_by)
     look = style.look(family, mode)
     font = await asyncio.to_thread(font_file, family, look.bold)
-    return WordsLook(style, look, font, [warning] if warning else [])
+    return WordsLook(look, font, [warning] if warning else [])
 
 
 def words_script(words_file: Path, field: str, chosen: WordsLook, duration: float, size: tuple[int, int],
                  script: Path) -> dict[str, Any]:
     """Write the word-by-word ASS script for a video `duration` long of `size`: counts and warnings."""
     words, warnings = read_job_words(words_file, field, duration)
-    captions = group(words, chosen.style.words_per_line, chosen.style.max_lines)
-    write_highlight_script(script, captions, chosen.look, *size, chosen.font)
-    return {"words": len(words), "captions": len(captions), "warnings": warnings}
+    captions = write_highlight_script(script, words, chosen.look, *size, chosen.font)
+    return {"words": len(words), "captions": captions, "warnings": warnings}
 
 
 async def run(ctx: JobContext, job: CaptionHighlightInput) -> dict:

@@ -152,7 +152,9 @@ def join_args(ctx: JobContext, names: Sequence[str], seconds: Sequence[float], i
     """The pictures end to end by copy (input 0, the concat demuxer), then `inputs` (more `-i` files) and
     `tail` (maps, filters and codecs for the audio, the output)."""
     (ctx.workdir / JOIN_LIST).write_text(concat_script(names, seconds))
-    args = ["-f", "concat", "-i", str(ctx.workdir / JOIN_LIST)]
+    # -copyts: the pictures keep the concat demuxer's timestamps. Otherwise FFmpeg shifts the whole
+    # input by its earliest timestamp, which a B-frame stream's first clip sets ~23 ms early.
+    args = ["-copyts", "-f", "concat", "-i", str(ctx.workdir / JOIN_LIST)]
     for path in inputs:
         args += ["-i", str(path)]
     args += ["-map", "0:v:0", "-c:v", "copy", *(["-tag:v", "hvc1"] if hevc else [])]

@@ -23,7 +23,7 @@ import pysubs2
 
 from video_ops.subtitles.colours import Rgba
 from video_ops.subtitles.drawing import Box, bounds, path
-from video_ops.subtitles.grouping import Caption
+from video_ops.subtitles.grouping import Caption, group
 from video_ops.subtitles.markup import escape_text
 from video_ops.subtitles.metrics import TextMeter
 from video_ops.subtitles.style import BLACK, HALF_BLACK, REFERENCE_HEIGHT, WHITE
@@ -61,6 +61,8 @@ class HighlightLook:
     margin_v: float = 60.0
     mode: Mode = "box"
     uppercase: bool = False
+    words_per_line: int = 4
+    max_lines: int = 2
 
 
 @dataclass(frozen=True)
@@ -84,18 +86,21 @@ class Layout:
     end_ms: int
 
 
-def write_highlight_script(path_: Path, captions: list[Caption], look: HighlightLook, width: int, height: int,
-                           font_file: Path) -> None:
-    """The ASS script for `captions` on a `width` x `height` frame, sizes scaled from a 1080-high frame."""
+def write_highlight_script(path_: Path, words: list[Word], look: HighlightLook, width: int, height: int,
+                           font_file: Path) -> int:
+    """The ASS script of `words` on a `width` x `height` frame (sizes scaled from a 1080-high frame), drawn
+    with the font in `font_file` (the file libass will pick for `look.font`); returns the captions' count."""
     k = height / REFERENCE_HEIGHT
     meter = TextMeter.open(font_file, look.size * k)
     script = pysubs2.SSAFile()
     script.info.update({"PlayResX": str(width), "PlayResY": str(height), "ScaledBorderAndShadow": "yes",
                         "WrapStyle": "2"})  # 2: no wrapping; the lines are laid out here
     script.styles = {STYLE_NAME: _style(look, k)}
+    captions = group(words, look.words_per_line, look.max_lines)
     for caption in captions:
         script.events += _events(layout(caption, look, meter, width, height), look, k)
     script.save(str(path_), format_="ass")
+    return len(captions)
 
 
 def layout(caption: Caption, look: HighlightLook, meter: TextMeter, width: int, height: int) -> Layout:

@@ -95,7 +95,8 @@ class HighlightStyle(StrictModel):
         look = replace(defaults, size=self.font.size or self.tamanho_fonte, bold=bool(self.font.bold), **colours,
                        rounded=self.fundo_arredondado, border=self.highlight_borda,
                        padding_h=self.padding_horizontal, padding_v=self.padding_vertical,
-                       alignment=self.position.alignment or self.alignment, mode=mode, uppercase=self.uppercase)
+                       alignment=self.position.alignment or self.alignment, mode=mode, uppercase=self.uppercase,
+                       words_per_line=self.words_per_line, max_lines=self.max_lines)
         structured = {
             "text": self.colors.primary, "outline_colour": self.colors.outline, "background": self.colors.background,
             "outline": self.border.width, "margin_v": self.position.margin_vertical,

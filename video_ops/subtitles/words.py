@@ -21,6 +21,7 @@ SENTENCE_ENDS = (".", "?", "!", "…")
 EXPECTED = ('{"words": [{"word", "start", "end"}, ...]}, a list of such words, a Whisper verbose_json '
             '(segments[].words[]) or a WhisperX file (word_segments)')
 UNTIMED_TAIL_S = 0.4
+MAX_WORDS = 100_000  # ten hours of speech; each word becomes a few script events
 WORD_EXAMPLE = '{"word": "hello", "start": 0.5, "end": 0.9}'
 _TAGS = re.compile(r"<[^<>]*>|\{\\[^{}]*\}")
 
@@ -47,6 +48,8 @@ def read_words(data: bytes, field: str) -> list[Word]:
     except (UnicodeDecodeError, ValueError):
         raise JobError(f"{field}: the file is not valid UTF-8 JSON; expected {EXPECTED}.") from None
     items = _word_items(document, field)
+    if len(items) > MAX_WORDS:
+        raise JobError(f"{field}: the file holds {len(items)} words; at most {MAX_WORDS} are accepted.")
     raws = [raw for where, item in items if (raw := _read_item(item, where, field)) is not None]
     if not raws:
         raise JobError(f"{field}: the file holds no words; expected {EXPECTED}.")
