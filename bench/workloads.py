@@ -27,7 +27,7 @@ OUTPUT_PREFIX = "bench"  # the worker's `path`: its outputs land in <run folder>
 SRT_NAME = "captions.srt"  # a fixed name in the run folder: nothing to escape in `subtitles=`
 ABOVE_CAPTIONS = 0.75  # bottom-centred captions of both styles stay in the lowest fifth of the frame
 WORKER_AUDIO_KBPS = AAC_KBPS  # what addaudio asks of the AAC encoder; FFmpeg's default is 128 kb/s
-IMG2VID_RENDER = "video_ops.ops.img2vid:_paint"  # img2vid decodes and resamples images in Python: media work
+IMG2VID_RENDER = "video_ops.media.shots:paint"  # img2vid decodes and resamples images in Python: media work
 LOUDNESS_RUNS = "video_ops.media.audio:run_ffmpeg"  # trilhasonora's loudness measurements: media work
 REPO = Path(__file__).resolve().parent.parent
 

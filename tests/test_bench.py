@@ -46,7 +46,7 @@ def expected_workloads() -> set[str]:
         names.add("trilhasonora")
     if "caption_highlight" in OPERATIONS:
         names.add("caption_highlight")
-    names |= {"concatenate", "concat_video_audio"} & set(OPERATIONS)
+    names |= {"concatenate", "concat_video_audio", "render"} & set(OPERATIONS)
     return names
 
 

@@ -13,7 +13,7 @@ from PIL import Image
 
 from tests.helpers import run_job
 from tests.pictures import expected_frames
-from video_ops.ops.img2vid import frame_counts
+from video_ops.media.timing import frame_counts
 
 AWKWARD = [0.37, 1.04, 2.5, 0.21, 1.333, 0.8, 0.125, 1.9, 0.52, 0.07]
 

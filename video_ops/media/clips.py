@@ -138,9 +138,13 @@ def copy_mismatch(clips: Sequence[Clip], frame: Frame) -> tuple[int, str] | None
     return None
 
 
-def video_filter(clip: Clip, frame: Frame) -> str:
+def video_filter(clip: Clip, frame: Frame, bt709: bool = False) -> str:
     """The chain that brings one clip (already turned upright by FFmpeg) to `frame`, never stretching it:
-    `contain` scales it to fit inside and pads with the background, `cover` scales it to fill and crops."""
+    `contain` scales it to fit inside and pads with the background, `cover` scales it to fill and crops.
+
+    `bt709`: convert the colours to BT.709 limited range, for frames that join pictures made in it
+    (render's image scenes); an untagged clip is read as swscale assumes (BT.601).
+    """
     width, height = clip.display_size
     scale = (min if frame.fit == "contain" else max)(frame.width / width, frame.height / height)
     inner_w, inner_h = _even(width * scale), _even(height * scale)
@@ -151,7 +155,8 @@ def video_filter(clip: Clip, frame: Frame) -> str:
     rate = f"{frame.rate.numerator}/{frame.rate.denominator}"
     # start_time=0: frames keep their time from the file's start (FFmpeg shifts inputs so the earliest
     # stream starts at 0), and a late first frame is repeated back to 0, as the clip plays on its own.
-    chain = [f"fps={rate}:start_time=0", f"scale={inner_w}:{inner_h}", "setsar=1"]
+    colours = ":out_color_matrix=bt709:out_range=tv" if bt709 else ""
+    chain = [f"fps={rate}:start_time=0", f"scale={inner_w}:{inner_h}{colours}", "setsar=1"]
     left, top = abs(frame.width - inner_w) // 2, abs(frame.height - inner_h) // 2
     if frame.fit == "contain":
         colour = "0x{:02x}{:02x}{:02x}".format(*frame.background)

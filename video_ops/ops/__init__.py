@@ -9,6 +9,7 @@ from video_ops.ops import (
     concat_video_audio,
     concatenate,
     img2vid,
+    render,
     trilhasonora,
 )
 
@@ -23,5 +24,6 @@ OPERATIONS: dict[str, Operation] = {
         concatenate.OPERATION,
         concat_video_audio.OPERATION,
         trilhasonora.OPERATION,
+        render.OPERATION,
     )
 }

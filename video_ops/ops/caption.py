@@ -96,14 +96,14 @@ def copies_audio(audio: Stream) -> bool:
     return audio.codec_name in _MP4_AUDIO
 
 
-def read_subtitles(path: Path, duration: float) -> Timeline:
+def read_subtitles(path: Path, duration: float, field: str = "url_srt") -> Timeline:
     """The SRT file's cues fitted to the video, with warnings for what was guessed or changed."""
     if path.stat().st_size > MAX_SRT_BYTES:
-        raise JobError(f"url_srt: the file is larger than {MAX_SRT_BYTES // 1024 // 1024} MB; is it a subtitle file?")
-    decoded = decode(path.read_bytes(), "url_srt")
-    subtitles = read_srt(decoded.text, "url_srt")
-    timeline = fit(subtitles.cues, duration, "url_srt")
-    notes = [f"url_srt: the file is not UTF-8; its characters were read as {decoded.encoding} (a guess)."
+        raise JobError(f"{field}: the file is larger than {MAX_SRT_BYTES // 1024 // 1024} MB; is it a subtitle file?")
+    decoded = decode(path.read_bytes(), field)
+    subtitles = read_srt(decoded.text, field)
+    timeline = fit(subtitles.cues, duration, field)
+    notes = [f"{field}: the file is not UTF-8; its characters were read as {decoded.encoding} (a guess)."
              ] if decoded.guessed else []
     return replace(timeline, warnings=[*notes, *subtitles.warnings, *timeline.warnings])
 
@@ -164,15 +164,23 @@ async def caption_srt(ctx: JobContext, job: SrtJob, look: Look, warnings: list[s
 
     async def write(recipe: Plan, duration: float) -> list[str]:
         nonlocal cues
-        timeline = read_subtitles(files["url_srt"], duration)
-        shown = timeline.cues if text is None else [replace(cue, text=text(cue.text)) for cue in timeline.cues]
-        unshown = await asyncio.to_thread(missing_glyphs, [(cue.line, cue.text) for cue in shown], fonts_dir, "url_srt")
-        write_script(recipe.script, shown, look, recipe.width, recipe.height)
-        cues = len(shown)
-        return [*timeline.warnings, *unshown]
+        cues, notes = await srt_script(files["url_srt"], "url_srt", look, duration, (recipe.width, recipe.height),
+                                       recipe.script, fonts_dir=fonts_dir, text=text)
+        return notes
 
     result = await burn(ctx, job, files["url_video"], write, message=message, fonts_dir=fonts_dir)
     return {**result, "cues": cues, "warnings": [*warnings, *result["warnings"]]}
+
+
+async def srt_script(srt: Path, field: str, look: Look, duration: float, size: tuple[int, int], script: Path, *,
+                     fonts_dir: Path | None = None, text: Callable[[str], str] | None = None) -> tuple[int, list[str]]:
+    """Write the ASS script of an SRT file's cues (each cue's text through `text` first) for a video
+    `duration` long of `size`: the number of cues shown, and the warnings."""
+    timeline = read_subtitles(srt, duration, field)
+    shown = timeline.cues if text is None else [replace(cue, text=text(cue.text)) for cue in timeline.cues]
+    unshown = await asyncio.to_thread(missing_glyphs, [(cue.line, cue.text) for cue in shown], fonts_dir, field)
+    write_script(script, shown, look, *size)
+    return len(shown), [*timeline.warnings, *unshown]
 
 
 ScriptWriter = Callable[[Plan, float], Awaitable[list[str]]]

@@ -7,8 +7,9 @@ building blocks in `video_ops.subtitles`; `caption`'s recipe burns the script in
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import model_validator
 
@@ -17,7 +18,7 @@ from video_ops.jobkit.context import JobContext
 from video_ops.jobkit.contract import JobInput, Operation, UrlField
 from video_ops.ops.caption import Plan, burn, read_subtitles
 from video_ops.subtitles.fonts import choose
-from video_ops.subtitles.highlight import Mode, write_highlight_script
+from video_ops.subtitles.highlight import HighlightLook, Mode, write_highlight_script
 from video_ops.subtitles.highlight_style import HighlightStyle
 from video_ops.subtitles.metrics import font_file
 from video_ops.subtitles.words import Word, fit_words, read_words, words_from_cues
@@ -44,8 +45,8 @@ class CaptionHighlightInput(JobInput):
 
 def read_job_words(path: Path, field: str, duration: float) -> tuple[list[Word], list[str]]:
     """The words of the downloaded file (a words JSON or an SRT), fitted to the video."""
-    if field == "url_srt":
-        timeline = read_subtitles(path, duration)
+    if field.endswith("srt_url") or field == "url_srt":
+        timeline = read_subtitles(path, duration, field)
         fitted = fit_words(words_from_cues(timeline.cues), duration, field)
         return fitted.words, [*timeline.warnings, *fitted.warnings]
     if path.stat().st_size > MAX_WORDS_BYTES:
@@ -55,23 +56,44 @@ def read_job_words(path: Path, field: str, duration: float) -> tuple[list[Word],
     return fitted.words, fitted.warnings
 
 
-async def run(ctx: JobContext, job: CaptionHighlightInput) -> dict:
-    asked, named_by = job.style.font_name()
-    family, font_warning = await asyncio.to_thread(choose, asked, named_by)
-    look = job.style.look(family, job.highlight_mode)
+@dataclass(frozen=True)
+class WordsLook:
+    """The chosen font and look of word-by-word captions, decided before anything is downloaded."""
+
+    look: HighlightLook
+    font: Path
+    warnings: list[str]
+
+
+async def words_look(style: HighlightStyle, mode: Mode, field_prefix: str = "") -> WordsLook:
+    asked, named_by = style.font_name()
+    family, warning = await asyncio.to_thread(choose, asked, field_prefix + named_by)
+    look = style.look(family, mode)
     font = await asyncio.to_thread(font_file, family, look.bold)
+    return WordsLook(look, font, [warning] if warning else [])
+
+
+def words_script(words_file: Path, field: str, chosen: WordsLook, duration: float, size: tuple[int, int],
+                 script: Path) -> dict[str, Any]:
+    """Write the word-by-word ASS script for a video `duration` long of `size`: counts and warnings."""
+    words, warnings = read_job_words(words_file, field, duration)
+    captions = write_highlight_script(script, words, chosen.look, *size, chosen.font)
+    return {"words": len(words), "captions": captions, "warnings": warnings}
+
+
+async def run(ctx: JobContext, job: CaptionHighlightInput) -> dict:
+    chosen = await words_look(job.style, job.highlight_mode)
     field = "url_srt" if job.url_srt is not None else "url_words_json"
     files = await ctx.download({"url_video": job.url_video, field: job.url_srt or job.url_words_json or ""})
     counts = {"words": 0, "captions": 0}
 
     async def write(recipe: Plan, duration: float) -> list[str]:
-        words, warnings = read_job_words(files[field], field, duration)
-        captions = write_highlight_script(recipe.script, words, look, recipe.width, recipe.height, font)
-        counts.update(words=len(words), captions=captions)
-        return warnings
+        written = words_script(files[field], field, chosen, duration, (recipe.width, recipe.height), recipe.script)
+        counts.update(words=written["words"], captions=written["captions"])
+        return written["warnings"]
 
     result = await burn(ctx, job, files["url_video"], write, message=MESSAGE)
-    return {**result, **counts, "warnings": [*([font_warning] if font_warning else []), *result["warnings"]]}
+    return {**result, **counts, "warnings": [*chosen.warnings, *result["warnings"]]}
 
 
 OPERATION = Operation(name="caption_highlight", input_model=CaptionHighlightInput, run=run)

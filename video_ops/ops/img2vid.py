@@ -10,10 +10,7 @@ broken image among 500 included) stops the others and nothing is uploaded.
 from __future__ import annotations
 
 import asyncio
-import itertools
-import math
 import os
-from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -30,18 +27,19 @@ from video_ops.io.keys import check_segment, clean_prefix, join_key
 from video_ops.jobkit.context import JobContext
 from video_ops.jobkit.contract import FrameSide, JobInput, Operation, UrlField, within_limit
 from video_ops.media import images
-from video_ops.media.canvas import COLOUR_TAGS, OVERSAMPLE, Canvas
+from video_ops.media.canvas import COLOUR_TAGS
 from video_ops.media.encoders import Encoder
 from video_ops.media.ffmpeg import step_timeout
 from video_ops.media.framefeed import frame_feed
-from video_ops.media.motion import Fit, Motion, Rect, endpoints, framing, progress, view_at
+from video_ops.media.motion import Fit, Motion
+from video_ops.media.shots import paint, plan_shot, shot_frame
+from video_ops.media.timing import exact_rate, frame_counts
 
 DEFAULT_MAX_IMAGES = 500
 DEFAULT_MAX_CLIP_SECONDS = 3600.0
 # NVIDIA's consumer cards allow 8 NVENC sessions at once (older drivers 3-5); CPU encoding is bounded
 # by the cores anyway. Lower it on cards with fewer sessions.
 DEFAULT_PARALLEL_RENDERS = 8
-MAX_CANVAS_PIXELS = 40_000_000  # ~12 bytes a pixel while painted: a canvas stays near 0.5 GB
 SECONDS_PER_CLIP_SECOND = 30.0  # timeout budget: far above the ~1.5 s a 1080p second costs on one core
 
 
@@ -123,21 +121,7 @@ def frame_size(job: Img2VidInput) -> tuple[int, int]:
 
 
 def frame_rate(job: Img2VidInput) -> Fraction:
-    """The rate as typed (29.97 is 2997/100), so frame arithmetic is exact."""
-    return Fraction(str(job.frame_rate))
-
-
-def frame_counts(durations: Sequence[float], rate: Fraction) -> list[int]:
-    """Frames of each clip: `round(end * fps) - round(start * fps)` over the running sums.
-
-    Sums are exact (durations as typed), so however many clips follow each other, the sequence
-    never drifts from the sum of the durations by more than one frame (half a frame, in fact).
-    """
-    edges, total = [0], Fraction(0)
-    for duration in durations:
-        total += Fraction(str(duration))
-        edges.append(math.floor(total * rate + Fraction(1, 2)))
-    return [end - start for start, end in itertools.pairwise(edges)]
+    return exact_rate(job.frame_rate)
 
 
 def plan(job: Img2VidInput) -> list[Clip]:
@@ -251,39 +235,23 @@ async def _render(
     ctx: JobContext, job: Img2VidInput, size: tuple[int, int], clip: Clip, path: Path, info: images.ImageInfo,
     threads: int,
 ) -> Encoder:
-    area, still_view = framing(info.width, info.height, size[0] / size[1], job.fit)
-    start, end = endpoints(clip.motion, area, still_view)
-    region = start.union(end)
-    still = start == end
-    # A still frame is the canvas itself; a moving one is cut from a canvas a little finer than it.
-    # Only a pan across an extreme panorama meets the cap (its frames are then a little soft).
-    scale = size[0] / min(start.w, end.w) * (1.0 if still else OVERSAMPLE)
-    scale = min(scale, math.sqrt(MAX_CANVAS_PIXELS / (region.w * region.h)))
-    canvas = await asyncio.to_thread(_paint, path, info, region, scale, size, job.background)
+    shot = plan_shot(info, size, job.fit, clip.motion)
+    canvas = await asyncio.to_thread(paint, path, info, shot, job.background)
     rate = frame_rate(job)
     output = ctx.workdir / clip.filename
     seconds = float(clip.frames / rate)
 
-    def make_frame(index: int) -> bytes:
-        return canvas.frame(view_at(start, end, progress(index, clip.frames)))
+    def make_frame(index: int) -> memoryview:
+        return shot_frame(canvas, shot, index, clip.frames)
 
-    async with frame_feed(1 if still else clip.frames, make_frame) as url:
+    async with frame_feed(1 if shot.still else clip.frames, make_frame) as url:
         return await ctx.encode(
-            lambda encoder: encode_args(url, size, rate, clip, still, threads, output, encoder),
+            lambda encoder: encode_args(url, size, rate, clip, shot.still, threads, output, encoder),
             step="rendering",
             timeout=step_timeout(seconds, SECONDS_PER_CLIP_SECOND),
             duration=seconds,
             show_percent=False,
         )
-
-
-def _paint(
-    path: Path, info: images.ImageInfo, region: Rect, scale: float, size: tuple[int, int],
-    background: tuple[int, int, int],
-) -> Canvas:
-    """Decode and resample in one step, so the decoded image is freed as soon as the canvas exists."""
-    source = images.load(path, scale, background)
-    return Canvas.paint(source, (info.width, info.height), region, scale, size, background)
 
 
 OPERATION = Operation(name="img2vid", input_model=Img2VidInput, run=run)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Literal
 
 from pydantic import AliasChoices, Field
 
 from video_ops.base.errors import JobError
+from video_ops.base.models import StrictModel
 from video_ops.base.tasks import all_or_nothing
 from video_ops.io.keys import clean_filename, clean_prefix, join_key
 from video_ops.jobkit.context import JobContext
@@ -20,11 +22,9 @@ from video_ops.media.probe import MediaInfo, probe, require_audio, require_durat
 MUSIC = "trilha_sonora"
 
 
-class TrilhaSonoraInput(JobInput):
-    operation: Literal["trilhasonora"]
-    url_video: UrlField
-    trilha_sonora: UrlField = Field(validation_alias=AliasChoices(MUSIC, "url_music"))
-    output_filename: str | None = None
+class MusicOptions(StrictModel):
+    """How music lies under a narration: its level, loops, fades and ducking (trilhasonora's and render's)."""
+
     volume_reduction_db: NumberField | None = Field(None, ge=0, le=sound.MAX_REDUCTION_DB, allow_inf_nan=False)
     music_offset_lu: NumberField = Field(20.0, ge=0, le=60, allow_inf_nan=False)
     loop_crossfade_s: NumberField = Field(1.0, ge=0, le=10, allow_inf_nan=False)
@@ -34,12 +34,61 @@ class TrilhaSonoraInput(JobInput):
     duck_db: NumberField = Field(10.0, gt=0, le=sound.MAX_DUCK_DB, allow_inf_nan=False)
 
 
-def music_length(info: MediaInfo) -> float:
+class TrilhaSonoraInput(MusicOptions, JobInput):
+    operation: Literal["trilhasonora"]
+    url_video: UrlField
+    trilha_sonora: UrlField = Field(validation_alias=AliasChoices(MUSIC, "url_music"))
+    output_filename: str | None = None
+
+
+def music_length(info: MediaInfo, field: str = MUSIC) -> float:
     """The music's playable length; a 0 s file has nothing to lay under the video."""
-    seconds = require_audio(info, MUSIC).duration or info.duration
+    seconds = require_audio(info, field).duration or info.duration
     if not seconds or seconds <= 0:
-        raise JobError(f"{MUSIC}: the music lasts 0 s; there is nothing to play under the video.")
+        raise JobError(f"{field}: the music lasts 0 s; there is nothing to play under the video.")
     return seconds
+
+
+@dataclass(frozen=True)
+class MusicUnderVoice:
+    """The music bed as the options ask, and what was measured and applied to get it."""
+
+    bed: sound.MusicBed
+    levels: sound.Levels
+    reduction_db: float
+    automatic: bool
+    offset_lu: float
+    duck_db: float | None  # None: no ducking
+
+    def graph(self, music: str, voice: str | None, out: str) -> str:
+        """The whole sound from the stream labels `music` and `voice` (None: the music alone) to `out`."""
+        return sound.music_under_voice(self.bed, music, voice, out, narration_lufs=self.levels.voice_lufs,
+                                       duck_db=self.duck_db)
+
+    def analysis(self) -> dict[str, float | None]:
+        """The narration's and the music's loudness before, the music's after, the offset reached."""
+        voice, music = self.levels.voice_lufs, self.levels.music_lufs
+        after = None if music is None else round(music - self.reduction_db, 2)
+        return {
+            "narration_lufs": voice,
+            "music_lufs": music,
+            "music_lufs_after": after,
+            "target_offset_lu": self.offset_lu,
+            "offset_lu": None if voice is None or after is None else round(voice - after, 2),
+        }
+
+
+def music_under_voice(options: MusicOptions, levels: sound.Levels, *, length_s: float, music_s: float,
+                      layout: str) -> MusicUnderVoice:
+    """The level by loudness (or exactly `volume_reduction_db`), the loops, the fades."""
+    automatic = options.volume_reduction_db is None
+    reduction = (sound.reduction_for_offset(levels.voice_lufs, levels.music_lufs, options.music_offset_lu)
+                 if automatic else float(options.volume_reduction_db or 0.0))
+    bed = sound.MusicBed(length_s=length_s, source_s=music_s, layout=layout,
+                         volume=sound.decibels_to_volume(-reduction), crossfade_s=options.loop_crossfade_s,
+                         fade_in_s=options.fade_in_s, fade_out_s=options.fade_out_s)
+    return MusicUnderVoice(bed, levels, reduction, automatic, options.music_offset_lu,
+                           options.duck_db if options.ducking else None)
 
 
 async def run(ctx: JobContext, job: TrilhaSonoraInput) -> dict:
@@ -55,14 +104,8 @@ async def run(ctx: JobContext, job: TrilhaSonoraInput) -> dict:
     voice = files["url_video"] if video.audio else None
     with ctx.timed("analysis"):
         levels = await sound.measure_levels(voice, files[MUSIC], seconds=video_s, layout=layout, workdir=ctx.workdir)
-    narration_lufs, music_lufs = levels.voice_lufs, levels.music_lufs
-    automatic = job.volume_reduction_db is None
-    reduction = (sound.reduction_for_offset(narration_lufs, music_lufs, job.music_offset_lu) if automatic
-                 else job.volume_reduction_db)
-    bed = sound.MusicBed(length_s=video_s, source_s=music_s, layout=layout, volume=sound.decibels_to_volume(-reduction),
-                         crossfade_s=job.loop_crossfade_s, fade_in_s=job.fade_in_s, fade_out_s=job.fade_out_s)
-    graph = sound.music_under_voice(bed, "1:a", "0:a" if voice else None, "aout", narration_lufs=narration_lufs,
-                                    duck_db=job.duck_db if job.ducking else None)
+    soundtrack = music_under_voice(job, levels, length_s=video_s, music_s=music_s, layout=layout)
+    graph = soundtrack.graph("1:a", "0:a" if voice else None, "aout")
     output = ctx.workdir / "output.mp4"
     plan = picture.Plan(
         args=[*picture.input_args(frames), "-i", "url_video", "-i", MUSIC, "-filter_complex", graph,
@@ -73,23 +116,16 @@ async def run(ctx: JobContext, job: TrilhaSonoraInput) -> dict:
         encoder = await ctx.write_video(plan, files, step="Adding the soundtrack")
         result = await probe(output, "output")
     stored, = await ctx.upload([(output, key)])
-    music_after = None if music_lufs is None else round(music_lufs - reduction, 2)
-    offset = None if narration_lufs is None or music_after is None else round(narration_lufs - music_after, 2)
+    reduction, loops = soundtrack.reduction_db, soundtrack.bed.loops
     return {
-        **single_output(f"Trilha sonora added successfully ({bed.loops} loops, music lowered by {reduction:g} dB)",
+        **single_output(f"Trilha sonora added successfully ({loops} loops, music lowered by {reduction:g} dB)",
                         stored, filename, result),
         "video_duration": round(video_s, 3),
         "trilha_duration": round(music_s, 3),
-        "loops_applied": bed.loops,
+        "loops_applied": loops,
         "volume_reduction_db": reduction,
-        "volume_mode": "automatic" if automatic else "manual",
-        "audio_analysis": {
-            "narration_lufs": narration_lufs,
-            "music_lufs": music_lufs,
-            "music_lufs_after": music_after,
-            "target_offset_lu": job.music_offset_lu,
-            "offset_lu": offset,
-        },
+        "volume_mode": "automatic" if soundtrack.automatic else "manual",
+        "audio_analysis": soundtrack.analysis(),
         "ducking": job.ducking,
         "video_stream": "copied" if encoder is None else "re-encoded",
         "gpu_accelerated": bool(encoder and encoder.uses_gpu()),
