@@ -45,6 +45,13 @@ def segments(**change: Any) -> dict[str, Any]:
     return caption(operation="caption_segments", **change)
 
 
+def render(*scenes: Any, **change: Any) -> dict[str, Any]:
+    job = {"operation": "render", "path": "out", "width": 64, "height": 36, "frame_rate": 10,
+           "scenes": list(scenes) or [{"image_url": "{server}/tiny.png", "duration": 1}]}
+    job.update(change)
+    return job
+
+
 def img2vid(images: Any = None, **change: Any) -> dict[str, Any]:
     job = {"operation": "img2vid", "path": "out", "width": 64, "height": 36,
            "images": images if images is not None else [{"id": "a", "image_url": "{server}/tiny.png",
@@ -254,4 +261,20 @@ CORPUS: list[Hostile] = [
     Hostile("highlight in an unknown font", highlight(style={"fonte": "Comic Sans Pro"}), "Invalid input: field 'style.fonte': unknown font 'Comic Sans Pro'; available: ", prefix=True),
     Hostile("segments border style 2", segments(style={"border": {"style": 2}}), "Invalid input: field 'style.border.style': Input should be 1, 3 or 4."),
     Hostile("segments style key of another shape", segments(style={"font": {"family": "x"}}), "Invalid input: unknown field 'style.font.family'."),
+    # render: every scene, track and caption file checked, and named, before the encode
+    Hostile("render scene with two sources", render({"image_url": "{server}/tiny.png", "video_url": "{server}/video.mp4", "duration": 1}), "Invalid input: field 'scenes[0]': give either 'image_url' or 'video_url'."),
+    Hostile("render scene that is a web page", render({"image_url": "{server}/page.html", "duration": 1}), "scenes[0]: the file is not an image in a supported format (JPEG, PNG, WebP, GIF, BMP or TIFF)."),
+    Hostile("render scene that is a bomb", render({"image_url": "{server}/bomb.png", "duration": 1}), "scenes[0]: the image is far larger than the limit of 150 megapixels."),
+    Hostile("render clip without a picture", render({"image_url": "{server}/tiny.png", "duration": 1}, {"video_url": "{server}/tone.mp3"}), "scenes[1]: the file has no video stream (found: audio)."),
+    Hostile("render clip of 0 s", render({"video_url": "{server}/zero.mp4"}), "scenes[0]: the clip lasts 0 s."),
+    Hostile("render clip trimmed past its end", render({"video_url": "{server}/video.mp4", "trim_start": 9}), "scenes[0].trim_start: 9 s is past the clip's end (2.000 s)."),
+    Hostile("render camera move on a clip", render({"video_url": "{server}/video.mp4", "motion": "zoomin"}), "Invalid input: field 'scenes[0]': 'motion' applies to image scenes only."),
+    Hostile("render scene shorter than its fades", render({"image_url": "{server}/tiny.png", "duration": 1}, {"image_url": "{server}/tiny.png", "duration": 0.1}, transition={"type": "fade", "duration": 0.2}), "scenes[1].duration: 0.1 s is 1 frame at 10 fps; a scene needs at least 4 (twice the transition)."),
+    Hostile("render with more scenes than the limit", render(*([{"image_url": "{server}/tiny.png", "duration": 1}] * 501)), "Invalid input: field 'scenes': at most 500 scenes per job (raise it with VIDEO_OPS_MAX_SCENES)."),
+    Hostile("render fitted to no narration", render(fit_to_narration=True), "Invalid input: 'fit_to_narration' needs a 'narration'."),
+    Hostile("render narration without sound", render(narration={"url": "{server}/silent.mp4"}), "narration.url: the file has no audio stream (found: video)."),
+    Hostile("render music without sound", render(music={"url": "{server}/silent.mp4"}), "music.url: the file has no audio stream (found: video)."),
+    Hostile("render captions from two sources", render(captions={"srt_url": "{server}/cues.srt", "words_url": "{server}/nowords.json"}), "Invalid input: field 'captions': give either 'srt_url' or 'words_url'."),
+    Hostile("render captions with a bad colour", render(captions={"words_url": "{server}/nowords.json", "style": {"highlight_cor": "#GG0000"}}), "Invalid input: field 'captions.style': 'highlight_cor': '#GG0000' is not a colour; use #RRGGBB, #RRGGBBAA or &HAABBGGRR."),
+    Hostile("render captions without words", render(captions={"words_url": "{server}/nowords.json"}), "captions.words_url: the file holds no words; expected " + WORDS_SHAPES + "."),
 ]

@@ -25,7 +25,7 @@ from video_ops.media import encoders
 from video_ops.ops import OPERATIONS
 
 ALL_OPERATIONS = {"caption", "img2vid", "addaudio", "concatenate", "concat_video_audio", "trilhasonora",
-                  "caption_segments", "caption_highlight"}
+                  "caption_segments", "caption_highlight", "render"}
 # RunPod serverless GPU pools whose every card has NVENC, and those with none (A100, H100, H200).
 NVENC_POOLS = {"AMPERE_16", "AMPERE_24", "ADA_24", "ADA_32_PRO", "AMPERE_48", "ADA_48_PRO"}
 NO_NVENC_POOLS = {"AMPERE_80", "ADA_80_PRO", "HOPPER_141"}

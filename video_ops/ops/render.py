@@ -16,7 +16,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import AliasChoices, Field, ValidationError, field_validator, model_validator
+from pydantic import AliasChoices, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from video_ops.base.errors import JobError
 from video_ops.base.models import StrictModel
@@ -111,16 +111,24 @@ class Captions(StrictModel):
     highlight_mode: Mode | None = None
     style: dict[str, Any] = Field(default_factory=dict)
 
-    @model_validator(mode="after")
-    def _one_source_and_its_style(self) -> Captions:
-        if (self.srt_url is None) == (self.words_url is None):
-            raise ValueError("give either 'srt_url' or 'words_url'")
-        model = HighlightStyle if self.word_by_word else SegmentsStyle
+    @field_validator("style")
+    @classmethod
+    def _style_of_its_operation(cls, style: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
+        """Checked against caption_highlight's style for words (or an SRT with a highlight mode), else
+        caption_segments': the same fields, the same errors, named inside `captions.style`."""
+        word_by_word = info.data.get("words_url") is not None or info.data.get("highlight_mode") is not None
+        model = HighlightStyle if word_by_word else SegmentsStyle
         try:
-            model.model_validate(self.style)
+            model.model_validate(style)
         except ValidationError as err:
             problem = describe_validation_error(err, model).removeprefix("Invalid input: ").rstrip(".")
-            raise ValueError(f"style: {problem}") from None
+            raise ValueError(problem.removeprefix("field ")) from None
+        return style
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Captions:
+        if (self.srt_url is None) == (self.words_url is None):
+            raise ValueError("give either 'srt_url' or 'words_url'")
         return self
 
     @property
@@ -285,7 +293,8 @@ def plan_timeline(job: RenderInput, inputs: Inputs) -> Plan:
     for position, frames in enumerate(counts):
         if frames < needed:
             raise JobError(
-                f"{scene_field(position)}.duration: {float(durations[position]):.3g} s is {frames} frames at "
+                f"{scene_field(position)}.duration: {float(durations[position]):.3g} s is {frames} "
+                f"frame{'' if frames == 1 else 's'} at "
                 f"{job.frame_rate:g} fps; a scene needs at least {needed} ("
                 + ("twice the transition" if overlap else "one frame") + ")."
             )
