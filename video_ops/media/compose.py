@@ -9,6 +9,7 @@ anew). Transitions blend in Y'CbCr with integer weights, so the same job gives t
 
 from __future__ import annotations
 
+import bisect
 import concurrent.futures
 import contextlib
 from collections.abc import Callable, Sequence
@@ -86,6 +87,7 @@ class Timeline:
         self.weights = blend_weights(overlap)
         self.size = size
         self.frames = total_frames(self.placements)
+        self._starts = [p.start for p in self.placements]
         self._pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="scene-open")
         self._open: dict[int, concurrent.futures.Future[FrameSource]] = {}
         self._black = _black_frame(size)
@@ -93,7 +95,7 @@ class Timeline:
     def frame(self, index: int) -> bytes | memoryview:
         if index == 0:
             self._close_before(len(self.placements))
-        active = [k for k, p in enumerate(self.placements) if p.start <= index < p.end]
+        active = self._active(index)
         self._close_before(active[0])
         self._open_ahead(active[-1])
         if len(active) == 1:
@@ -107,6 +109,13 @@ class Timeline:
     def close(self) -> None:
         self._close_before(len(self.placements))
         self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def _active(self, index: int) -> list[int]:
+        """The scene whose frames include `index`, after the one it overlaps, if any (scenes start in order)."""
+        last = bisect.bisect_right(self._starts, index) - 1
+        if last > 0 and index < self.placements[last - 1].end:
+            return [last - 1, last]
+        return [last]
 
     def _blend(self, a: bytes | memoryview, b: bytes | memoryview, weight: int) -> bytes:
         frame_a, frame_b = np.frombuffer(a, np.uint8), np.frombuffer(b, np.uint8)

@@ -425,7 +425,7 @@ def sound_inputs(job: RenderInput, inputs: Inputs) -> tuple[list[list[str]], dic
     args: list[list[str]] = []
     numbers: dict[str, int] = {}
     for name in (NARRATION, MUSIC):
-        if name in inputs.files and (name != MUSIC or job.music is not None):
+        if name in inputs.files:
             numbers[name] = len(args) + 1
             args.append(["-i", str(inputs.files[name])])
     for position, scene in enumerate(job.scenes):
