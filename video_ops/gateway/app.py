@@ -23,6 +23,8 @@ from video_ops.client import ClientError
 from video_ops.client.api import PENDING, poll_delays
 from video_ops.gateway import replies, schemas
 from video_ops.gateway.backend import Backend, UnknownJob
+from video_ops.gateway.watcher import Watcher, Webhook
+from video_ops.gateway.webhooks import WebhookRefused, check_target
 from video_ops.jobkit.contract import Operation, parse_input
 
 MAX_BODY_BYTES = 1024 * 1024
@@ -48,11 +50,12 @@ def create_app(backend: Backend, operations: dict[str, Operation], api_keys: lis
         "(`POST /video/<operation>/async`), then follow them by id. Send `X-API-Key` on every route but /health.",
     )
     guard = [Security(_key_check([key.encode() for key in api_keys]))]
+    watcher = Watcher(backend)
 
     for name, operation in operations.items():
         extra = {"requestBody": schemas.request_body(operation)}
         for wait, path, summary in ((False, f"/video/{name}/async", "submit"), (True, f"/video/{name}", "run")):
-            route = _submit_route(backend, name, operations, sync_cap_s if wait else None)
+            route = _submit_route(backend, watcher, name, operations, sync_cap_s if wait else None)
             app.add_api_route(path, route, methods=["POST"], dependencies=guard, openapi_extra=extra,
                               summary=f"{summary} a {name} job", tags=["jobs"], name=f"{summary}_{name}")
     unknown = _unknown_operation(operations)
@@ -61,7 +64,9 @@ def create_app(backend: Backend, operations: dict[str, Operation], api_keys: lis
 
     async def job_status(job_id: str) -> JSONResponse:
         """RunPod's status: id, status, delayTime, executionTime, output (progress while running) or error."""
-        return JSONResponse(replies.job_view(await backend.status(job_id)))
+        view = replies.job_view(await backend.status(job_id))
+        delivery = watcher.view(job_id)
+        return JSONResponse(view if delivery is None else {**view, "webhook": delivery})
 
     async def job_result(job_id: str) -> JSONResponse:
         """202 while queued or running, 200 with the result when done, 410/500/504 when it ended without one."""
@@ -113,12 +118,16 @@ def _key_check(keys: list[bytes]) -> Callable[[str | None], Awaitable[None]]:
     return require_key
 
 
-def _submit_route(backend: Backend, name: str, operations: dict[str, Operation], cap_s: float | None) -> Route:
+def _submit_route(
+    backend: Backend, watcher: Watcher, name: str, operations: dict[str, Operation], cap_s: float | None
+) -> Route:
     """POST /video/<name>/async (cap_s None) or the synchronous POST /video/<name>, waiting at most cap_s."""
 
     async def submit(request: Request) -> JSONResponse:
-        job_input = await _job_input(request, name, operations)
+        job_input, webhook = await _job_input(request, name, operations)
         job_id = await backend.submit(job_input)
+        if webhook is not None:
+            watcher.watch(job_id, name, webhook)
         LOG.info("%s job %s submitted (%s)", name, job_id, "async" if cap_s is None else "sync")
         if cap_s is None:
             return JSONResponse(replies.submitted(job_id, "IN_QUEUE", name))
@@ -148,8 +157,11 @@ async def _wait_final(backend: Backend, job_id: str, cap_s: float) -> dict[str, 
     return None  # poll_delays never ends; this satisfies the type checker
 
 
-async def _job_input(request: Request, name: str, operations: dict[str, Operation]) -> dict[str, Any]:
-    """The body as the worker's input for `name`, checked with the worker's model before anything is queued."""
+async def _job_input(
+    request: Request, name: str, operations: dict[str, Operation]
+) -> tuple[dict[str, Any], Webhook | None]:
+    """The body as the worker's input for `name`, checked with the worker's model before anything is queued,
+    and the reference's `webhook_url` (with `webhook_on_cancel`), which the gateway keeps for itself."""
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
         raise Refusal(413, "Payload Too Large", f"The request body is larger than {MAX_BODY_BYTES} bytes.")
@@ -167,12 +179,25 @@ async def _job_input(request: Request, name: str, operations: dict[str, Operatio
     if body.get("operation", name) != name:
         raise Refusal(422, "Invalid input", f"Invalid input: field 'operation' must be '{name}' on this route, "
                       "or left out (the route names the operation).")
+    webhook = await _webhook(body.pop("webhook_url", None), body.pop("webhook_on_cancel", False))
     job_input = {**body, "operation": name}
     try:
         parse_input(job_input, operations)
     except JobError as err:
         raise Refusal(422, "Invalid input", str(err)) from None
-    return job_input
+    return job_input, webhook
+
+
+async def _webhook(url: Any, on_cancel: Any) -> Webhook | None:
+    if url is None:
+        return None
+    if not isinstance(url, str) or not isinstance(on_cancel, bool):
+        raise Refusal(400, "Bad Request", "webhook_url must be a string and webhook_on_cancel true or false.")
+    try:
+        await check_target(url)
+    except WebhookRefused as err:
+        raise Refusal(400, "Bad Request", str(err)) from None
+    return Webhook(url, on_cancel)
 
 
 def _unknown_operation(operations: dict[str, Operation]) -> Route:
