@@ -53,7 +53,8 @@ class RunningGateway:
 
     def __init__(self, folder: Path, workers: int) -> None:
         env = {key: value for key, value in bench_env().items() if key not in ("RUNPOD_ENDPOINT_ID", "RUNPOD_API_KEY")}
-        env.update(VIDEO_OPS_API_KEYS=KEY, VIDEO_OPS_OUTPUT_DIR=str(folder / "output"))
+        env.update(VIDEO_OPS_API_KEYS=KEY, VIDEO_OPS_OUTPUT_DIR=str(folder / "output"),
+                   VIDEO_OPS_GATEWAY_DB=str(folder / "gateway.sqlite"))
         self.log = folder / "gateway.log"
         with self.log.open("w") as log:
             self.proc = subprocess.Popen([sys.executable, "-m", "video_ops.gateway", "--port", "0", "--workers",

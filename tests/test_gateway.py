@@ -172,7 +172,8 @@ def gateway_env(tmp: Path, **extra: str) -> dict[str, str]:
     unset = ("BUCKET_ENDPOINT_URL", "BUCKET_ACCESS_KEY_ID", "BUCKET_SECRET_ACCESS_KEY", "BUCKET_NAME",
              "BUCKET_PUBLIC_URL", "RUNPOD_ENDPOINT_ID", "RUNPOD_API_KEY", "VIDEO_OPS_API_KEYS", "X_API_KEY")
     return {**dict.fromkeys(unset, ""), "VIDEO_OPS_ALLOW_FILE_URLS": "1", "VIDEO_OPS_OUTPUT_DIR": str(tmp / "output"),
-            "VIDEO_OPS_WORKDIR": str(tmp / "work"), "VIDEO_OPS_ENCODER": "x264", "VIDEO_OPS_DECODER": "cpu",
+            "VIDEO_OPS_WORKDIR": str(tmp / "work"), "VIDEO_OPS_GATEWAY_DB": str(tmp / "gateway.sqlite"),
+            "VIDEO_OPS_ENCODER": "x264", "VIDEO_OPS_DECODER": "cpu",
             "RUNPOD_ALLOW_PRIVATE_DOWNLOAD_URLS": "true", **extra}
 
 

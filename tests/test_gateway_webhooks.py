@@ -10,18 +10,20 @@ import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 from fastapi.testclient import TestClient
 
-from tests.endpoint import Gateway, wait_until
+from tests.endpoint import Gateway, LocalEndpoint, wait_until
 from tests.helpers import REPO
 from tests.test_gateway import gateway_env
 from video_ops.client import Client
 from video_ops.gateway.app import create_app
 from video_ops.gateway.backend import Backend
+from video_ops.gateway.store import Store
 from video_ops.gateway.webhooks import WebhookRefused, check_target
 from video_ops.ops import OPERATIONS
 
@@ -168,12 +170,15 @@ def test_a_cancel_is_posted_only_when_asked_for(gateway: Gateway, receiver: Rece
         ("ftp://example.com/hook", "must be an http or https URL with a host"),
     ],
 )
-def test_a_private_target_is_refused_at_submit(url: str, reason: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_private_target_is_refused_at_submit(
+    url: str, reason: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.delenv("VIDEO_OPS_ALLOW_PRIVATE_WEBHOOKS", raising=False)
     with pytest.raises(WebhookRefused, match=reason):
         asyncio.run(check_target(url))
     # At the door: a 400 naming webhook_url, and nothing reaches the backend (nothing listens on its port).
-    app = create_app(Backend(Client("none", base_url="http://127.0.0.1:9/v2"), "nowhere"), OPERATIONS, [], 60)
+    backend = Backend(Client("none", base_url="http://127.0.0.1:9/v2"), "nowhere")
+    app = create_app(backend, OPERATIONS, [], 60, Store(tmp_path / "gateway.sqlite"))
     answer = TestClient(app).post("/video/addaudio/async", json={**ADDAUDIO, "webhook_url": url})
     assert answer.status_code == 400
     assert answer.json()["message"].startswith("webhook_url: ") and reason in answer.json()["message"]
@@ -182,3 +187,34 @@ def test_a_private_target_is_refused_at_submit(url: str, reason: str, monkeypatc
 def test_the_override_lets_private_receivers_in(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("VIDEO_OPS_ALLOW_PRIVATE_WEBHOOKS", "1")
     asyncio.run(check_target("http://127.0.0.1:9/hook"))
+
+
+def test_a_webhook_owed_when_the_gateway_is_killed_is_delivered_once_after_a_restart(
+    receiver: Receiver, tmp_path: Path
+) -> None:
+    """The jobs run on an endpoint of their own (as on RunPod), so they outlive the gateway."""
+    runpod_env = {**gateway_env(tmp_path / "endpoint")}
+    with LocalEndpoint(REPO / "handler.py", 1, tmp_path / "endpoint.log", runpod_env) as runpod:
+        base, endpoint_id = runpod.url.rsplit("/", 1)
+        env = gateway_env(tmp_path, VIDEO_OPS_API_KEYS=KEY, WEBHOOK_SECRET=SECRET, VIDEO_OPS_ALLOW_PRIVATE_WEBHOOKS="1",
+                          RUNPOD_ENDPOINT_ID=endpoint_id, RUNPOD_API_KEY="k", RUNPOD_ENDPOINT_BASE_URL=base)
+        body = {"images": [{"id": "long", "image_url": "file:samples/sample_image.jpg", "duracao": 20}],
+                "zoom_types": ["zoomin"], "width": 1280, "height": 720, "path": "restart",
+                "webhook_url": receiver.url("/restart")}
+        with Gateway(REPO / "handler.py", 1, tmp_path / "first.log", env) as first:
+            answer = requests.post(f"{first.url}/video/img2vid/async", json=body, headers={"X-API-Key": KEY},
+                                   timeout=30)
+            job = answer.json()["jobId"]
+            first.proc.kill()  # SIGKILL: no chance to save anything more
+            first.proc.wait()
+        running = runpod.client().status(job)["status"]
+        with Gateway(REPO / "handler.py", 1, tmp_path / "second.log", env) as second:
+            final = settled(second, job, timeout=120)
+            time.sleep(1.0)  # a duplicate would come now
+        log = (tmp_path / "second.log").read_text()
+
+    (headers, data), = receiver.received("/restart")
+    assert running in ("IN_QUEUE", "IN_PROGRESS")  # the gateway died before the job ended
+    assert "resumed 1 webhook(s) owed by an earlier run" in log
+    assert final["webhook"] == {"status": "delivered", "attempts": 1, "last_error": None}
+    assert verified(headers, data) and json.loads(data)["result"]["videos"][0]["frames"] == 20 * 24

@@ -7,10 +7,11 @@ failure is `{"jobId", "status", "error": <the worker's sentence>}`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from fastapi import FastAPI, Request, Security
@@ -23,6 +24,7 @@ from video_ops.client import ClientError
 from video_ops.client.api import PENDING, poll_delays
 from video_ops.gateway import replies, schemas
 from video_ops.gateway.backend import Backend, UnknownJob
+from video_ops.gateway.store import Store
 from video_ops.gateway.watcher import Watcher, Webhook
 from video_ops.gateway.webhooks import WebhookRefused, check_target
 from video_ops.jobkit.contract import Operation, parse_input
@@ -41,16 +43,28 @@ class Refusal(Exception):
         self.code, self.error, self.message = code, error, message
 
 
-def create_app(backend: Backend, operations: dict[str, Operation], api_keys: list[str], sync_cap_s: float) -> FastAPI:
-    """The API over `backend`; with no `api_keys` every caller is let in (the command then binds loopback only)."""
+def create_app(
+    backend: Backend, operations: dict[str, Operation], api_keys: list[str], sync_cap_s: float, store: Store
+) -> FastAPI:
+    """The API over `backend`; with no `api_keys` every caller is let in (the command then binds loopback only).
+    `store` keeps the webhooks owed; those left by an earlier run are taken up when the server starts."""
+    watcher = Watcher(backend, store)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        resumed = watcher.resume()
+        if resumed:
+            LOG.info("resumed %d webhook(s) owed by an earlier run", resumed)
+        yield
+
     app = FastAPI(
+        lifespan=lifespan,
         title="video-ops gateway",
         summary="The reference guide's REST API in front of the video-ops worker.",
         description="Submit jobs synchronously (`POST /video/<operation>`) or asynchronously "
         "(`POST /video/<operation>/async`), then follow them by id. Send `X-API-Key` on every route but /health.",
     )
     guard = [Security(_key_check([key.encode() for key in api_keys]))]
-    watcher = Watcher(backend)
 
     for name, operation in operations.items():
         extra = {"requestBody": schemas.request_body(operation)}

@@ -9,6 +9,7 @@ import os
 import socket
 import sys
 import threading
+from pathlib import Path
 
 import uvicorn
 
@@ -17,6 +18,7 @@ from video_ops.base.settings import env_float
 from video_ops.client import Client
 from video_ops.gateway.app import create_app
 from video_ops.gateway.backend import Backend
+from video_ops.gateway.store import Store
 from video_ops.io.storage import resolve_bucket
 from video_ops.local_endpoint.server import LocalEndpoint, check_worker_arguments, server_parser
 from video_ops.ops import OPERATIONS
@@ -114,7 +116,8 @@ def _serve_local(listener: socket.socket, args: argparse.Namespace, keys: list[s
 
 
 def _serve(listener: socket.socket, backend: Backend, keys: list[str], sync_cap_s: float) -> int:
-    app = create_app(backend, OPERATIONS, keys, sync_cap_s)
+    store = Store(Path(os.environ.get("VIDEO_OPS_GATEWAY_DB", "").strip() or "gateway.sqlite"))
+    app = create_app(backend, OPERATIONS, keys, sync_cap_s, store)
     host, port = listener.getsockname()[:2]
     shown = f"[{host}]" if ":" in host else host
     print(f"{READY}http://{shown}:{port}", flush=True)

@@ -1,13 +1,14 @@
 """Following jobs that carry a `webhook_url` until they end, then delivering the webhook.
 
-One status call per job with the guide's backoff (2 s, x1.5, at most 8 s). Kept in memory: a gateway
-that restarts forgets the jobs it was following (their results stay available by id).
+One status call per job with the guide's backoff (2 s, x1.5, at most 8 s). What is owed lives in the
+store (SQLite), so a gateway that restarts, even after a kill, resumes watching and delivering.
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime
+from collections.abc import Coroutine
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +16,7 @@ from video_ops.client import ClientError
 from video_ops.client.api import PENDING, poll_delays
 from video_ops.gateway import replies, webhooks
 from video_ops.gateway.backend import Backend, UnknownJob
+from video_ops.gateway.store import Owed, Store
 
 
 @dataclass(frozen=True)
@@ -26,38 +28,55 @@ class Webhook:
 
 
 class Watcher:
-    def __init__(self, backend: Backend) -> None:
+    def __init__(self, backend: Backend, store: Store) -> None:
         self.backend = backend
-        self.deliveries: dict[str, webhooks.Delivery] = {}
+        self.store = store
         self._tasks: set[asyncio.Task[None]] = set()  # held so the event loop does not drop them
 
     def watch(self, job_id: str, operation: str, webhook: Webhook) -> None:
-        self.deliveries[job_id] = webhooks.Delivery()
         submitted = datetime.datetime.now(datetime.timezone.utc)
-        task = asyncio.create_task(self._follow(job_id, operation, webhook, submitted))
+        self.store.add(job_id, operation, webhook.url, webhook.on_cancel, submitted)
+        self._start(self._follow(Owed(job_id, operation, webhook.url, webhook.on_cancel, submitted, None, None)))
+
+    def resume(self) -> int:
+        """Take up every webhook still owed (after a restart); how many."""
+        owed = self.store.owed()
+        for item in owed:
+            if item.body is None or item.headers is None:
+                self._start(self._follow(item))
+            else:
+                self._start(self._send(item.job_id, item.url, item.body, item.headers))
+        return len(owed)
+
+    def view(self, job_id: str) -> dict[str, Any] | None:
+        delivery = self.store.delivery(job_id)
+        return delivery.view() if delivery else None
+
+    def _start(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(work)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    def view(self, job_id: str) -> dict[str, Any] | None:
-        delivery = self.deliveries.get(job_id)
-        return delivery.view() if delivery else None
-
-    async def _follow(self, job_id: str, operation: str, webhook: Webhook, submitted: datetime.datetime) -> None:
-        delivery = self.deliveries[job_id]
+    async def _follow(self, owed: Owed) -> None:
         for delay in poll_delays():
             await asyncio.sleep(delay)
             try:
-                status = replies.job_view(await self.backend.status(job_id))
+                status = replies.job_view(await self.backend.status(owed.job_id))
             except UnknownJob:
-                delivery.status, delivery.last_error = "failed", "the backend no longer knows the job"
+                self.store.record(owed.job_id, webhooks.Delivery("failed", 0, "the backend no longer knows the job"))
                 return
             except ClientError:
                 continue  # the backend is briefly unreachable: ask again at the next step
             if status.get("status") not in PENDING:
                 break
-        if status["status"] == "CANCELLED" and not webhook.on_cancel:
-            delivery.status = "skipped"
+        if status["status"] == "CANCELLED" and not owed.on_cancel:
+            self.store.record(owed.job_id, webhooks.Delivery("skipped"))
             return
-        job = {"jobId": job_id, "idRoteiro": None, "operation": operation}
-        data, headers = webhooks.signed_request(webhooks.body(job, status, submitted))
-        await webhooks.deliver(webhook.url, data, headers, delivery)
+        job = {"jobId": owed.job_id, "idRoteiro": None, "operation": owed.operation}
+        data, headers = webhooks.signed_request(webhooks.body(job, status, owed.submitted))
+        self.store.ready(owed.job_id, data, headers)
+        await self._send(owed.job_id, owed.url, data, headers)
+
+    async def _send(self, job_id: str, url: str, data: bytes, headers: dict[str, str]) -> None:
+        delivery = self.store.delivery(job_id) or webhooks.Delivery()
+        await webhooks.deliver(url, data, headers, delivery, lambda: self.store.record(job_id, delivery))

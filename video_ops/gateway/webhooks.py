@@ -14,7 +14,7 @@ import hashlib
 import hmac
 import json
 import socket
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -97,29 +97,42 @@ def signed_request(payload: dict[str, Any]) -> tuple[bytes, dict[str, str]]:
     return data, headers
 
 
-async def deliver(url: str, data: bytes, headers: dict[str, str], delivery: Delivery,
-                  sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
-    """POST until a 2xx or a 4xx (final), retrying at 1, 5 and 15 s on errors, timeouts and 5xx."""
-    timeout = aiohttp.ClientTimeout(total=TIMEOUT_S)
+async def deliver(
+    url: str, data: bytes, headers: dict[str, str], delivery: Delivery, record: Callable[[], None]
+) -> None:
+    """POST until a 2xx or a 4xx (final), retrying at 1, 5 and 15 s on errors, timeouts and 5xx;
+    `record` is called after every attempt and at the end, to keep `delivery` where it survives."""
     for pause in (0.0, *RETRY_DELAYS_S):
-        await sleep(pause)
+        await asyncio.sleep(pause)
         delivery.attempts += 1
-        try:
-            await check_target(url)
-            async with aiohttp.ClientSession(timeout=timeout) as session, session.post(
-                url, data=data, headers=headers, allow_redirects=False
-            ) as response:
-                code = response.status
-        except WebhookRefused as err:
-            delivery.status, delivery.last_error = "failed", str(err)
+        settled = await _attempt(url, data, headers, delivery)
+        record()
+        if settled:
             return
-        except (aiohttp.ClientError, asyncio.TimeoutError) as err:
-            delivery.last_error = f"{type(err).__name__}: {err}"[:300]
-            continue
-        if code < 300:
-            delivery.status, delivery.last_error = "delivered", None
-            return
-        delivery.last_error = f"HTTP {code}"
-        if code < 500:
-            break  # the receiver refused it: sending it again would not change its mind
     delivery.status = "failed"
+    record()
+
+
+async def _attempt(url: str, data: bytes, headers: dict[str, str], delivery: Delivery) -> bool:
+    """One POST; True when the outcome is final (delivered, refused by the receiver, or a forbidden target)."""
+    timeout = aiohttp.ClientTimeout(total=TIMEOUT_S)
+    try:
+        await check_target(url)
+        async with aiohttp.ClientSession(timeout=timeout) as session, session.post(
+            url, data=data, headers=headers, allow_redirects=False
+        ) as response:
+            code = response.status
+    except WebhookRefused as err:
+        delivery.status, delivery.last_error = "failed", str(err)
+        return True
+    except (aiohttp.ClientError, asyncio.TimeoutError) as err:
+        delivery.last_error = f"{type(err).__name__}: {err}"[:300]
+        return False
+    if code < 300:
+        delivery.status, delivery.last_error = "delivered", None
+        return True
+    delivery.last_error = f"HTTP {code}"
+    if code < 500:
+        delivery.status = "failed"  # the receiver refused it: sending it again would not change its mind
+        return True
+    return False

@@ -1,0 +1,82 @@
+"""The webhooks the gateway still owes, in SQLite, so a restarted gateway resumes them.
+
+One row per job submitted with a `webhook_url`: while `body` is empty the job is still being
+watched; once it ended, `body` and `headers` hold the exact bytes to send (so a delivery resumed
+after a restart carries the same signature). Plain SQL with portable types: a deployment with
+several gateway instances would keep this table in a shared database (PostgreSQL) and claim rows with
+`SELECT ... FOR UPDATE SKIP LOCKED` instead of one process owning the file.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+from video_ops.gateway.webhooks import Delivery
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS webhooks (
+    job_id     VARCHAR(128) PRIMARY KEY,
+    operation  VARCHAR(64)  NOT NULL,
+    url        TEXT         NOT NULL,
+    on_cancel  INTEGER      NOT NULL,
+    submitted  VARCHAR(40)  NOT NULL,
+    body       BLOB,
+    headers    TEXT,
+    status     VARCHAR(16)  NOT NULL,
+    attempts   INTEGER      NOT NULL,
+    last_error TEXT
+)
+"""
+
+
+@dataclass(frozen=True)
+class Owed:
+    """A webhook not yet settled: still watching its job (`body` None) or still delivering it."""
+
+    job_id: str
+    operation: str
+    url: str
+    on_cancel: bool
+    submitted: datetime.datetime
+    body: bytes | None
+    headers: dict[str, str] | None
+
+
+class Store:
+    """Used from the event loop's thread only; each write is committed at once."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(path, isolation_level=None)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute(SCHEMA)
+
+    def add(self, job_id: str, operation: str, url: str, on_cancel: bool, submitted: datetime.datetime) -> None:
+        self.db.execute("INSERT INTO webhooks (job_id, operation, url, on_cancel, submitted, status, attempts) "
+                        "VALUES (?, ?, ?, ?, ?, 'pending', 0)",
+                        (job_id, operation, url, int(on_cancel), submitted.isoformat()))
+
+    def ready(self, job_id: str, body: bytes, headers: dict[str, str]) -> None:
+        """The job ended: keep the exact request to send."""
+        self.db.execute("UPDATE webhooks SET body = ?, headers = ? WHERE job_id = ?",
+                        (body, json.dumps(headers), job_id))
+
+    def record(self, job_id: str, delivery: Delivery) -> None:
+        self.db.execute("UPDATE webhooks SET status = ?, attempts = ?, last_error = ? WHERE job_id = ?",
+                        (delivery.status, delivery.attempts, delivery.last_error, job_id))
+
+    def delivery(self, job_id: str) -> Delivery | None:
+        row = self.db.execute("SELECT status, attempts, last_error FROM webhooks WHERE job_id = ?",
+                              (job_id,)).fetchone()
+        return Delivery(*row) if row else None
+
+    def owed(self) -> list[Owed]:
+        rows = self.db.execute("SELECT job_id, operation, url, on_cancel, submitted, body, headers FROM webhooks "
+                               "WHERE status = 'pending' ORDER BY submitted").fetchall()
+        return [Owed(job_id, operation, url, bool(on_cancel), datetime.datetime.fromisoformat(submitted),
+                     body, json.loads(headers) if headers else None)
+                for job_id, operation, url, on_cancel, submitted, body, headers in rows]
