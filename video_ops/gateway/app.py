@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hmac
-import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
@@ -19,28 +18,19 @@ from fastapi.responses import JSONResponse
 from fastapi.security import APIKeyHeader
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from video_ops.base.errors import JobError
 from video_ops.client import ClientError
 from video_ops.client.api import PENDING, poll_delays
 from video_ops.gateway import replies, schemas
 from video_ops.gateway.backend import Backend, UnknownJob
+from video_ops.gateway.current import add_current_routes
+from video_ops.gateway.intake import Refusal, read_submission, unknown_operation_route
 from video_ops.gateway.store import Store
-from video_ops.gateway.watcher import Watcher, Webhook
-from video_ops.gateway.webhooks import WebhookRefused, check_target
-from video_ops.jobkit.contract import Operation, parse_input
+from video_ops.gateway.watcher import Watcher
+from video_ops.jobkit.contract import Operation
 
-MAX_BODY_BYTES = 1024 * 1024
 LOG = logging.getLogger("uvicorn.error")  # uvicorn's own log: configured, on stderr
 API_KEY = APIKeyHeader(name="X-API-Key", auto_error=False, description="one of VIDEO_OPS_API_KEYS")
 Route = Callable[..., Awaitable[JSONResponse]]
-
-
-class Refusal(Exception):
-    """A request the gateway answers itself, with an HTTP code and one sentence."""
-
-    def __init__(self, code: int, error: str, message: str) -> None:
-        super().__init__(message)
-        self.code, self.error, self.message = code, error, message
 
 
 def create_app(
@@ -72,7 +62,7 @@ def create_app(
             route = _submit_route(backend, watcher, name, operations, sync_cap_s if wait else None)
             app.add_api_route(path, route, methods=["POST"], dependencies=guard, openapi_extra=extra,
                               summary=f"{summary} a {name} job", tags=["jobs"], name=f"{summary}_{name}")
-    unknown = _unknown_operation(operations)
+    unknown = unknown_operation_route(operations)
     for path in ("/video/{operation}/async", "/video/{operation}"):
         app.add_api_route(path, unknown, methods=["POST"], dependencies=guard, include_in_schema=False)
 
@@ -112,6 +102,7 @@ def create_app(
     ):
         app.add_api_route(path, route, methods=[method], dependencies=guard, tags=["jobs"], name=route_name)
     app.add_api_route("/health", health, methods=["GET"], tags=["service"])
+    add_current_routes(app, backend, watcher, store, operations, guard)
     _add_error_handlers(app)
     _describe_bodies(app, operations)
     return app
@@ -138,10 +129,10 @@ def _submit_route(
     """POST /video/<name>/async (cap_s None) or the synchronous POST /video/<name>, waiting at most cap_s."""
 
     async def submit(request: Request) -> JSONResponse:
-        job_input, webhook = await _job_input(request, name, operations)
-        job_id = await backend.submit(job_input)
-        if webhook is not None:
-            watcher.watch(job_id, name, webhook)
+        submission = await read_submission(request, name, operations)
+        job_id = await backend.submit(submission.job_input)
+        if submission.webhook is not None:
+            watcher.watch(job_id, name, submission.webhook)
         LOG.info("%s job %s submitted (%s)", name, job_id, "async" if cap_s is None else "sync")
         if cap_s is None:
             return JSONResponse(replies.submitted(job_id, "IN_QUEUE", name))
@@ -169,57 +160,6 @@ async def _wait_final(backend: Backend, job_id: str, cap_s: float) -> dict[str, 
         if status.get("status") not in PENDING:
             return status
     return None  # poll_delays never ends; this satisfies the type checker
-
-
-async def _job_input(
-    request: Request, name: str, operations: dict[str, Operation]
-) -> tuple[dict[str, Any], Webhook | None]:
-    """The body as the worker's input for `name`, checked with the worker's model before anything is queued,
-    and the reference's `webhook_url` (with `webhook_on_cancel`), which the gateway keeps for itself."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        raise Refusal(413, "Payload Too Large", f"The request body is larger than {MAX_BODY_BYTES} bytes.")
-    raw = bytearray()
-    async for chunk in request.stream():
-        raw += chunk
-        if len(raw) > MAX_BODY_BYTES:
-            raise Refusal(413, "Payload Too Large", f"The request body is larger than {MAX_BODY_BYTES} bytes.")
-    try:
-        body = json.loads(raw)
-    except ValueError as err:
-        raise Refusal(400, "Bad Request", f"The request body is not valid JSON: {err}.") from None
-    if not isinstance(body, dict):
-        raise Refusal(400, "Bad Request", "The request body must be a JSON object (the job's input).")
-    if body.get("operation", name) != name:
-        raise Refusal(422, "Invalid input", f"Invalid input: field 'operation' must be '{name}' on this route, "
-                      "or left out (the route names the operation).")
-    webhook = await _webhook(body.pop("webhook_url", None), body.pop("webhook_on_cancel", False))
-    job_input = {**body, "operation": name}
-    try:
-        parse_input(job_input, operations)
-    except JobError as err:
-        raise Refusal(422, "Invalid input", str(err)) from None
-    return job_input, webhook
-
-
-async def _webhook(url: Any, on_cancel: Any) -> Webhook | None:
-    if url is None:
-        return None
-    if not isinstance(url, str) or not isinstance(on_cancel, bool):
-        raise Refusal(400, "Bad Request", "webhook_url must be a string and webhook_on_cancel true or false.")
-    try:
-        await check_target(url)
-    except WebhookRefused as err:
-        raise Refusal(400, "Bad Request", str(err)) from None
-    return Webhook(url, on_cancel)
-
-
-def _unknown_operation(operations: dict[str, Operation]) -> Route:
-    async def unknown(operation: str) -> JSONResponse:
-        valid = ", ".join(sorted(operations))
-        raise Refusal(404, "Not Found", f"Unknown operation {operation[:40]!r}; valid operations: {valid}.")
-
-    return unknown
 
 
 def _add_error_handlers(app: FastAPI) -> None:

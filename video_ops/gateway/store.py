@@ -21,6 +21,7 @@ SCHEMA = """
 CREATE TABLE IF NOT EXISTS webhooks (
     job_id     VARCHAR(128) PRIMARY KEY,
     operation  VARCHAR(64)  NOT NULL,
+    id_roteiro TEXT,
     url        TEXT         NOT NULL,
     on_cancel  INTEGER      NOT NULL,
     submitted  VARCHAR(40)  NOT NULL,
@@ -29,6 +30,12 @@ CREATE TABLE IF NOT EXISTS webhooks (
     status     VARCHAR(16)  NOT NULL,
     attempts   INTEGER      NOT NULL,
     last_error TEXT
+);
+CREATE TABLE IF NOT EXISTS jobs (
+    job_id     VARCHAR(128) PRIMARY KEY,
+    operation  VARCHAR(64)  NOT NULL,
+    id_roteiro TEXT,
+    created    VARCHAR(40)  NOT NULL
 )
 """
 
@@ -39,11 +46,22 @@ class Owed:
 
     job_id: str
     operation: str
+    id_roteiro: str | int | None
     url: str
     on_cancel: bool
     submitted: datetime.datetime
     body: bytes | None
     headers: dict[str, str] | None
+
+
+@dataclass(frozen=True)
+class Tracked:
+    """A job of the reference's current routes: what RunPod's status does not say."""
+
+    job_id: str
+    operation: str
+    id_roteiro: str | int | None
+    created: datetime.datetime
 
 
 class Store:
@@ -53,12 +71,13 @@ class Store:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(path, isolation_level=None)
         self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute(SCHEMA)
+        self.db.executescript(SCHEMA)
 
-    def add(self, job_id: str, operation: str, url: str, on_cancel: bool, submitted: datetime.datetime) -> None:
-        self.db.execute("INSERT INTO webhooks (job_id, operation, url, on_cancel, submitted, status, attempts) "
-                        "VALUES (?, ?, ?, ?, ?, 'pending', 0)",
-                        (job_id, operation, url, int(on_cancel), submitted.isoformat()))
+    def add(self, owed: Owed) -> None:
+        self.db.execute("INSERT INTO webhooks (job_id, operation, id_roteiro, url, on_cancel, submitted, status, "
+                        "attempts) VALUES (?, ?, ?, ?, ?, ?, 'pending', 0)",
+                        (owed.job_id, owed.operation, json.dumps(owed.id_roteiro), owed.url, int(owed.on_cancel),
+                         owed.submitted.isoformat()))
 
     def ready(self, job_id: str, body: bytes, headers: dict[str, str]) -> None:
         """The job ended: keep the exact request to send."""
@@ -75,8 +94,20 @@ class Store:
         return Delivery(*row) if row else None
 
     def owed(self) -> list[Owed]:
-        rows = self.db.execute("SELECT job_id, operation, url, on_cancel, submitted, body, headers FROM webhooks "
-                               "WHERE status = 'pending' ORDER BY submitted").fetchall()
-        return [Owed(job_id, operation, url, bool(on_cancel), datetime.datetime.fromisoformat(submitted),
-                     body, json.loads(headers) if headers else None)
-                for job_id, operation, url, on_cancel, submitted, body, headers in rows]
+        rows = self.db.execute("SELECT job_id, operation, id_roteiro, url, on_cancel, submitted, body, headers "
+                               "FROM webhooks WHERE status = 'pending' ORDER BY submitted").fetchall()
+        return [Owed(job_id, operation, json.loads(script), url, bool(on_cancel),
+                     datetime.datetime.fromisoformat(submitted), body, json.loads(headers) if headers else None)
+                for job_id, operation, script, url, on_cancel, submitted, body, headers in rows]
+
+    def add_job(self, job: Tracked) -> None:
+        """A job submitted on the reference's current routes, which `GET /jobs/<id>` describes."""
+        self.db.execute("INSERT INTO jobs (job_id, operation, id_roteiro, created) VALUES (?, ?, ?, ?)",
+                        (job.job_id, job.operation, json.dumps(job.id_roteiro), job.created.isoformat()))
+
+    def job(self, job_id: str) -> Tracked | None:
+        row = self.db.execute("SELECT job_id, operation, id_roteiro, created FROM jobs WHERE job_id = ?",
+                              (job_id,)).fetchone()
+        if row is None:
+            return None
+        return Tracked(row[0], row[1], json.loads(row[2]), datetime.datetime.fromisoformat(row[3]))

@@ -33,10 +33,11 @@ class Watcher:
         self.store = store
         self._tasks: set[asyncio.Task[None]] = set()  # held so the event loop does not drop them
 
-    def watch(self, job_id: str, operation: str, webhook: Webhook) -> None:
+    def watch(self, job_id: str, operation: str, webhook: Webhook, id_roteiro: str | int | None = None) -> None:
         submitted = datetime.datetime.now(datetime.timezone.utc)
-        self.store.add(job_id, operation, webhook.url, webhook.on_cancel, submitted)
-        self._start(self._follow(Owed(job_id, operation, webhook.url, webhook.on_cancel, submitted, None, None)))
+        owed = Owed(job_id, operation, id_roteiro, webhook.url, webhook.on_cancel, submitted, None, None)
+        self.store.add(owed)
+        self._start(self._follow(owed))
 
     def resume(self) -> int:
         """Take up every webhook still owed (after a restart); how many."""
@@ -72,7 +73,7 @@ class Watcher:
         if status["status"] == "CANCELLED" and not owed.on_cancel:
             self.store.record(owed.job_id, webhooks.Delivery("skipped"))
             return
-        job = {"jobId": owed.job_id, "idRoteiro": None, "operation": owed.operation}
+        job = {"jobId": owed.job_id, "idRoteiro": owed.id_roteiro, "operation": owed.operation}
         data, headers = webhooks.signed_request(webhooks.body(job, status, owed.submitted))
         self.store.ready(owed.job_id, data, headers)
         await self._send(owed.job_id, owed.url, data, headers)

@@ -71,18 +71,23 @@ def body(job: dict[str, Any], status: dict[str, Any], submitted: datetime.dateti
 
     `job` holds jobId, idRoteiro and operation; start and end come from RunPod's delayTime and executionTime.
     """
-    started = submitted + datetime.timedelta(milliseconds=status.get("delayTime") or 0)
-    duration_ms = status.get("executionTime") or 0
-    ended = started + datetime.timedelta(milliseconds=duration_ms)
     payload: dict[str, Any] = {**job, "status": status["status"]}
     if status["status"] == "COMPLETED":
         payload["result"] = status.get("output")
     else:
         payload["error"] = {"code": "PROCESSING_ERROR", "message": status.get("error", "")}
-    payload["execution"] = {"startTime": iso(started), "endTime": iso(ended), "durationMs": duration_ms,
-                            "durationSeconds": round(duration_ms / 1000, 3)}
+    payload["execution"] = execution(submitted, status)
     payload["timestamp"] = iso(datetime.datetime.now(datetime.timezone.utc))
     return payload
+
+
+def execution(submitted: datetime.datetime, status: dict[str, Any]) -> dict[str, Any]:
+    """Start and end of the run, from the submit time and RunPod's delayTime and executionTime (ms)."""
+    started = submitted + datetime.timedelta(milliseconds=status.get("delayTime") or 0)
+    duration_ms = status.get("executionTime") or 0
+    ended = started + datetime.timedelta(milliseconds=duration_ms)
+    return {"startTime": iso(started), "endTime": iso(ended), "durationMs": duration_ms,
+            "durationSeconds": round(duration_ms / 1000, 3)}
 
 
 def signed_request(payload: dict[str, Any]) -> tuple[bytes, dict[str, str]]:
