@@ -3,28 +3,18 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 import requests
 
+from tests import test_gateway_webhooks as hooks
 from tests.endpoint import Gateway, wait_until
-from tests.helpers import REPO
-from tests.test_gateway import gateway_env
-from tests.test_gateway_webhooks import Receiver, receiver, verified  # noqa: F401 (receiver: a fixture)
+from tests.test_gateway_webhooks import KEY, Receiver, verified
 
-KEY = "hook-key"
-SECRET = "webhook-secret"
-
-
-@pytest.fixture(scope="module")
-def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
-    tmp = tmp_path_factory.mktemp("current")
-    env = gateway_env(tmp, VIDEO_OPS_API_KEYS=KEY, WEBHOOK_SECRET=SECRET, VIDEO_OPS_ALLOW_PRIVATE_WEBHOOKS="1")
-    with Gateway(REPO / "handler.py", 1, tmp / "gateway.log", env) as running:
-        yield running
+# The webhook tests' gateway (a key, WEBHOOK_SECRET, private receivers allowed) and receiver, one each here.
+gateway = hooks.gateway
+receiver = hooks.receiver
 
 
 def post(gateway: Gateway, path: str, body: Any = None) -> requests.Response:
@@ -41,7 +31,7 @@ def ended(gateway: Gateway, job_id: str) -> dict[str, Any]:
 
 
 def test_a_reference_addaudio_body_is_queued_tracked_and_reported_by_webhook(
-    gateway: Gateway, receiver: Receiver  # noqa: F811
+    gateway: Gateway, receiver: Receiver
 ) -> None:
     # The reference's REST body: the operation's fields, webhook_url and id_roteiro.
     body = {"url_video": "file:samples/sample_video.mp4", "url_audio": "file:samples/sample_audio.mp3",

@@ -79,11 +79,9 @@ def create_app(
 
     async def cancel_job(job_id: str) -> JSONResponse:
         """Cancel a queued or running job: its FFmpeg is stopped and nothing is uploaded."""
-        state = (await backend.status(job_id)).get("status")
-        if state in PENDING:
-            state = (await backend.cancel(job_id)).get("status")
-            if state == "CANCELLED":
-                return JSONResponse({"message": "Job cancelled successfully", "jobId": job_id})
+        cancelled, state = await backend.cancel_pending(job_id)
+        if cancelled:
+            return JSONResponse({"message": "Job cancelled successfully", "jobId": job_id})
         raise Refusal(409, "Conflict", f"Job {job_id} already ended as {state}; it cannot be cancelled.")
 
     async def health() -> JSONResponse:

@@ -45,11 +45,9 @@ def add_current_routes(app: FastAPI, backend: Backend, watcher: Watcher, store: 
     async def cancel(job_id: str) -> JSONResponse:
         """404 unknown, 400 when it already ended (the reference's codes on this route)."""
         _tracked(store, job_id)
-        state = (await backend.status(job_id)).get("status")
-        if state in PENDING:
-            state = (await backend.cancel(job_id)).get("status")
-            if state == "CANCELLED":
-                return JSONResponse({"message": "Job cancelled successfully", "jobId": job_id})
+        cancelled, state = await backend.cancel_pending(job_id)
+        if cancelled:
+            return JSONResponse({"message": "Job cancelled successfully", "jobId": job_id})
         raise Refusal(400, "Bad Request", f"Job {job_id} already ended as {STATES.get(state, state)}.")
 
     app.add_api_route("/runpod/video/{operation}", unknown_operation_route(operations), methods=["POST"],
