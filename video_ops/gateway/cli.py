@@ -14,10 +14,10 @@ from pathlib import Path
 import uvicorn
 
 from video_ops.base.errors import JobError
-from video_ops.base.settings import env_float
+from video_ops.base.settings import env_float, env_int
 from video_ops.client import Client
 from video_ops.gateway.app import create_app
-from video_ops.gateway.backend import Backend
+from video_ops.gateway.split import SplittingBackend
 from video_ops.gateway.store import Store
 from video_ops.io.storage import resolve_bucket
 from video_ops.local_endpoint.server import LocalEndpoint, check_worker_arguments, server_parser
@@ -26,6 +26,7 @@ from video_ops.ops import OPERATIONS
 READY = "gateway ready: "
 SYNC_CAP_S = 900.0  # the guide's 15 minutes
 STOP_GRACE_S = 5
+SPLIT_IMAGES = 20  # img2vid jobs with more images are sent as parts of this many
 # uvicorn's logging with the access log moved to stderr: stdout carries only the ready line (as the local
 # endpoint's does), so a parent that reads that line and no more never blocks the server on a full pipe.
 LOGGING = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
@@ -95,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
     listener = socket.create_server((args.host, args.port), family=family)  # the port is ours before any worker starts
     if endpoint_id:
-        return _serve(listener, Backend(Client(), f"runpod endpoint {endpoint_id}", s3_config), keys, sync_cap_s)
+        return _serve(listener, Client(), f"runpod endpoint {endpoint_id}", s3_config, keys, sync_cap_s)
     return _serve_local(listener, args, keys, sync_cap_s)
 
 
@@ -109,14 +110,15 @@ def _serve_local(listener: socket.socket, args: argparse.Namespace, keys: list[s
         threading.Thread(target=local.sweep_until, args=(stop,), daemon=True).start()
         print(f"gateway: jobs run on the local endpoint {local.api_url}/local, {args.workers} worker(s)",
               file=sys.stderr)
-        backend = Backend(Client("local", base_url=local.api_url), "local endpoint")
-        return _serve(listener, backend, keys, sync_cap_s)
+        return _serve(listener, Client("local", base_url=local.api_url), "local endpoint", None, keys, sync_cap_s)
 
     return local.run("gateway: local endpoint", serve)
 
 
-def _serve(listener: socket.socket, backend: Backend, keys: list[str], sync_cap_s: float) -> int:
+def _serve(listener: socket.socket, client: Client, kind: str, s3_config: dict[str, str] | None,
+           keys: list[str], sync_cap_s: float) -> int:
     store = Store(Path(os.environ.get("VIDEO_OPS_GATEWAY_DB", "").strip() or "gateway.sqlite"))
+    backend = SplittingBackend(client, kind, store, env_int("VIDEO_OPS_SPLIT_IMAGES", SPLIT_IMAGES), s3_config)
     app = create_app(backend, OPERATIONS, keys, sync_cap_s, store)
     host, port = listener.getsockname()[:2]
     shown = f"[{host}]" if ":" in host else host

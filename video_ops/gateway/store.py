@@ -1,4 +1,5 @@
-"""The webhooks the gateway still owes, in SQLite, so a restarted gateway resumes them.
+"""What the gateway must remember across restarts, in SQLite: the webhooks it still owes, the parts of
+split jobs, and the jobs of the reference's current routes.
 
 One row per job submitted with a `webhook_url`: while `body` is empty the job is still being
 watched; once it ended, `body` and `headers` hold the exact bytes to send (so a delivery resumed
@@ -30,6 +31,10 @@ CREATE TABLE IF NOT EXISTS webhooks (
     status     VARCHAR(16)  NOT NULL,
     attempts   INTEGER      NOT NULL,
     last_error TEXT
+);
+CREATE TABLE IF NOT EXISTS splits (
+    job_id     VARCHAR(128) PRIMARY KEY,
+    parts      TEXT         NOT NULL
 );
 CREATE TABLE IF NOT EXISTS jobs (
     job_id     VARCHAR(128) PRIMARY KEY,
@@ -99,6 +104,14 @@ class Store:
         return [Owed(job_id, operation, json.loads(script), url, bool(on_cancel),
                      datetime.datetime.fromisoformat(submitted), body, json.loads(headers) if headers else None)
                 for job_id, operation, script, url, on_cancel, submitted, body, headers in rows]
+
+    def add_split(self, job_id: str, parts: list[tuple[str, int, int]]) -> None:
+        """A job sent as parts: each part's id, the offset of its first image and its image count."""
+        self.db.execute("INSERT INTO splits (job_id, parts) VALUES (?, ?)", (job_id, json.dumps(parts)))
+
+    def split(self, job_id: str) -> list[tuple[str, int, int]] | None:
+        row = self.db.execute("SELECT parts FROM splits WHERE job_id = ?", (job_id,)).fetchone()
+        return [tuple(part) for part in json.loads(row[0])] if row else None  # type: ignore[misc]
 
     def add_job(self, job: Tracked) -> None:
         """A job submitted on the reference's current routes, which `GET /jobs/<id>` describes."""
