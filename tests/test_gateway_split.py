@@ -34,23 +34,13 @@ def images(count: int, url: str = "file:samples/sample_image.jpg") -> list[dict[
     return [{"id": f"img-{n}", "image_url": url, "duracao": 0.5} for n in range(count)]
 
 
-def submit(gateway: Gateway, body: dict[str, Any]) -> str:
-    answer = requests.post(f"{gateway.url}/video/img2vid/async", json=body, headers={"X-API-Key": KEY}, timeout=30)
-    assert answer.status_code == 200, answer.text
-    return answer.json()["jobId"]
-
-
-def status(gateway: Gateway, job_id: str) -> dict[str, Any]:
-    return requests.get(f"{gateway.url}/video/job/{job_id}", headers={"X-API-Key": KEY}, timeout=30).json()
-
-
 def ended(gateway: Gateway, job_id: str, timeout: float = 180) -> dict[str, Any]:
-    return wait_until(lambda: (view := status(gateway, job_id))["status"] not in ("IN_QUEUE", "IN_PROGRESS") and view,
+    return wait_until(lambda: (view := gateway.status(job_id))["status"] not in ("IN_QUEUE", "IN_PROGRESS") and view,
                       timeout, f"job {job_id} did not end", interval=0.3)
 
 
 def test_60_images_run_as_3_parts_at_once_and_come_back_as_one_job(gateway: Gateway) -> None:
-    job = submit(gateway, {"images": images(60), "path": "split", "width": 160, "height": 90})
+    job = gateway.submit("img2vid", {"images": images(60), "path": "split", "width": 160, "height": 90})
     health = f"{backend_url(gateway)}/health"
     busy = wait_until(lambda: requests.get(health, timeout=30).json()["workers"]["running"] == 3, 60,
                       "the three parts never ran at once", interval=0.05)
@@ -70,7 +60,7 @@ def test_60_images_run_as_3_parts_at_once_and_come_back_as_one_job(gateway: Gate
 def test_one_bad_image_fails_the_whole_job_naming_it_in_the_whole_batch(gateway: Gateway) -> None:
     batch = images(30)
     batch[25]["image_url"] = "file:samples/missing.jpg"
-    job = submit(gateway, {"images": batch, "path": "bad", "width": 160, "height": 90})
+    job = gateway.submit("img2vid", {"images": batch, "path": "bad", "width": 160, "height": 90})
     failed = ended(gateway, job)
     assert failed["status"] == "FAILED"
     assert failed["error"].startswith("images[25] (id 'img-25'): ")
@@ -78,15 +68,15 @@ def test_one_bad_image_fails_the_whole_job_naming_it_in_the_whole_batch(gateway:
 
 def test_a_cancel_stops_every_part(gateway: Gateway) -> None:
     heavy = [{**image, "duracao": 6} for image in images(45)]
-    job = submit(gateway, {"images": heavy, "path": "cancelled", "width": 1280, "height": 720,
+    job = gateway.submit("img2vid", {"images": heavy, "path": "cancelled", "width": 1280, "height": 720,
                            "zoom_types": ["zoomin"]})
-    wait_until(lambda: status(gateway, job)["status"] == "IN_PROGRESS", 60, "the parts never started")
+    wait_until(lambda: gateway.status(job)["status"] == "IN_PROGRESS", 60, "the parts never started")
     cancelled = requests.post(f"{gateway.url}/job/{job}/cancel", headers={"X-API-Key": KEY}, timeout=30)
     wait_until(lambda: not [pid for pid in descendants(gateway.proc.pid) if command_name(pid) == "ffmpeg"], 20,
                "a part's FFmpeg survived the cancel")
     counts = requests.get(f"{backend_url(gateway)}/health", timeout=30).json()["jobs"]
 
-    assert cancelled.status_code == 200 and status(gateway, job)["status"] == "CANCELLED"
+    assert cancelled.status_code == 200 and gateway.status(job)["status"] == "CANCELLED"
     assert (counts["inQueue"], counts["inProgress"]) == (0, 0)
 
 

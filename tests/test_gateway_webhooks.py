@@ -81,19 +81,9 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
         yield running
 
 
-def submit(gateway: Gateway, body: dict[str, Any]) -> str:
-    answer = requests.post(f"{gateway.url}/video/addaudio/async", json=body, headers={"X-API-Key": KEY}, timeout=30)
-    assert answer.status_code == 200, answer.text
-    return answer.json()["jobId"]
-
-
-def status(gateway: Gateway, job_id: str) -> dict[str, Any]:
-    return requests.get(f"{gateway.url}/video/job/{job_id}", headers={"X-API-Key": KEY}, timeout=30).json()
-
-
 def settled(gateway: Gateway, job_id: str, timeout: float = 60) -> dict[str, Any]:
     """The job's status once its webhook is no longer pending."""
-    return wait_until(lambda: (view := status(gateway, job_id))["webhook"]["status"] != "pending" and view,
+    return wait_until(lambda: (view := gateway.status(job_id))["webhook"]["status"] != "pending" and view,
                       timeout, f"the webhook of {job_id} stayed pending", interval=0.2)
 
 
@@ -106,7 +96,8 @@ def verified(headers: dict[str, str], data: bytes) -> bool:
 def test_a_completed_job_is_posted_once_with_the_references_body_and_a_signature(
     gateway: Gateway, receiver: Receiver
 ) -> None:
-    job = submit(gateway, {**ADDAUDIO, "output_filename": "hooked.mp4", "webhook_url": receiver.url("/done")})
+    job = gateway.submit("addaudio", {**ADDAUDIO, "output_filename": "hooked.mp4",
+                                      "webhook_url": receiver.url("/done")})
     final = settled(gateway, job)
     time.sleep(0.5)  # a second delivery would come now
 
@@ -124,17 +115,18 @@ def test_a_completed_job_is_posted_once_with_the_references_body_and_a_signature
 
 
 def test_a_failed_job_is_posted_with_the_workers_sentence(gateway: Gateway, receiver: Receiver) -> None:
-    job = submit(gateway, {**ADDAUDIO, "url_video": "file:samples/missing.mp4", "webhook_url": receiver.url("/bad")})
+    job = gateway.submit("addaudio", {**ADDAUDIO, "url_video": "file:samples/missing.mp4",
+                                      "webhook_url": receiver.url("/bad")})
     settled(gateway, job)
     (headers, data), = receiver.received("/bad")
     payload = json.loads(data)
     assert headers["X-Webhook-Status"] == "FAILED" and "result" not in payload
-    assert payload["error"] == {"code": "PROCESSING_ERROR", "message": status(gateway, job)["error"]}
+    assert payload["error"] == {"code": "PROCESSING_ERROR", "message": gateway.status(job)["error"]}
     assert payload["error"]["message"].startswith("url_video: ")
 
 
 def test_a_5xx_is_retried_after_1_and_5_s(gateway: Gateway, receiver: Receiver) -> None:
-    job = submit(gateway, {**ADDAUDIO, "webhook_url": receiver.url("/flaky", 500, 503)})
+    job = gateway.submit("addaudio", {**ADDAUDIO, "webhook_url": receiver.url("/flaky", 500, 503)})
     final = settled(gateway, job, timeout=90)
     bodies = [data for _headers, data in receiver.received("/flaky")]
     assert final["webhook"] == {"status": "delivered", "attempts": 3, "last_error": None}
@@ -142,7 +134,7 @@ def test_a_5xx_is_retried_after_1_and_5_s(gateway: Gateway, receiver: Receiver) 
 
 
 def test_a_4xx_is_final(gateway: Gateway, receiver: Receiver) -> None:
-    job = submit(gateway, {**ADDAUDIO, "webhook_url": receiver.url("/gone", 404)})
+    job = gateway.submit("addaudio", {**ADDAUDIO, "webhook_url": receiver.url("/gone", 404)})
     final = settled(gateway, job)
     time.sleep(1.5)  # past the first retry's time
     assert final["webhook"] == {"status": "failed", "attempts": 1, "last_error": "HTTP 404"}
@@ -150,8 +142,9 @@ def test_a_4xx_is_final(gateway: Gateway, receiver: Receiver) -> None:
 
 
 def test_a_cancel_is_posted_only_when_asked_for(gateway: Gateway, receiver: Receiver) -> None:
-    silent = submit(gateway, {**ADDAUDIO, "webhook_url": receiver.url("/cancel-silent")})
-    told = submit(gateway, {**ADDAUDIO, "webhook_url": receiver.url("/cancel-told"), "webhook_on_cancel": True})
+    silent = gateway.submit("addaudio", {**ADDAUDIO, "webhook_url": receiver.url("/cancel-silent")})
+    told = gateway.submit("addaudio", {**ADDAUDIO, "webhook_url": receiver.url("/cancel-told"),
+                                       "webhook_on_cancel": True})
     for job in (silent, told):
         requests.post(f"{gateway.url}/job/{job}/cancel", headers={"X-API-Key": KEY}, timeout=30)
     assert settled(gateway, silent)["webhook"]["status"] == "skipped"
