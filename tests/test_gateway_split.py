@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -12,7 +13,8 @@ import requests
 from tests.endpoint import Gateway, command_name, descendants, wait_until
 from tests.helpers import REPO
 from tests.test_gateway import gateway_env
-from video_ops.gateway.split import in_whole_batch
+from video_ops.client import Client, JobFailed
+from video_ops.client.split import in_whole_batch
 
 KEY = "split-key"
 
@@ -78,6 +80,23 @@ def test_a_cancel_stops_every_part(gateway: Gateway) -> None:
 
     assert cancelled.status_code == 200 and gateway.status(job)["status"] == "CANCELLED"
     assert (counts["inQueue"], counts["inProgress"]) == (0, 0)
+
+
+def test_the_client_splits_a_batch_the_same_way(gateway: Gateway) -> None:
+    """`Client.img2vid(..., split=N)`, for orchestrators without the gateway (here on its local endpoint)."""
+    base, endpoint_id = backend_url(gateway).rsplit("/", 1)
+    client = Client(endpoint_id, base_url=base, sleep=lambda seconds: time.sleep(min(seconds, 0.2)))
+    job = client.img2vid(images(45), "client-split", width=160, height=90, split=20)
+    output = client.wait(job, timeout=180)
+    bad = images(25)
+    bad[22]["image_url"] = "file:samples/missing.jpg"
+    failing = client.img2vid(bad, "client-bad", width=160, height=90, split=20)
+
+    assert job.startswith("parts:") and job.count(",") == 2
+    assert [video["filename"] for video in output["videos"]] == [f"video_{n}.mp4" for n in range(1, 46)]
+    assert (output["total"], output["processed"]) == (45, 45)
+    with pytest.raises(JobFailed, match=r"^images\[22\] \(id 'img-22'\): "):
+        client.wait(failing, timeout=180)
 
 
 def test_a_parts_error_is_renumbered_for_the_whole_batch() -> None:
