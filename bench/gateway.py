@@ -51,9 +51,10 @@ def latency_summary(seconds: list[float]) -> dict[str, float]:
 class RunningGateway:
     """`python -m video_ops.gateway` on a free port, its stderr in a file, stopped on exit."""
 
-    def __init__(self, folder: Path, workers: int) -> None:
+    def __init__(self, folder: Path, workers: int, **extra_env: str) -> None:
         env = {key: value for key, value in bench_env().items() if key not in ("RUNPOD_ENDPOINT_ID", "RUNPOD_API_KEY")}
-        env.update(VIDEO_OPS_API_KEYS=KEY, VIDEO_OPS_OUTPUT_DIR=str(folder / "output"))
+        env.update(VIDEO_OPS_API_KEYS=KEY, VIDEO_OPS_OUTPUT_DIR=str(folder / "output"),
+                   VIDEO_OPS_GATEWAY_DB=str(folder / "gateway.sqlite"), **extra_env)
         self.log = folder / "gateway.log"
         with self.log.open("w") as log:
             self.proc = subprocess.Popen([sys.executable, "-m", "video_ops.gateway", "--port", "0", "--workers",
@@ -130,6 +131,38 @@ def run(jobs: int, workers: int) -> dict[str, Any]:
         "submit": latency_summary(submits), "status_via_gateway": poll, "status_direct": latency_summary(direct_polls),
         "target": {"p95_ms": P95_TARGET_MS, "met": completed == jobs == outputs and poll["p95_ms"] < P95_TARGET_MS},
     }
+
+
+def batch_wall_s(images: int, workers: int, split_size: int) -> float:
+    """Seconds from submit to COMPLETED for one still img2vid batch of the bundled image, 1 s a clip at 640x360."""
+    with tempfile.TemporaryDirectory(prefix="gateway-split-") as scratch:
+        gateway = RunningGateway(Path(scratch), workers, VIDEO_OPS_SPLIT_IMAGES=str(split_size))
+        try:
+            body = {"images": [{"id": f"i{n}", "image_url": f"file:{REPO}/samples/sample_image.jpg", "duracao": 1}
+                               for n in range(images)], "width": 640, "height": 360, "path": "split-bench"}
+            started = time.monotonic()
+            job = requests.post(f"{gateway.url}/video/img2vid/async", json=body, headers={"X-API-Key": KEY},
+                                timeout=30).json()["jobId"]
+            while True:
+                state = requests.get(f"{gateway.url}/video/job/{job}", headers={"X-API-Key": KEY},
+                                     timeout=30).json()["status"]
+                if state not in ("IN_QUEUE", "IN_PROGRESS"):
+                    break
+                time.sleep(0.1)
+            wall = time.monotonic() - started
+        finally:
+            gateway.stop()
+    if state != "COMPLETED":
+        raise RuntimeError(f"the {images}-image batch ended {state}")
+    return wall
+
+
+def split_comparison(images: int, workers: int, split_size: int) -> dict[str, Any]:
+    """The same batch unsplit (one job) and split into parts on `workers` workers."""
+    whole = batch_wall_s(images, workers, split_size=images)
+    split = batch_wall_s(images, workers, split_size=split_size)
+    return {"images": images, "workers": workers, "split_size": split_size, "parts": -(-images // split_size),
+            "unsplit_wall_s": round(whole, 2), "split_wall_s": round(split, 2), "speedup": round(whole / split, 2)}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     scratch.mkdir(parents=True)
     summaries = run_all(chosen, reps, scratch)
     shutil.rmtree(scratch, ignore_errors=True)
-    burst = run_gateway(5 if args.quick else GATEWAY_JOBS) if "gateway" in args.wanted else None
+    burst = run_gateway(args.quick) if "gateway" in args.wanted else None
     machine["load_after"] = os.getloadavg()[0]
     loads = [run["load_1min"] for summary in summaries for variant in summary["variants"].values()
              for run in variant["samples"]]
@@ -98,11 +98,17 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def run_gateway(jobs: int) -> dict[str, Any]:
-    """The gateway's burst (bench/gateway.py): its numbers go to the JSON; docs/benchmarks.md quotes them."""
+def run_gateway(quick: bool) -> dict[str, Any]:
+    """The gateway's burst and its split img2vid batch (bench/gateway.py): the numbers go to the JSON;
+    docs/benchmarks.md quotes them."""
+    jobs = 5 if quick else GATEWAY_JOBS
     print(f"gateway: {jobs} concurrent submits, 2 workers, every job polled until it ends", flush=True)
     burst = gateway.run(jobs, workers=2)
     print(f"[gateway] {json.dumps(burst)}", flush=True)
+    images, split_size = (6, 2) if quick else (60, 20)
+    print(f"gateway: a {images}-image still batch on 3 workers, unsplit then split by {split_size}", flush=True)
+    burst["split"] = gateway.split_comparison(images, workers=3, split_size=split_size)
+    print(f"[gateway split] {json.dumps(burst['split'])}", flush=True)
     return burst
 
 

@@ -12,6 +12,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
+import requests
+
 from tests.helpers import REPO
 from video_ops.client import Client
 
@@ -76,6 +78,21 @@ class Gateway(LocalEndpoint):
 
     module = "video_ops.gateway"
     ready_prefix = "gateway ready: "
+
+    @property
+    def key(self) -> str:
+        """The first of the gateway's keys (VIDEO_OPS_API_KEYS), or none."""
+        return self.env.get("VIDEO_OPS_API_KEYS", "").split(",")[0].strip()
+
+    def submit(self, operation: str, body: dict) -> str:
+        """POST /video/<operation>/async; the job id."""
+        answer = requests.post(f"{self.url}/video/{operation}/async", json=body, headers={"X-API-Key": self.key},
+                               timeout=30)
+        assert answer.status_code == 200, answer.text
+        return answer.json()["jobId"]
+
+    def status(self, job_id: str) -> dict:
+        return requests.get(f"{self.url}/video/job/{job_id}", headers={"X-API-Key": self.key}, timeout=30).json()
 
 
 def _stat(pid: int | str) -> list[str] | None:

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 import requests
 
-from tests.endpoint import Gateway, command_name, descendants, wait_until
+from tests.endpoint import SLEEPY, Gateway, LocalEndpoint, command_name, descendants, wait_until
 from tests.helpers import REPO
 from video_ops.gateway import replies
 from video_ops.gateway.schemas import body_schemas
@@ -174,7 +174,8 @@ def gateway_env(tmp: Path, **extra: str) -> dict[str, str]:
     unset = ("BUCKET_ENDPOINT_URL", "BUCKET_ACCESS_KEY_ID", "BUCKET_SECRET_ACCESS_KEY", "BUCKET_NAME",
              "BUCKET_PUBLIC_URL", "RUNPOD_ENDPOINT_ID", "RUNPOD_API_KEY", "VIDEO_OPS_API_KEYS", "X_API_KEY")
     return {**dict.fromkeys(unset, ""), "VIDEO_OPS_ALLOW_FILE_URLS": "1", "VIDEO_OPS_OUTPUT_DIR": str(tmp / "output"),
-            "VIDEO_OPS_WORKDIR": str(tmp / "work"), "VIDEO_OPS_ENCODER": "x264", "VIDEO_OPS_DECODER": "cpu",
+            "VIDEO_OPS_WORKDIR": str(tmp / "work"), "VIDEO_OPS_GATEWAY_DB": str(tmp / "gateway.sqlite"),
+            "VIDEO_OPS_ENCODER": "x264", "VIDEO_OPS_DECODER": "cpu",
             "RUNPOD_ALLOW_PRIVATE_DOWNLOAD_URLS": "true", **extra}
 
 
@@ -511,3 +512,28 @@ def test_the_gateway_loads_the_models_but_not_the_workers_runner_or_its_bucket_c
            "'video_ops.ops') if m in sys.modules))"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
     assert done.stdout.strip() == "['video_ops.ops']"
+
+
+def test_with_a_runpod_endpoint_jobs_go_there_with_the_gateways_bucket(tmp_path: Path) -> None:
+    """RUNPOD_ENDPOINT_ID and RUNPOD_API_KEY: the gateway starts no worker and uses that endpoint (here a
+    local endpoint whose test worker echoes the request-level s3Config it was sent)."""
+    bucket = {"BUCKET_NAME": "gateway-bucket", "BUCKET_ACCESS_KEY_ID": "gateway-access",
+              "BUCKET_SECRET_ACCESS_KEY": "gateway-secret-value", "BUCKET_ENDPOINT_URL": "http://127.0.0.1:9"}
+    with LocalEndpoint(SLEEPY, 1, tmp_path / "endpoint.log", {"SLEEPY_LOG": str(tmp_path / "ran.txt")}) as runpod:
+        base, endpoint_id = runpod.url.rsplit("/", 1)
+        env = {**gateway_env(tmp_path, VIDEO_OPS_API_KEYS=KEY, RUNPOD_ENDPOINT_ID=endpoint_id,
+                             RUNPOD_API_KEY="runpod-secret-value", RUNPOD_ENDPOINT_BASE_URL=base), **bucket}
+        with Gateway(REPO / "handler.py", 1, tmp_path / "gateway.log", env) as gateway:
+            plain = {"url_video": "https://example.com/v.mp4", "url_audio": "https://example.com/a.mp3"}
+            own = {**plain, "s3_config": {"access_key": "a", "secret_key": "s", "bucket_name": "theirs"}}
+            sent = call(gateway, "POST", "/video/addaudio", json=plain).json()
+            kept = call(gateway, "POST", "/video/addaudio", json=own).json()
+            health = call(gateway, "GET", "/health", key=None).json()
+            workers = descendants(gateway.proc.pid)
+        log = (tmp_path / "gateway.log").read_text()
+
+    assert sent["s3Config"] == {"bucketName": "gateway-bucket", "accessId": "gateway-access",
+                                "accessSecret": "gateway-secret-value", "endpointUrl": "http://127.0.0.1:9"}
+    assert kept["s3Config"] is None  # the job's own s3_config wins, and the worker reads it from the input
+    assert health["backend"] == f"runpod endpoint {endpoint_id}" and workers == []
+    assert "secret-value" not in log and KEY not in log

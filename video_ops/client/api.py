@@ -13,6 +13,8 @@ from typing import Any
 import requests
 from urllib3.exceptions import NewConnectionError
 
+import video_ops.client.split as split_batches
+
 DEFAULT_BASE_URL = "https://api.runpod.ai/v2"
 PENDING = frozenset({"IN_QUEUE", "IN_PROGRESS"})
 # The reference orchestrator's polling: 2 s, growing 1.5x per poll, never above 8 s.
@@ -247,15 +249,29 @@ class Client:
         return {"input": job_input, **{key: value for key, value in extras.items() if value is not None}}
 
     def status(self, job_id: str) -> dict:
-        """RunPod's status JSON for a job, as is."""
-        return self._call("GET", f"status/{job_id}", idempotent=True)
+        """RunPod's status JSON for a job, as is; for a split img2vid batch, its parts' merged."""
+        parts = split_batches.parse_composite(job_id)
+        if parts is None:
+            return self._call("GET", f"status/{job_id}", idempotent=True)
+        statuses = [self.status(part) for part, _, _ in parts]
+        merged = split_batches.merge(job_id, parts, statuses)
+        if merged["status"] in split_batches.ENDED_BADLY:  # one part ended badly: the others stop too
+            for part in split_batches.pending_parts(parts, statuses):
+                self.cancel(part)
+        return merged
 
     def result(self, job_id: str) -> Any:
         """The output of a COMPLETED job; raises `JobNotReady`, `JobFailed`, ... otherwise."""
         return outcome(self.status(job_id))
 
     def cancel(self, job_id: str) -> dict:
-        """Cancel a queued or running job (cancelling twice is harmless, so it is retried)."""
+        """Cancel a queued or running job (cancelling twice is harmless, so it is retried); every part of a
+        split batch."""
+        parts = split_batches.parse_composite(job_id)
+        if parts is not None:
+            for part, _, _ in parts:
+                self.cancel(part)
+            return self.status(job_id)
         return self._call("POST", f"cancel/{job_id}", idempotent=True)
 
     def retry(self, job_id: str) -> dict:
@@ -354,10 +370,27 @@ class Client:
         fit: str | None = None,
         background: str | None = None,
         zoom_types: list[str] | None = None,
+        split: int | None = None,
         **extra: Any,
     ) -> str:
-        """Submit an img2vid job (one video per image); returns the job id."""
-        return self._submit_operation("img2vid", locals())
+        """Submit an img2vid job (one video per image); returns the job id.
+
+        With `split`, a batch of more images is sent as parts of that many, which a RunPod endpoint with
+        several workers renders at once; the id returned then names them all (`parts:...`), and
+        `status`, `result`, `wait` and `cancel` treat them as one job with one result in input order.
+        """
+        arguments = {key: value for key, value in locals().items() if key != "split"}
+        if not split or len(images) <= split:
+            return self._submit_operation("img2vid", arguments)
+        parts: list[split_batches.Part] = []
+        try:
+            for part_input, offset, count in split_batches.plan(self._wire_input("img2vid", arguments), split):
+                parts.append((self.submit(part_input), offset, count))
+        except BaseException:
+            for part, _, _ in parts:
+                self.cancel(part)
+            raise
+        return split_batches.composite_id(parts)
 
     def addaudio(
         self,
@@ -375,7 +408,11 @@ class Client:
         return self._submit_operation("addaudio", locals())
 
     def _submit_operation(self, operation: str, arguments: dict) -> str:
-        """Build the wire input from a helper's arguments, leaving out the ones not given."""
+        return self.submit(self._wire_input(operation, arguments))
+
+    @staticmethod
+    def _wire_input(operation: str, arguments: dict) -> dict:
+        """The wire input from a helper's arguments, leaving out the ones not given."""
         fields = {**arguments, **arguments["extra"]}
         fields = {k: v for k, v in fields.items() if k not in ("self", "extra") and v is not None}
-        return self.submit({"operation": operation, **fields})
+        return {"operation": operation, **fields}

@@ -7,10 +7,10 @@ failure is `{"jobId", "status", "error": <the worker's sentence>}`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
-import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from fastapi import FastAPI, Request, Security
@@ -18,30 +18,37 @@ from fastapi.responses import JSONResponse
 from fastapi.security import APIKeyHeader
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from video_ops.base.errors import JobError
 from video_ops.client import ClientError
 from video_ops.client.api import PENDING, poll_delays
 from video_ops.gateway import replies, schemas
 from video_ops.gateway.backend import Backend, UnknownJob
-from video_ops.jobkit.contract import Operation, parse_input
+from video_ops.gateway.current import add_current_routes
+from video_ops.gateway.intake import Refusal, read_submission, unknown_operation_route
+from video_ops.gateway.store import Store
+from video_ops.gateway.watcher import Watcher
+from video_ops.jobkit.contract import Operation
 
-MAX_BODY_BYTES = 1024 * 1024
 LOG = logging.getLogger("uvicorn.error")  # uvicorn's own log: configured, on stderr
 API_KEY = APIKeyHeader(name="X-API-Key", auto_error=False, description="one of VIDEO_OPS_API_KEYS")
 Route = Callable[..., Awaitable[JSONResponse]]
 
 
-class Refusal(Exception):
-    """A request the gateway answers itself, with an HTTP code and one sentence."""
+def create_app(
+    backend: Backend, operations: dict[str, Operation], api_keys: list[str], sync_cap_s: float, store: Store
+) -> FastAPI:
+    """The API over `backend`; with no `api_keys` every caller is let in (the command then binds loopback only).
+    `store` keeps the webhooks owed; those left by an earlier run are taken up when the server starts."""
+    watcher = Watcher(backend, store)
 
-    def __init__(self, code: int, error: str, message: str) -> None:
-        super().__init__(message)
-        self.code, self.error, self.message = code, error, message
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        resumed = watcher.resume()
+        if resumed:
+            LOG.info("resumed %d webhook(s) owed by an earlier run", resumed)
+        yield
 
-
-def create_app(backend: Backend, operations: dict[str, Operation], api_keys: list[str], sync_cap_s: float) -> FastAPI:
-    """The API over `backend`; with no `api_keys` every caller is let in (the command then binds loopback only)."""
     app = FastAPI(
+        lifespan=lifespan,
         title="video-ops gateway",
         summary="The reference guide's REST API in front of the video-ops worker.",
         description="Submit jobs synchronously (`POST /video/<operation>`) or asynchronously "
@@ -52,16 +59,18 @@ def create_app(backend: Backend, operations: dict[str, Operation], api_keys: lis
     for name, operation in operations.items():
         extra = {"requestBody": schemas.request_body(operation)}
         for wait, path, summary in ((False, f"/video/{name}/async", "submit"), (True, f"/video/{name}", "run")):
-            route = _submit_route(backend, name, operations, sync_cap_s if wait else None)
+            route = _submit_route(backend, watcher, name, operations, sync_cap_s if wait else None)
             app.add_api_route(path, route, methods=["POST"], dependencies=guard, openapi_extra=extra,
                               summary=f"{summary} a {name} job", tags=["jobs"], name=f"{summary}_{name}")
-    unknown = _unknown_operation(operations)
+    unknown = unknown_operation_route(operations)
     for path in ("/video/{operation}/async", "/video/{operation}"):
         app.add_api_route(path, unknown, methods=["POST"], dependencies=guard, include_in_schema=False)
 
     async def job_status(job_id: str) -> JSONResponse:
         """RunPod's status: id, status, delayTime, executionTime, output (progress while running) or error."""
-        return JSONResponse(replies.job_view(await backend.status(job_id)))
+        view = replies.job_view(await backend.status(job_id))
+        delivery = watcher.view(job_id)
+        return JSONResponse(view if delivery is None else {**view, "webhook": delivery})
 
     async def job_result(job_id: str) -> JSONResponse:
         """202 while queued or running, 200 with the result when done, 410/500/504 when it ended without one."""
@@ -70,11 +79,9 @@ def create_app(backend: Backend, operations: dict[str, Operation], api_keys: lis
 
     async def cancel_job(job_id: str) -> JSONResponse:
         """Cancel a queued or running job: its FFmpeg is stopped and nothing is uploaded."""
-        state = (await backend.status(job_id)).get("status")
-        if state in PENDING:
-            state = (await backend.cancel(job_id)).get("status")
-            if state == "CANCELLED":
-                return JSONResponse({"message": "Job cancelled successfully", "jobId": job_id})
+        cancelled, state = await backend.cancel_pending(job_id)
+        if cancelled:
+            return JSONResponse({"message": "Job cancelled successfully", "jobId": job_id})
         raise Refusal(409, "Conflict", f"Job {job_id} already ended as {state}; it cannot be cancelled.")
 
     async def health() -> JSONResponse:
@@ -93,6 +100,7 @@ def create_app(backend: Backend, operations: dict[str, Operation], api_keys: lis
     ):
         app.add_api_route(path, route, methods=[method], dependencies=guard, tags=["jobs"], name=route_name)
     app.add_api_route("/health", health, methods=["GET"], tags=["service"])
+    add_current_routes(app, backend, watcher, store, operations, guard)
     _add_error_handlers(app)
     _describe_bodies(app, operations)
     return app
@@ -113,12 +121,16 @@ def _key_check(keys: list[bytes]) -> Callable[[str | None], Awaitable[None]]:
     return require_key
 
 
-def _submit_route(backend: Backend, name: str, operations: dict[str, Operation], cap_s: float | None) -> Route:
+def _submit_route(
+    backend: Backend, watcher: Watcher, name: str, operations: dict[str, Operation], cap_s: float | None
+) -> Route:
     """POST /video/<name>/async (cap_s None) or the synchronous POST /video/<name>, waiting at most cap_s."""
 
     async def submit(request: Request) -> JSONResponse:
-        job_input = await _job_input(request, name, operations)
-        job_id = await backend.submit(job_input)
+        submission = await read_submission(request, name, operations)
+        job_id = await backend.submit(submission.job_input)
+        if submission.webhook is not None:
+            watcher.watch(job_id, name, submission.webhook)
         LOG.info("%s job %s submitted (%s)", name, job_id, "async" if cap_s is None else "sync")
         if cap_s is None:
             return JSONResponse(replies.submitted(job_id, "IN_QUEUE", name))
@@ -146,41 +158,6 @@ async def _wait_final(backend: Backend, job_id: str, cap_s: float) -> dict[str, 
         if status.get("status") not in PENDING:
             return status
     return None  # poll_delays never ends; this satisfies the type checker
-
-
-async def _job_input(request: Request, name: str, operations: dict[str, Operation]) -> dict[str, Any]:
-    """The body as the worker's input for `name`, checked with the worker's model before anything is queued."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        raise Refusal(413, "Payload Too Large", f"The request body is larger than {MAX_BODY_BYTES} bytes.")
-    raw = bytearray()
-    async for chunk in request.stream():
-        raw += chunk
-        if len(raw) > MAX_BODY_BYTES:
-            raise Refusal(413, "Payload Too Large", f"The request body is larger than {MAX_BODY_BYTES} bytes.")
-    try:
-        body = json.loads(raw)
-    except ValueError as err:
-        raise Refusal(400, "Bad Request", f"The request body is not valid JSON: {err}.") from None
-    if not isinstance(body, dict):
-        raise Refusal(400, "Bad Request", "The request body must be a JSON object (the job's input).")
-    if body.get("operation", name) != name:
-        raise Refusal(422, "Invalid input", f"Invalid input: field 'operation' must be '{name}' on this route, "
-                      "or left out (the route names the operation).")
-    job_input = {**body, "operation": name}
-    try:
-        parse_input(job_input, operations)
-    except JobError as err:
-        raise Refusal(422, "Invalid input", str(err)) from None
-    return job_input
-
-
-def _unknown_operation(operations: dict[str, Operation]) -> Route:
-    async def unknown(operation: str) -> JSONResponse:
-        valid = ", ".join(sorted(operations))
-        raise Refusal(404, "Not Found", f"Unknown operation {operation[:40]!r}; valid operations: {valid}.")
-
-    return unknown
 
 
 def _add_error_handlers(app: FastAPI) -> None:

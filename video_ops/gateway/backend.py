@@ -13,6 +13,7 @@ from requests.adapters import HTTPAdapter
 from starlette.concurrency import run_in_threadpool
 
 from video_ops.client import Client, ClientError
+from video_ops.client.api import PENDING
 
 # RunPod's job ids (and the local endpoint's `sync-` ones); anything else never reaches the backend's
 # URL, so a crafted id cannot walk to another route of its API.
@@ -44,6 +45,14 @@ class Backend:
 
     async def cancel(self, job_id: str) -> dict[str, Any]:
         return await self._job_call(self.client.cancel, job_id)
+
+    async def cancel_pending(self, job_id: str) -> tuple[bool, str]:
+        """Cancel the job if it is queued or running: (cancelled now, the state it is in afterwards)."""
+        state = (await self.status(job_id)).get("status", "")
+        if state not in PENDING:
+            return False, state
+        state = (await self.cancel(job_id)).get("status", "")
+        return state == "CANCELLED", state
 
     async def health(self) -> dict[str, Any]:
         return await run_in_threadpool(self.client.health)

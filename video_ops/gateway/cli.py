@@ -6,7 +6,6 @@ import argparse
 import copy
 import ipaddress
 import os
-import signal
 import socket
 import sys
 import threading
@@ -15,38 +14,38 @@ from pathlib import Path
 import uvicorn
 
 from video_ops.base.errors import JobError
-from video_ops.base.settings import env_float
+from video_ops.base.settings import env_float, env_int
 from video_ops.client import Client
 from video_ops.gateway.app import create_app
-from video_ops.gateway.backend import Backend
+from video_ops.gateway.split import SplittingBackend
+from video_ops.gateway.store import Store
 from video_ops.io.storage import resolve_bucket
-from video_ops.local_endpoint.server import LocalEndpoint
+from video_ops.local_endpoint.server import LocalEndpoint, check_worker_arguments, server_parser
 from video_ops.ops import OPERATIONS
 
 READY = "gateway ready: "
 SYNC_CAP_S = 900.0  # the guide's 15 minutes
 STOP_GRACE_S = 5
+SPLIT_IMAGES = 20  # img2vid jobs with more images are sent as parts of this many
 # uvicorn's logging with the access log moved to stderr: stdout carries only the ready line (as the local
 # endpoint's does), so a parent that reads that line and no more never blocks the server on a full pipe.
 LOGGING = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
 LOGGING["handlers"]["access"]["stream"] = "ext://sys.stderr"
 
 
+DESCRIPTION = (
+    "The reference guide's REST API. With RUNPOD_ENDPOINT_ID and RUNPOD_API_KEY set, jobs go to "
+    "that RunPod endpoint; with neither, a local endpoint with --workers worker processes runs them (results "
+    "in $VIDEO_OPS_OUTPUT_DIR, served over HTTP, when no bucket is set). Callers send X-API-Key, one of "
+    "$VIDEO_OPS_API_KEYS (comma-separated; $X_API_KEY also read); with no key set, only loopback is served."
+)
+
+
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="python -m video_ops.gateway",
-        description="The reference guide's REST API. With RUNPOD_ENDPOINT_ID and RUNPOD_API_KEY set, jobs go to "
-        "that RunPod endpoint; with neither, a local endpoint with --workers worker processes runs them (results "
-        "in $VIDEO_OPS_OUTPUT_DIR, served over HTTP, when no bucket is set). Callers send X-API-Key, one of "
-        "$VIDEO_OPS_API_KEYS (comma-separated; $X_API_KEY also read); with no key set, only loopback is served.",
-    )
-    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=3000, help="port (default 3000, the guide's; 0 picks a free one)")
-    parser.add_argument("--workers", type=int, default=1, help="local endpoint's worker processes (default 1)")
-    parser.add_argument("--handler", default="handler.py", help="local endpoint's worker (default ./handler.py)")
+    parser = server_parser("python -m video_ops.gateway", DESCRIPTION, port=3000)  # the guide's port
     args = parser.parse_args(argv)
-    if args.workers < 1:
-        parser.error("--workers must be at least 1")
+    if not os.environ.get("RUNPOD_ENDPOINT_ID"):  # the local endpoint will run
+        check_worker_arguments(parser, args)
     return args
 
 
@@ -88,10 +87,6 @@ def main(argv: list[str] | None = None) -> int:
         print("gateway: set both RUNPOD_ENDPOINT_ID and RUNPOD_API_KEY (RunPod), or neither (local endpoint)",
               file=sys.stderr)
         return 2
-    if not endpoint_id and not Path(args.handler).is_file():
-        print(f"gateway: handler {args.handler} not found (run from the project folder or pass --handler)",
-              file=sys.stderr)
-        return 2
     try:
         sync_cap_s = env_float("VIDEO_OPS_SYNC_TIMEOUT_S", SYNC_CAP_S)
         s3_config = bucket_config() if endpoint_id else None  # a local endpoint's workers read BUCKET_* themselves
@@ -101,35 +96,30 @@ def main(argv: list[str] | None = None) -> int:
     family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
     listener = socket.create_server((args.host, args.port), family=family)  # the port is ours before any worker starts
     if endpoint_id:
-        return _serve(listener, Backend(Client(), f"runpod endpoint {endpoint_id}", s3_config), keys, sync_cap_s)
+        return _serve(listener, Client(), f"runpod endpoint {endpoint_id}", s3_config, keys, sync_cap_s)
     return _serve_local(listener, args, keys, sync_cap_s)
 
 
 def _serve_local(listener: socket.socket, args: argparse.Namespace, keys: list[str], sync_cap_s: float) -> int:
     """Start the local endpoint and its workers, serve, and stop them all on the way out."""
     local = LocalEndpoint("127.0.0.1", 0, args.workers, args.handler)
-    stop = threading.Event()
-    # Until uvicorn runs, a signal stops the start-up; uvicorn then handles them, restores these on its way
-    # out and raises the signal it caught again, which must not kill the process before the workers stop.
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
-    try:
-        if not local.start(stop):
-            if local.pool.early_exit:
-                print(f"gateway: local endpoint {local.pool.early_exit}; see its log above", file=sys.stderr)
-            return 1 if local.pool.early_exit else 0
+
+    def serve(stop: threading.Event) -> int:
+        # uvicorn handles SIGINT and SIGTERM while it runs, then restores the local endpoint's handlers and
+        # raises the signal it caught again: that only sets `stop`, so the workers are still stopped.
         threading.Thread(target=local.sweep_until, args=(stop,), daemon=True).start()
         print(f"gateway: jobs run on the local endpoint {local.api_url}/local, {args.workers} worker(s)",
               file=sys.stderr)
-        backend = Backend(Client("local", base_url=local.api_url), "local endpoint")
-        return _serve(listener, backend, keys, sync_cap_s)
-    finally:
-        stop.set()
-        local.close()
+        return _serve(listener, Client("local", base_url=local.api_url), "local endpoint", None, keys, sync_cap_s)
+
+    return local.run("gateway: local endpoint", serve)
 
 
-def _serve(listener: socket.socket, backend: Backend, keys: list[str], sync_cap_s: float) -> int:
-    app = create_app(backend, OPERATIONS, keys, sync_cap_s)
+def _serve(listener: socket.socket, client: Client, kind: str, s3_config: dict[str, str] | None,
+           keys: list[str], sync_cap_s: float) -> int:
+    store = Store(Path(os.environ.get("VIDEO_OPS_GATEWAY_DB", "").strip() or "gateway.sqlite"))
+    backend = SplittingBackend(client, kind, store, env_int("VIDEO_OPS_SPLIT_IMAGES", SPLIT_IMAGES), s3_config)
+    app = create_app(backend, OPERATIONS, keys, sync_cap_s, store)
     host, port = listener.getsockname()[:2]
     shown = f"[{host}]" if ":" in host else host
     print(f"{READY}http://{shown}:{port}", flush=True)

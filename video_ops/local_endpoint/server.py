@@ -14,6 +14,7 @@ import sys
 import threading
 import time
 import urllib.request
+from collections.abc import Callable
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -279,27 +280,40 @@ def _kill_group(proc: subprocess.Popen, sig: signal.Signals, group: bool = True)
         pass
 
 
+DESCRIPTION = (
+    "FOR DEVELOPMENT ONLY. A local stand-in for a RunPod serverless endpoint: RunPod's REST "
+    "API at http://HOST:PORT/v2/<any endpoint id>/ (run, runsync, status, cancel, retry, health, "
+    "purge-queue), driving real worker processes started as `python -u HANDLER` in the SDK's deployed "
+    "mode. The Authorization header is accepted but not checked. Workers inherit this environment "
+    "(bucket settings etc.); their logs go to stderr. Jobs live in memory: stopping the endpoint (Ctrl-C) "
+    "cancels queued and running jobs. Without a bucket, results stay in $VIDEO_OPS_OUTPUT_DIR (./output) and "
+    "are served at http://HOST:PORT/output/<key>. No security: keep it on 127.0.0.1."
+)
+
+
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="python -m video_ops.local_endpoint",
-        description="FOR DEVELOPMENT ONLY. A local stand-in for a RunPod serverless endpoint: RunPod's REST "
-        "API at http://HOST:PORT/v2/<any endpoint id>/ (run, runsync, status, cancel, retry, health, "
-        "purge-queue), driving real worker processes started as `python -u HANDLER` in the SDK's deployed "
-        "mode. The Authorization header is accepted but not checked. Workers inherit this environment "
-        "(bucket settings etc.); their logs go to stderr. Jobs live in memory: stopping the endpoint (Ctrl-C) "
-        "cancels queued and running jobs. Without a bucket, results stay in $VIDEO_OPS_OUTPUT_DIR (./output) and "
-        "are served at http://HOST:PORT/output/<key>. No security: keep it on 127.0.0.1.",
-    )
+    parser = server_parser("python -m video_ops.local_endpoint", DESCRIPTION, port=8000)
+    args = parser.parse_args(argv)
+    check_worker_arguments(parser, args)
+    return args
+
+
+def server_parser(prog: str, description: str, port: int) -> argparse.ArgumentParser:
+    """A command line with --host, --port, --workers and --handler: this command's, and those of commands
+    that start a local endpoint."""
+    parser = argparse.ArgumentParser(prog=prog, description=description)
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)")
+    parser.add_argument("--port", type=int, default=port, help=f"port (default {port}; 0 picks a free one)")
     parser.add_argument("--workers", type=int, default=1, help="worker processes, one job each (default 1)")
     parser.add_argument("--handler", default="handler.py", help="worker entry point (default ./handler.py)")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def check_worker_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     if not Path(args.handler).is_file():
         parser.error(f"handler {args.handler} not found (run from the project folder or pass --handler)")
     if args.workers < 1:
         parser.error("--workers must be at least 1")
-    return args
 
 
 class LocalEndpoint:
@@ -333,6 +347,25 @@ class LocalEndpoint:
         self.pool.start()
         return self.pool.wait_ready(stop)
 
+    def run(self, label: str, serve: Callable[[threading.Event], int]) -> int:
+        """Start, call `serve` once every worker is up, and stop everything however it ends.
+
+        SIGINT and SIGTERM set the stop event that `start` and `serve` watch (until `serve` installs
+        handlers of its own); `label` begins the message about a worker that died at start-up.
+        """
+        stop = threading.Event()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: stop.set())
+        try:
+            if not self.start(stop):
+                if self.pool.early_exit:
+                    print(f"{label}: {self.pool.early_exit}; see its log above", file=sys.stderr)
+                return 1 if self.pool.early_exit else 0
+            return serve(stop)
+        finally:
+            stop.set()
+            self.close()
+
     def sweep_until(self, stop: threading.Event) -> None:
         """Time jobs out and forget old results, once a second, until `stop` is set."""
         while not stop.wait(1.0):
@@ -347,18 +380,12 @@ class LocalEndpoint:
 def main(argv: list[str] | None = None) -> int:
     args = _arguments(argv)
     endpoint = LocalEndpoint(args.host, args.port, args.workers, args.handler)
-    stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
-    try:
-        if not endpoint.start(stop):
-            if endpoint.pool.early_exit:
-                print(f"local endpoint: {endpoint.pool.early_exit}; see its log above", file=sys.stderr)
-            return 1 if endpoint.pool.early_exit else 0
+
+    def serve(stop: threading.Event) -> int:
         print(f"local endpoint ready: {endpoint.api_url}/local", flush=True)
         hint = f"export RUNPOD_ENDPOINT_BASE_URL={endpoint.api_url} RUNPOD_ENDPOINT_ID=local"
         print(f"local endpoint: {hint}", file=sys.stderr)
         endpoint.sweep_until(stop)
         return 0
-    finally:
-        endpoint.close()
+
+    return endpoint.run("local endpoint", serve)

@@ -1,0 +1,115 @@
+"""The reference orchestrator's current routes: `POST /runpod/video/<operation>` (asynchronous, with
+webhooks), `GET /jobs/<id>` and `POST /jobs/<id>/cancel`, in its own shapes and status names.
+
+Jobs are RunPod's (the ids are the backend's); what RunPod's status does not carry (operation,
+`id_roteiro`, creation time) is kept in the store. Its `caption_style` route needs the worker's
+`caption_segments`/`caption_highlight` operations, which this worker does not have yet.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from video_ops.client.api import PENDING
+from video_ops.gateway import replies, schemas, webhooks
+from video_ops.gateway.backend import Backend, UnknownJob
+from video_ops.gateway.intake import Refusal, read_submission, unknown_operation_route
+from video_ops.gateway.store import Store, Tracked
+from video_ops.gateway.watcher import Watcher
+from video_ops.jobkit.contract import Operation
+
+# RunPod's states as the reference named them (it had no TIMED_OUT: such a job failed).
+STATES = {"IN_QUEUE": "QUEUED", "IN_PROGRESS": "PROCESSING", "COMPLETED": "COMPLETED", "FAILED": "FAILED",
+          "CANCELLED": "CANCELLED", "TIMED_OUT": "FAILED"}
+
+
+def add_current_routes(app: FastAPI, backend: Backend, watcher: Watcher, store: Store,
+                       operations: dict[str, Operation], guard: list[Any]) -> None:
+    for name, operation in operations.items():
+        extra = {"requestBody": _with_reference_fields(operation)}
+        app.add_api_route(f"/runpod/video/{name}", _submit_route(backend, watcher, store, name, operations),
+                          methods=["POST"], dependencies=guard, openapi_extra=extra, status_code=202,
+                          summary=f"queue a {name} job (the reference's current route)", tags=["current routes"],
+                          name=f"queue_{name}")
+
+    async def job(job_id: str) -> JSONResponse:
+        """The job in the reference's shape; `progress` while it runs, `webhook` when it has one."""
+        tracked = _tracked(store, job_id)
+        return JSONResponse(describe(tracked, await backend.status(job_id), watcher.view(job_id)))
+
+    async def cancel(job_id: str) -> JSONResponse:
+        """404 unknown, 400 when it already ended (the reference's codes on this route)."""
+        _tracked(store, job_id)
+        cancelled, state = await backend.cancel_pending(job_id)
+        if cancelled:
+            return JSONResponse({"message": "Job cancelled successfully", "jobId": job_id})
+        raise Refusal(400, "Bad Request", f"Job {job_id} already ended as {STATES.get(state, state)}.")
+
+    app.add_api_route("/runpod/video/{operation}", unknown_operation_route(operations), methods=["POST"],
+                      dependencies=guard, include_in_schema=False)
+    app.add_api_route("/jobs/{job_id}", job, methods=["GET"], dependencies=guard, tags=["current routes"],
+                      name="current_job")
+    app.add_api_route("/jobs/{job_id}/cancel", cancel, methods=["POST"], dependencies=guard,
+                      tags=["current routes"], name="current_cancel")
+
+
+def _submit_route(backend: Backend, watcher: Watcher, store: Store, name: str,
+                  operations: dict[str, Operation]) -> Callable[[Request], Awaitable[JSONResponse]]:
+    async def submit(request: Request) -> JSONResponse:
+        submission = await read_submission(request, name, operations, invalid_code=400, with_script=True)
+        created = datetime.datetime.now(datetime.timezone.utc)
+        job_id = await backend.submit(submission.job_input)
+        store.add_job(Tracked(job_id, name, submission.id_roteiro, created))
+        if submission.webhook is not None:
+            watcher.watch(job_id, name, submission.webhook, submission.id_roteiro)
+        waiting = (await backend.health()).get("jobs", {}).get("inQueue", 0)
+        return JSONResponse({
+            "jobId": job_id, "status": "QUEUED", "idRoteiro": submission.id_roteiro,
+            "message": "Job queued successfully", "estimatedTime": replies.ESTIMATES.get(name, "a few minutes"),
+            "queuePosition": waiting, "statusUrl": f"/jobs/{job_id}", "createdAt": webhooks.iso(created),
+        }, 202)
+
+    return submit
+
+
+def _tracked(store: Store, job_id: str) -> Tracked:
+    tracked = store.job(job_id)
+    if tracked is None:
+        raise UnknownJob(job_id)
+    return tracked
+
+
+def describe(tracked: Tracked, status: dict[str, Any], webhook: dict[str, Any] | None) -> dict[str, Any]:
+    """`{jobId, status, operation, idRoteiro, result, error, createdAt, submittedAt, completedAt}`."""
+    state = status.get("status", "")
+    timing = webhooks.execution(tracked.created, status)
+    ended = state not in PENDING
+    view: dict[str, Any] = {
+        "jobId": tracked.job_id, "status": STATES.get(state, state), "operation": tracked.operation,
+        "idRoteiro": tracked.id_roteiro, "result": status.get("output") if state == "COMPLETED" else None,
+        "error": replies.final_error(status) if ended and state != "COMPLETED" else None,
+        "createdAt": webhooks.iso(tracked.created), "submittedAt": webhooks.iso(tracked.created),
+        "completedAt": timing["endTime"] if ended else None,
+    }
+    if state == "IN_PROGRESS" and status.get("output") is not None:
+        view["progress"] = status["output"]
+    if webhook is not None:
+        view["webhook"] = webhook
+    return view
+
+
+REFERENCE_FIELDS = {"webhook_url": {"type": "string", "format": "uri"}, "webhook_on_cancel": {"type": "boolean"},
+                    "id_roteiro": {"type": ["string", "integer"]}}
+
+
+def _with_reference_fields(operation: Operation) -> dict[str, Any]:
+    """The operation's body plus the reference's `webhook_url`, `webhook_on_cancel` and `id_roteiro`."""
+    body = schemas.request_body(operation)
+    schema = body["content"]["application/json"]["schema"]
+    body["content"]["application/json"]["schema"] = {"allOf": [schema], "properties": REFERENCE_FIELDS}
+    return body
