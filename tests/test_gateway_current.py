@@ -11,6 +11,7 @@ import requests
 from tests import test_gateway_webhooks as hooks
 from tests.endpoint import Gateway, wait_until
 from tests.test_gateway_webhooks import KEY, Receiver, verified
+from video_ops.gateway.caption_style import to_worker_input
 
 # The webhook tests' gateway (a key, WEBHOOK_SECRET, private receivers allowed) and receiver, one each here.
 gateway = hooks.gateway
@@ -101,3 +102,49 @@ def test_unknown_jobs_and_operations_are_404(gateway: Gateway) -> None:
     assert post(gateway, "/jobs/no-such-job/cancel").status_code == 404
     refused = post(gateway, "/runpod/video/concatenate", {"video_urls": []})
     assert refused.status_code == 404 and refused.json()["message"].startswith("Unknown operation 'concatenate'")
+
+
+def test_caption_style_maps_the_reference_bodies_as_its_orchestrator_did() -> None:
+    segments = {"url_video": "v.mp4", "url_caption": "c.srt", "type": "segments", "uppercase": True,
+                "path": "p", "output_filename": "o.mp4",
+                "style": {"font": {"name": "Arial", "size": 40}, "position": {"alignment": "top_center"}}}
+    assert to_worker_input(segments) == ("caption_segments", {
+        "url_video": "v.mp4", "url_srt": "c.srt", "path": "p", "output_filename": "o.mp4",
+        "style": {"font": {"name": "Arial", "size": 40}, "position": {"alignment": "top_center"}, "uppercase": True}})
+    highlight = {"url_video": "v.mp4", "url_caption": "w.json", "type": "highlight", "uppercase": False,
+                 "style": {"fonte": "Arial Black", "tamanho_fonte": 64, "fundo_cor": "#000000", "fundo_opacidade": 50,
+                           "texto_cor": "#FFFFFF", "highlight_cor": "#D60000", "position": "bottom_center",
+                           "words_per_line": 3}}
+    assert to_worker_input(highlight) == ("caption_highlight", {
+        "url_video": "v.mp4", "url_words_json": "w.json",
+        "style": {"fonte": "Arial Black", "tamanho_fonte": 64, "fundo_cor": "#000000", "fundo_opacidade": 128,
+                  "texto_cor": "#FFFFFF", "highlight_cor": "#D60000", "words_per_line": 3, "alignment": "bottom_center",
+                  "highlight_texto_cor": "#FFFFFF", "uppercase": False}})
+    assert to_worker_input({**highlight, "url_caption": "cues.SRT"})[1]["url_srt"] == "cues.SRT"
+
+
+def test_caption_style_jobs_run_as_the_workers_caption_operations(gateway: Gateway) -> None:
+    common = {"url_video": "file:samples/sample_video.mp4", "path": "roteiros/9", "id_roteiro": "r9"}
+    segments = post(gateway, "/runpod/video/caption_style",
+                    {**common, "type": "segments", "url_caption": "file:samples/sample_captions.srt",
+                     "uppercase": True, "style": {"position": {"alignment": "top_center"}}}).json()
+    highlight = post(gateway, "/runpod/video/caption_style",
+                     {**common, "type": "highlight", "url_caption": "file:samples/sample_words.json",
+                      "style": {"texto_cor": "#FFFF00", "fundo_opacidade": 60, "position": "middle_center"}}).json()
+    done = [ended(gateway, queued["jobId"]) for queued in (segments, highlight)]
+    assert [view["status"] for view in done] == ["COMPLETED", "COMPLETED"], done
+    assert [view["operation"] for view in done] == ["caption_style", "caption_style"]
+    assert [view["result"]["message"] for view in done] == [
+        "Caption segments added and uploaded to S3 successfully",
+        "Caption highlight added and uploaded to S3 successfully",
+    ]
+
+
+def test_caption_style_refuses_what_the_reference_did_not_know(gateway: Gateway) -> None:
+    body = {"url_video": "file:samples/sample_video.mp4", "url_caption": "file:samples/sample_words.json",
+            "type": "highlight", "style": {"fonte": "Arial", "sombra": 3}}
+    answer = post(gateway, "/runpod/video/caption_style", body)
+    assert answer.status_code == 400
+    assert answer.json()["message"] == "Invalid input: unknown field 'style.sombra' for caption_style."
+    answer = post(gateway, "/runpod/video/caption_style", {**body, "type": "karaoke", "style": {}})
+    assert answer.json()["message"] == "Invalid input: field 'type' must be 'segments' or 'highlight'."

@@ -2,8 +2,8 @@
 webhooks), `GET /jobs/<id>` and `POST /jobs/<id>/cancel`, in its own shapes and status names.
 
 Jobs are RunPod's (the ids are the backend's); what RunPod's status does not carry (operation,
-`id_roteiro`, creation time) is kept in the store. Its `caption_style` route needs the worker's
-`caption_segments`/`caption_highlight` operations, which this worker does not have yet.
+`id_roteiro`, creation time) is kept in the store. Its `caption_style` route is translated into the
+worker's `caption_segments` or `caption_highlight` input (`caption_style.py`).
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ from fastapi.responses import JSONResponse
 from video_ops.client.api import PENDING
 from video_ops.gateway import replies, schemas, webhooks
 from video_ops.gateway.backend import Backend, UnknownJob
-from video_ops.gateway.intake import Refusal, read_submission, unknown_operation_route
+from video_ops.gateway.caption_style import to_worker_input
+from video_ops.gateway.intake import Refusal, Translation, read_submission, unknown_operation_route
 from video_ops.gateway.store import Store, Tracked
 from video_ops.gateway.watcher import Watcher
 from video_ops.jobkit.contract import Operation
@@ -50,6 +51,11 @@ def add_current_routes(app: FastAPI, backend: Backend, watcher: Watcher, store: 
             return JSONResponse({"message": "Job cancelled successfully", "jobId": job_id})
         raise Refusal(400, "Bad Request", f"Job {job_id} already ended as {STATES.get(state, state)}.")
 
+    app.add_api_route("/runpod/video/caption_style",
+                      _submit_route(backend, watcher, store, "caption_style", operations, to_worker_input),
+                      methods=["POST"], dependencies=guard, status_code=202, tags=["current routes"],
+                      summary="queue a caption_segments or caption_highlight job from the reference's caption_style "
+                              "body (`type`, `url_caption`, `uppercase`, `style`)", name="queue_caption_style")
     app.add_api_route("/runpod/video/{operation}", unknown_operation_route(operations), methods=["POST"],
                       dependencies=guard, include_in_schema=False)
     app.add_api_route("/jobs/{job_id}", job, methods=["GET"], dependencies=guard, tags=["current routes"],
@@ -58,10 +64,11 @@ def add_current_routes(app: FastAPI, backend: Backend, watcher: Watcher, store: 
                       tags=["current routes"], name="current_cancel")
 
 
-def _submit_route(backend: Backend, watcher: Watcher, store: Store, name: str,
-                  operations: dict[str, Operation]) -> Callable[[Request], Awaitable[JSONResponse]]:
+def _submit_route(backend: Backend, watcher: Watcher, store: Store, name: str, operations: dict[str, Operation],
+                  translate: Translation | None = None) -> Callable[[Request], Awaitable[JSONResponse]]:
     async def submit(request: Request) -> JSONResponse:
-        submission = await read_submission(request, name, operations, invalid_code=400, with_script=True)
+        submission = await read_submission(request, name, operations, invalid_code=400, with_script=True,
+                                           translate=translate)
         created = datetime.datetime.now(datetime.timezone.utc)
         job_id = await backend.submit(submission.job_input)
         store.add_job(Tracked(job_id, name, submission.id_roteiro, created))

@@ -34,12 +34,17 @@ class Submission:
     id_roteiro: str | int | None  # the reference's script id, echoed back
 
 
+Translation = Callable[[dict[str, Any]], tuple[str, dict[str, Any]]]
+
+
 async def read_submission(
-    request: Request, name: str, operations: dict[str, Operation], invalid_code: int = 422, with_script: bool = False
+    request: Request, name: str, operations: dict[str, Operation], invalid_code: int = 422, with_script: bool = False,
+    translate: Translation | None = None,
 ) -> Submission:
     """The body as the worker's input for `name`, checked with the worker's model before anything is queued
     (refused with `invalid_code`), less what the gateway keeps for itself: the reference's `webhook_url`
-    and `webhook_on_cancel`, and with `with_script` its `id_roteiro`."""
+    and `webhook_on_cancel`, and with `with_script` its `id_roteiro`. `translate` turns a body of a route
+    the worker has no operation for into (operation, input)."""
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
         raise Refusal(413, "Payload Too Large", f"The request body is larger than {MAX_BODY_BYTES} bytes.")
@@ -61,6 +66,8 @@ async def read_submission(
     script = body.pop("id_roteiro", None) if with_script else None
     if script is not None and not isinstance(script, str | int):
         raise Refusal(400, "Bad Request", "id_roteiro must be a string or a number.")
+    if translate is not None:
+        name, body = translate(body)
     job_input = {**body, "operation": name}
     try:
         parse_input(job_input, operations)
