@@ -18,6 +18,7 @@ from typing import Any
 from . import highlight, quality
 from .media import Media, Scale, ffmpeg, music
 from .workloads import (
+    LOUDNESS_RUNS,
     OUTPUT_PREFIX,
     Run,
     Target,
@@ -124,7 +125,7 @@ def render(media: Media, scale: Scale) -> Workload:
               f"narration, music ducked under it, {WORDS} words boxed",
         output_seconds=scale.seconds,
         variants=[
-            worker_variant("worker: one `render` job (one encode)", job, ["render.mp4"]),
+            worker_variant("worker: one `render` job (one encode)", job, ["render.mp4"], extra_work=(LOUDNESS_RUNS,)),
             command_variant("chain", "this worker's single operations chained: img2vid -> concatenate -> addaudio "
                                      "-> caption_highlight -> trilhasonora (five jobs, local storage)", chained),
         ],

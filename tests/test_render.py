@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -237,3 +238,23 @@ def test_narration_keeps_its_level_and_the_music_ducks_under_it(narrated: tuple[
     speech, pause = short_term(path, ONLY_MUSIC, 4.9), short_term(path, ONLY_MUSIC, 9.9)
     assert pause - speech >= 8
     assert result["audio_analysis"]["narration_lufs"] is not None
+
+
+def rms_db_between(path: Path, start: float, end: float) -> float:
+    raw = subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-ss", f"{start}", "-to", f"{end}", "-i", str(path),
+                          "-map", "0:a:0", "-ac", "1", "-f", "f32le", "-"], capture_output=True, check=True).stdout
+    samples = np.frombuffer(raw, dtype="<f4").astype(np.float64)
+    return 20 * float(np.log10(np.sqrt(np.mean(samples**2)) + 1e-12))
+
+
+def test_a_clips_own_sound_plays_while_it_is_on_screen(scene_media: Path, media_server: str) -> None:
+    """No narration: the clip keeps its sound (volume 1), heard from its scene's start to the next's."""
+    path = local_output(run_job(job(media_server, transition={"type": "none"}, output_filename="clipsound.mp4")))
+    # Scenes: red image 0-1 s, the green clip (a 440 Hz tone) 1-2 s, blue image 2-3 s.
+    assert rms_db_between(path, 0.1, 0.9) < -60
+    assert rms_db_between(path, 1.1, 1.9) > -30
+    assert rms_db_between(path, 2.1, 2.9) < -60
+    muted = local_output(run_job(job(media_server, transition={"type": "none"}, output_filename="muted.mp4",
+                                     scenes=[*job(media_server)["scenes"][:1],
+                                             {**job(media_server)["scenes"][1], "volume": 0}])))
+    assert rms_db_between(muted, 1.1, 1.9) < -60
