@@ -9,6 +9,7 @@ which records each input its worker takes (`VIDEO_OPS_LOCAL_RECORD_INPUTS`) and 
 from __future__ import annotations
 
 import json
+import logging
 import socket
 import threading
 import time
@@ -25,7 +26,7 @@ from tests.endpoint import LocalEndpoint, wait_until
 from tests.helpers import REPO
 from tests.test_gateway import gateway_env
 from tests.test_gateway_webhooks import KEY, SECRET, Receiver, verified
-from video_ops.gateway.app import create_app
+from video_ops.gateway.app import create_app, hide_callback_tokens
 from video_ops.gateway.backend import Backend
 from video_ops.gateway.store import Store
 from video_ops.ops import OPERATIONS
@@ -212,3 +213,12 @@ def test_the_worker_receives_what_the_reference_orchestrator_sent(
     assert (headers["X-Webhook-Status"], payload["operation"], payload["idRoteiro"]) == (
         "COMPLETED", route, body["id_roteiro"]), payload
     assert payload["result"]["success"] is True and payload["result"] == served.job(job_id)["result"]
+
+
+def test_the_access_log_never_shows_a_callback_token() -> None:
+    """A logged token would let whoever reads the log report that job's end."""
+    hide_callback_tokens()
+    record = logging.LogRecord("uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d',
+                               ("127.0.0.1:5000", "POST", "/runpod/callback/s3cr3t-token", "1.1", 200), None)
+    assert all(known.filter(record) for known in logging.getLogger("uvicorn.access").filters)
+    assert "s3cr3t" not in record.getMessage() and "/runpod/callback/<token>" in record.getMessage()
