@@ -22,7 +22,7 @@ import requests
 import uvicorn
 
 from tests import test_gateway_webhooks as hooks
-from tests.endpoint import LocalEndpoint, wait_until
+from tests.endpoint import Gateway, LocalEndpoint, wait_until
 from tests.helpers import REPO
 from tests.test_gateway import gateway_env
 from tests.test_gateway_webhooks import KEY, SECRET, Receiver, verified
@@ -222,3 +222,40 @@ def test_the_access_log_never_shows_a_callback_token() -> None:
                                ("127.0.0.1:5000", "POST", "/runpod/callback/s3cr3t-token", "1.1", 200), None)
     assert all(known.filter(record) for known in logging.getLogger("uvicorn.access").filters)
     assert "s3cr3t" not in record.getMessage() and "/runpod/callback/<token>" in record.getMessage()
+
+
+def test_a_job_that_ends_while_the_gateway_is_down_is_reported_once_after_a_restart(
+    receiver: Receiver, tmp_path: Path
+) -> None:
+    """RunPod's webhook finds no gateway (it tries three times, then gives up): the restarted gateway asks
+    once for each job it was waiting to hear about."""
+    with LocalEndpoint(REPO / "handler.py", 1, tmp_path / "endpoint.log", gateway_env(tmp_path / "ep")) as runpod:
+        base, endpoint_id = runpod.url.rsplit("/", 1)
+        with socket.create_server(("127.0.0.1", 0)) as probe:
+            port = probe.getsockname()[1]
+        env = gateway_env(tmp_path, VIDEO_OPS_API_KEYS=KEY, WEBHOOK_SECRET=SECRET, VIDEO_OPS_ALLOW_PRIVATE_WEBHOOKS="1",
+                          RUNPOD_ENDPOINT_ID=endpoint_id, RUNPOD_API_KEY="k", RUNPOD_ENDPOINT_BASE_URL=base,
+                          VIDEO_OPS_GATEWAY_PUBLIC_URL=f"http://127.0.0.1:{port}")
+        body = {"url_video": VIDEO, "url_audio": AUDIO, "path": "down", "webhook_url": receiver.url("/down")}
+
+        def gateway(log: str) -> Gateway:
+            started = Gateway(REPO / "handler.py", 1, tmp_path / log, env)
+            started.argv[started.argv.index("--port") + 1] = str(port)
+            return started
+
+        with gateway("first.log") as first:
+            job_id = first.submit("addaudio", body)
+            first.proc.kill()  # SIGKILL: the job goes on without it
+            first.proc.wait()
+        wait_until(lambda: runpod.client().status(job_id)["status"] == "COMPLETED", 60, "the job did not end")
+        wait_until(lambda: (tmp_path / "endpoint.log").read_text().count(f":{port}/... failed") == 3, 40,
+                   "RunPod's webhook was not tried three times")  # so only the restarted gateway can tell
+        with gateway("second.log") as second:
+            headers, payload = delivered(receiver, "/down", timeout=60)
+            final = second.status(job_id)
+        logs = (tmp_path / "first.log").read_text() + (tmp_path / "second.log").read_text()
+
+    assert headers["X-Webhook-Status"] == "COMPLETED" and payload["result"]["s3_key"].startswith("down/")
+    assert final["webhook"] == {"status": "delivered", "attempts": 1, "last_error": None}
+    assert "resumed 1 webhook(s) owed by an earlier run" in logs
+    assert "/runpod/callback/" not in logs.replace("/runpod/callback/<token>", "")  # no token in any log
