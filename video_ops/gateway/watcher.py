@@ -138,10 +138,15 @@ class Watcher:
 
     async def _check(self, owed: Owed) -> None:
         """One status call for a job RunPod reports: end it now if it already ended."""
-        with contextlib.suppress(UnknownJob, ClientError):
+        try:
             status = replies.job_view(await self.backend.status(owed.job_id))
-            if status.get("status") not in PENDING and self.store.watching("job_id", owed.job_id):
-                self._end(owed, status)
+        except UnknownJob:  # its report can never come either
+            self.store.record(owed.job_id, webhooks.Delivery("failed", 0, "the backend no longer knows the job"))
+            return
+        except ClientError:
+            return  # the backend is briefly unreachable: its own report is still to come
+        if status.get("status") not in PENDING and self.store.watching("job_id", owed.job_id):
+            self._end(owed, status)
 
     def _end(self, owed: Owed, status: dict[str, Any]) -> None:
         """The job ended: keep the webhook's exact bytes, then send them. No await before the store is
