@@ -121,7 +121,8 @@ def _callback_route(watcher: Watcher) -> Route:
     async def runpod_callback(token: str, request: Request) -> JSONResponse:
         if not watcher.awaits_callback(token):
             return JSONResponse({"error": "Not Found", "message": "No job awaits this callback."}, 404)
-        raw = await request.body() if int(request.headers.get("content-length") or 0) <= MAX_CALLBACK_BYTES else b""
+        declared = request.headers.get("content-length", "")
+        raw = await request.body() if declared.isdigit() and int(declared) <= MAX_CALLBACK_BYTES else b""
         try:
             status = json.loads(raw)
         except ValueError:
