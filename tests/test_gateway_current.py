@@ -100,8 +100,8 @@ def test_a_cancelled_queued_job_never_runs_and_a_finished_one_cannot_be_cancelle
 def test_unknown_jobs_and_operations_are_404(gateway: Gateway) -> None:
     assert job(gateway, "no-such-job").status_code == 404
     assert post(gateway, "/jobs/no-such-job/cancel").status_code == 404
-    refused = post(gateway, "/runpod/video/concatenate", {"video_urls": []})
-    assert refused.status_code == 404 and refused.json()["message"].startswith("Unknown operation 'concatenate'")
+    refused = post(gateway, "/runpod/video/karaoke", {"video_urls": []})
+    assert refused.status_code == 404 and refused.json()["message"].startswith("Unknown operation 'karaoke'")
 
 
 def test_caption_style_maps_the_reference_bodies_as_its_orchestrator_did() -> None:

@@ -7,6 +7,7 @@ import queue
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -172,13 +173,16 @@ def test_execution_timeout_policy_stops_the_job(endpoint: LocalEndpoint) -> None
     wait_until(lambda: not alive(pid), 2, "the child process outlived its timed-out job")
 
 
-def test_the_webhook_receives_the_final_status(endpoint: LocalEndpoint) -> None:
+def test_the_webhook_receives_the_final_status_as_runpod_sends_it(endpoint: LocalEndpoint) -> None:
+    """RunPod POSTs the status route's JSON, and tries again (10 s later) after anything but a 200."""
     received: queue.Queue[dict] = queue.Queue()
+    codes = [500]
 
     class Hook(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             received.put(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-            self.send_response(200)
+            self.send_response(codes.pop(0) if codes else 200)
+            self.send_header("Content-Length", "0")
             self.end_headers()
 
         def log_message(self, format: str, *args: object) -> None:
@@ -189,13 +193,15 @@ def test_the_webhook_receives_the_final_status(endpoint: LocalEndpoint) -> None:
     try:
         client = endpoint.client()
         job = client.submit({}, webhook=f"http://127.0.0.1:{hook.server_address[1]}/done")
-        status = received.get(timeout=30)
+        first, again = received.get(timeout=30), received.get(timeout=30)
+        time.sleep(0.5)  # a third post would come now
     finally:
         hook.shutdown()
         hook.server_close()
 
-    assert (status["id"], status["status"]) == (job, "COMPLETED")
-    assert status["output"]["job"] == job
+    assert received.empty() and first == again
+    assert first == client.status(job)  # the same JSON as GET /status: id, status, delayTime, executionTime...
+    assert (first["id"], first["status"]) == (job, "COMPLETED") and first["output"]["job"] == job
 
 
 def test_a_worker_that_dies_fails_its_job_and_is_replaced(tmp_path: Path) -> None:

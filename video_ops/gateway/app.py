@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hmac
+import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
@@ -25,20 +26,24 @@ from video_ops.gateway.backend import Backend, UnknownJob
 from video_ops.gateway.current import add_current_routes
 from video_ops.gateway.intake import Refusal, read_submission, unknown_operation_route
 from video_ops.gateway.store import Store
-from video_ops.gateway.watcher import Watcher
+from video_ops.gateway.watcher import CALLBACK_ROUTE, Watcher
 from video_ops.jobkit.contract import Operation
 
 LOG = logging.getLogger("uvicorn.error")  # uvicorn's own log: configured, on stderr
 API_KEY = APIKeyHeader(name="X-API-Key", auto_error=False, description="one of VIDEO_OPS_API_KEYS")
 Route = Callable[..., Awaitable[JSONResponse]]
+MAX_CALLBACK_BYTES = 16 * 1024 * 1024  # a final status with a large batch's outputs
 
 
 def create_app(
-    backend: Backend, operations: dict[str, Operation], api_keys: list[str], sync_cap_s: float, store: Store
+    backend: Backend, operations: dict[str, Operation], api_keys: list[str], sync_cap_s: float, store: Store,
+    public_url: str | None = None,
 ) -> FastAPI:
     """The API over `backend`; with no `api_keys` every caller is let in (the command then binds loopback only).
-    `store` keeps the webhooks owed; those left by an earlier run are taken up when the server starts."""
-    watcher = Watcher(backend, store)
+    `store` keeps the webhooks owed; those left by an earlier run are taken up when the server starts. With
+    `public_url` (where the backend reaches this gateway) RunPod reports the end of webhook jobs itself."""
+    watcher = Watcher(backend, store, public_url)
+    hide_callback_tokens()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -81,6 +86,7 @@ def create_app(
         """Cancel a queued or running job: its FFmpeg is stopped and nothing is uploaded."""
         cancelled, state = await backend.cancel_pending(job_id)
         if cancelled:
+            await watcher.settle(job_id)
             return JSONResponse({"message": "Job cancelled successfully", "jobId": job_id})
         raise Refusal(409, "Conflict", f"Job {job_id} already ended as {state}; it cannot be cancelled.")
 
@@ -100,10 +106,47 @@ def create_app(
     ):
         app.add_api_route(path, route, methods=[method], dependencies=guard, tags=["jobs"], name=route_name)
     app.add_api_route("/health", health, methods=["GET"], tags=["service"])
+    app.add_api_route(CALLBACK_ROUTE + "/{token}", _callback_route(watcher), methods=["POST"],
+                      include_in_schema=False)
     add_current_routes(app, backend, watcher, store, operations, guard)
     _add_error_handlers(app)
     _describe_bodies(app, operations)
     return app
+
+
+def _callback_route(watcher: Watcher) -> Route:
+    """RunPod's webhook: no API key (RunPod sends none); the unguessable token in the path is the credential,
+    checked before the body is read, and the body must be that job's final status."""
+
+    async def runpod_callback(token: str, request: Request) -> JSONResponse:
+        if not watcher.awaits_callback(token):
+            return JSONResponse({"error": "Not Found", "message": "No job awaits this callback."}, 404)
+        declared = request.headers.get("content-length", "")
+        raw = await request.body() if declared.isdigit() and int(declared) <= MAX_CALLBACK_BYTES else b""
+        try:
+            status = json.loads(raw)
+        except ValueError:
+            status = None
+        code, message = await watcher.callback(token, status)
+        return JSONResponse({"message": message}, code)
+
+    return runpod_callback
+
+
+class _HideCallbackTokens(logging.Filter):
+    """The access log shows callback paths without their token: a logged token could report a job's end."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) > 2 and str(args[2]).startswith(CALLBACK_ROUTE + "/"):
+            record.args = (*args[:2], CALLBACK_ROUTE + "/<token>", *args[3:])
+        return True
+
+
+def hide_callback_tokens() -> None:
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(known, _HideCallbackTokens) for known in access.filters):
+        access.addFilter(_HideCallbackTokens())
 
 
 def _key_check(keys: list[bytes]) -> Callable[[str | None], Awaitable[None]]:
@@ -128,9 +171,7 @@ def _submit_route(
 
     async def submit(request: Request) -> JSONResponse:
         submission = await read_submission(request, name, operations)
-        job_id = await backend.submit(submission.job_input)
-        if submission.webhook is not None:
-            watcher.watch(job_id, name, submission.webhook)
+        job_id = await watcher.submit(submission.job_input, name, submission.webhook)
         LOG.info("%s job %s submitted (%s)", name, job_id, "async" if cap_s is None else "sync")
         if cap_s is None:
             return JSONResponse(replies.submitted(job_id, "IN_QUEUE", name))

@@ -36,9 +36,14 @@ class Backend:
         for prefix in ("http://", "https://"):
             client.session.mount(prefix, adapter)
 
-    async def submit(self, job_input: dict[str, Any]) -> str:
+    async def submit(self, job_input: dict[str, Any], webhook: str | None = None) -> str:
+        """Queue the job; `webhook` is RunPod's own, called with the final status when the job ends."""
         s3_config = None if job_input.get("s3_config") else self.s3_config
-        return await run_in_threadpool(self.client.submit, job_input, s3_config=s3_config)
+        return await run_in_threadpool(self.client.submit, job_input, webhook=webhook, s3_config=s3_config)
+
+    def splits(self, job_input: dict[str, Any]) -> bool:
+        """Whether this job is sent as several backend jobs (then no single RunPod webhook reports its end)."""
+        return False
 
     async def status(self, job_id: str) -> dict[str, Any]:
         return await self._job_call(self.client.status, job_id)

@@ -119,7 +119,8 @@ def _serve(listener: socket.socket, client: Client, kind: str, s3_config: dict[s
            keys: list[str], sync_cap_s: float) -> int:
     store = Store(Path(os.environ.get("VIDEO_OPS_GATEWAY_DB", "").strip() or "gateway.sqlite"))
     backend = SplittingBackend(client, kind, store, env_int("VIDEO_OPS_SPLIT_IMAGES", SPLIT_IMAGES), s3_config)
-    app = create_app(backend, OPERATIONS, keys, sync_cap_s, store)
+    public_url = os.environ.get("VIDEO_OPS_GATEWAY_PUBLIC_URL", "").strip() or None
+    app = create_app(backend, OPERATIONS, keys, sync_cap_s, store, public_url)
     host, port = listener.getsockname()[:2]
     shown = f"[{host}]" if ":" in host else host
     print(f"{READY}http://{shown}:{port}", flush=True)

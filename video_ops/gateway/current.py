@@ -48,6 +48,7 @@ def add_current_routes(app: FastAPI, backend: Backend, watcher: Watcher, store: 
         _tracked(store, job_id)
         cancelled, state = await backend.cancel_pending(job_id)
         if cancelled:
+            await watcher.settle(job_id)
             return JSONResponse({"message": "Job cancelled successfully", "jobId": job_id})
         raise Refusal(400, "Bad Request", f"Job {job_id} already ended as {STATES.get(state, state)}.")
 
@@ -70,10 +71,8 @@ def _submit_route(backend: Backend, watcher: Watcher, store: Store, name: str, o
         submission = await read_submission(request, name, operations, invalid_code=400, with_script=True,
                                            translate=translate)
         created = datetime.datetime.now(datetime.timezone.utc)
-        job_id = await backend.submit(submission.job_input)
+        job_id = await watcher.submit(submission.job_input, name, submission.webhook, submission.id_roteiro)
         store.add_job(Tracked(job_id, name, submission.id_roteiro, created))
-        if submission.webhook is not None:
-            watcher.watch(job_id, name, submission.webhook, submission.id_roteiro)
         waiting = (await backend.health()).get("jobs", {}).get("inQueue", 0)
         return JSONResponse({
             "jobId": job_id, "status": "QUEUED", "idRoteiro": submission.id_roteiro,

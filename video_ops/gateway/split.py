@@ -30,10 +30,13 @@ class SplittingBackend(Backend):
         self.store = store
         self.images_per_part = images_per_part
 
-    async def submit(self, job_input: dict[str, Any]) -> str:
+    def splits(self, job_input: dict[str, Any]) -> bool:
         images = job_input.get("images") if job_input.get("operation") == "img2vid" else None
-        if not isinstance(images, list) or len(images) <= self.images_per_part:
-            return await super().submit(job_input)
+        return isinstance(images, list) and len(images) > self.images_per_part
+
+    async def submit(self, job_input: dict[str, Any], webhook: str | None = None) -> str:
+        if not self.splits(job_input):
+            return await super().submit(job_input, webhook)
         parts: list[Part] = []
         try:
             for part_input, offset, count in plan(job_input, self.images_per_part):

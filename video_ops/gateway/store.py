@@ -2,7 +2,8 @@
 split jobs, and the jobs of the reference's current routes.
 
 One row per job submitted with a `webhook_url`: while `body` is empty the job is still being
-watched; once it ended, `body` and `headers` hold the exact bytes to send (so a delivery resumed
+watched (by polling, or, when `callback` holds the SHA-256 of the job's callback token, by waiting for
+RunPod's own webhook); once it ended, `body` and `headers` hold the exact bytes to send (so a delivery resumed
 after a restart carries the same signature). Plain SQL with portable types: a deployment with
 several gateway instances would keep this table in a shared database (PostgreSQL) and claim rows with
 `SELECT ... FOR UPDATE SKIP LOCKED` instead of one process owning the file.
@@ -30,7 +31,8 @@ CREATE TABLE IF NOT EXISTS webhooks (
     headers    TEXT,
     status     VARCHAR(16)  NOT NULL,
     attempts   INTEGER      NOT NULL,
-    last_error TEXT
+    last_error TEXT,
+    callback   VARCHAR(64)  UNIQUE
 );
 CREATE TABLE IF NOT EXISTS splits (
     job_id     VARCHAR(128) PRIMARY KEY,
@@ -57,6 +59,7 @@ class Owed:
     submitted: datetime.datetime
     body: bytes | None
     headers: dict[str, str] | None
+    callback: bool = False  # RunPod reports the job's end to the gateway: nothing to poll
 
 
 @dataclass(frozen=True)
@@ -77,12 +80,16 @@ class Store:
         self.db = sqlite3.connect(path, isolation_level=None)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.executescript(SCHEMA)
+        columns = {row[1] for row in self.db.execute("PRAGMA table_info(webhooks)")}
+        if "callback" not in columns:  # a file written before callbacks existed
+            self.db.execute("ALTER TABLE webhooks ADD COLUMN callback VARCHAR(64)")
 
-    def add(self, owed: Owed) -> None:
+    def add(self, owed: Owed, callback: str | None = None) -> None:
+        """A webhook owed; `callback` is the digest of the token of RunPod's webhook, when RunPod reports the end."""
         self.db.execute("INSERT INTO webhooks (job_id, operation, id_roteiro, url, on_cancel, submitted, status, "
-                        "attempts) VALUES (?, ?, ?, ?, ?, ?, 'pending', 0)",
+                        "attempts, callback) VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?)",
                         (owed.job_id, owed.operation, json.dumps(owed.id_roteiro), owed.url, int(owed.on_cancel),
-                         owed.submitted.isoformat()))
+                         owed.submitted.isoformat(), callback))
 
     def ready(self, job_id: str, body: bytes, headers: dict[str, str]) -> None:
         """The job ended: keep the exact request to send."""
@@ -99,11 +106,21 @@ class Store:
         return Delivery(*row) if row else None
 
     def owed(self) -> list[Owed]:
-        rows = self.db.execute("SELECT job_id, operation, id_roteiro, url, on_cancel, submitted, body, headers "
-                               "FROM webhooks WHERE status = 'pending' ORDER BY submitted").fetchall()
+        return self._owed("status = 'pending' ORDER BY submitted", ())
+
+    def watching(self, where: str, value: str) -> Owed | None:
+        """The job whose `job_id` or `callback` is `value`, while its end is still awaited."""
+        column = {"job_id": "job_id", "callback": "callback"}[where]
+        found = self._owed(f"{column} = ? AND status = 'pending' AND body IS NULL", (value,))
+        return found[0] if found else None
+
+    def _owed(self, condition: str, values: tuple[str, ...]) -> list[Owed]:
+        rows = self.db.execute("SELECT job_id, operation, id_roteiro, url, on_cancel, submitted, body, headers, "
+                               f"callback FROM webhooks WHERE {condition}", values).fetchall()
         return [Owed(job_id, operation, json.loads(script), url, bool(on_cancel),
-                     datetime.datetime.fromisoformat(submitted), body, json.loads(headers) if headers else None)
-                for job_id, operation, script, url, on_cancel, submitted, body, headers in rows]
+                     datetime.datetime.fromisoformat(submitted), body, json.loads(headers) if headers else None,
+                     callback is not None)
+                for job_id, operation, script, url, on_cancel, submitted, body, headers, callback in rows]
 
     def add_split(self, job_id: str, parts: list[tuple[str, int, int]]) -> None:
         """A job sent as parts: each part's id, the offset of its first image and its image count."""

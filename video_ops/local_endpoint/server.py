@@ -30,6 +30,8 @@ RUNSYNC_WAIT_MS = 90_000  # RunPod's default for /runsync, and its maximum below
 RUNSYNC_MAX_WAIT_MS = 300_000
 STOP_GRACE_S = 5.0  # for workers to drop cancelled jobs and exit before they are killed
 RESTART_DELAY_S = 1.0
+RECORDING = threading.Lock()  # one line per job, never interleaved
+WEBHOOK_RETRY_DELAYS_S = (10.0, 10.0)  # RunPod's: two more tries, 10 s apart, after a non-200
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -91,7 +93,10 @@ class Handler(BaseHTTPRequestHandler):
     def _internal(self, channel: str, pod_id: str, query: dict) -> None:
         queue = self.server.queue
         if channel == "job-take":
-            return self._send_or_nothing(queue.take(pod_id, TAKE_POLL_S))
+            work = queue.take(pod_id, TAKE_POLL_S)
+            if work is not None and self.server.inputs_file:
+                record_input(self.server.inputs_file, work)
+            return self._send_or_nothing(work)
         if channel == "job-stop":
             stops = queue.stops(pod_id, STOP_POLL_S)
             return self._send_or_nothing({"jobsToStop": stops} if stops else None)
@@ -151,21 +156,42 @@ class EndpointServer(ThreadingHTTPServer):
         super().__init__(address, Handler)
         self.queue = queue
         self.output_dir = output_dir
+        self.inputs_file = os.environ.get("VIDEO_OPS_LOCAL_RECORD_INPUTS", "").strip()  # development only
 
 
 def post_webhook(url: str, status: dict) -> None:
-    """POST a final status to the job's webhook, in the background, as RunPod does."""
+    """POST a final status to the job's webhook, in the background, as RunPod does: the body is the job's
+    status JSON (what GET /status answers), and anything but a 200 is tried again twice, 10 s apart."""
 
     def send() -> None:
-        request = urllib.request.Request(
-            url, json.dumps(status).encode(), {"Content-Type": "application/json"}, method="POST"
-        )
-        try:
-            urllib.request.urlopen(request, timeout=10).close()
-        except OSError as exc:
-            print(f"local endpoint: webhook {url} failed: {exc}", file=sys.stderr)
+        target = urlsplit(url)._replace(path="/...", query="").geturl()  # its path may hold a token
+        for attempt in range(1 + len(WEBHOOK_RETRY_DELAYS_S)):
+            request = urllib.request.Request(
+                url, json.dumps(status).encode(), {"Content-Type": "application/json"}, method="POST"
+            )
+            try:
+                with urllib.request.urlopen(request, timeout=10) as answer:
+                    if answer.status == HTTPStatus.OK:
+                        return
+                    problem = f"HTTP {answer.status}"
+            except OSError as exc:
+                problem = str(exc)
+            print(f"local endpoint: webhook {target} failed: {problem}", file=sys.stderr)
+            if attempt < len(WEBHOOK_RETRY_DELAYS_S):
+                time.sleep(WEBHOOK_RETRY_DELAYS_S[attempt])
 
     threading.Thread(target=send, daemon=True).start()
+
+
+def record_input(path: str, work: dict) -> None:
+    """FOR DEVELOPMENT ONLY: append a job's input, as the worker received it, to the JSON-lines file that
+    VIDEO_OPS_LOCAL_RECORD_INPUTS names, so tests can compare it with what a caller meant to send. A
+    request-level `s3_config` is shown by its keys only: the file must not hold bucket secrets."""
+    job_input = dict(work["input"])
+    if isinstance(job_input.get("s3_config"), dict):
+        job_input["s3_config"] = dict.fromkeys(job_input["s3_config"], "[redacted]")
+    with RECORDING, open(path, "a", encoding="utf-8") as file:
+        file.write(json.dumps({"id": work["id"], "input": job_input}) + "\n")
 
 
 class WorkerPool:
@@ -286,7 +312,8 @@ DESCRIPTION = (
     "purge-queue), driving real worker processes started as `python -u HANDLER` in the SDK's deployed "
     "mode. The Authorization header is accepted but not checked. Workers inherit this environment "
     "(bucket settings etc.); their logs go to stderr. Jobs live in memory: stopping the endpoint (Ctrl-C) "
-    "cancels queued and running jobs. Without a bucket, results stay in $VIDEO_OPS_OUTPUT_DIR (./output) and "
+    "cancels queued and running jobs. VIDEO_OPS_LOCAL_RECORD_INPUTS=FILE appends every job's input, as a worker "
+    "took it, to FILE (JSON lines). Without a bucket, results stay in $VIDEO_OPS_OUTPUT_DIR (./output) and "
     "are served at http://HOST:PORT/output/<key>. No security: keep it on 127.0.0.1."
 )
 
