@@ -43,9 +43,9 @@ class CaptionHighlightInput(JobInput):
         return self
 
 
-def read_job_words(path: Path, field: str, duration: float) -> tuple[list[Word], list[str]]:
-    """The words of the downloaded file (a words JSON or an SRT), fitted to the video."""
-    if field.endswith("srt_url") or field == "url_srt":
+def read_job_words(path: Path, field: str, duration: float, srt: bool) -> tuple[list[Word], list[str]]:
+    """The words of the downloaded file (an SRT when `srt`, else a words JSON), fitted to the video."""
+    if srt:
         timeline = read_subtitles(path, duration, field)
         fitted = fit_words(words_from_cues(timeline.cues), duration, field)
         return fitted.words, [*timeline.warnings, *fitted.warnings]
@@ -73,10 +73,10 @@ async def words_look(style: HighlightStyle, mode: Mode, field_prefix: str = "") 
     return WordsLook(look, font, [warning] if warning else [])
 
 
-def words_script(words_file: Path, field: str, chosen: WordsLook, duration: float, size: tuple[int, int],
-                 script: Path) -> dict[str, Any]:
+def words_script(words_file: Path, field: str, srt: bool, chosen: WordsLook, duration: float,
+                 size: tuple[int, int], script: Path) -> dict[str, Any]:
     """Write the word-by-word ASS script for a video `duration` long of `size`: counts and warnings."""
-    words, warnings = read_job_words(words_file, field, duration)
+    words, warnings = read_job_words(words_file, field, duration, srt)
     captions = write_highlight_script(script, words, chosen.look, *size, chosen.font)
     return {"words": len(words), "captions": captions, "warnings": warnings}
 
@@ -88,7 +88,8 @@ async def run(ctx: JobContext, job: CaptionHighlightInput) -> dict:
     counts = {"words": 0, "captions": 0}
 
     async def write(recipe: Plan, duration: float) -> list[str]:
-        written = words_script(files[field], field, chosen, duration, (recipe.width, recipe.height), recipe.script)
+        written = words_script(files[field], field, job.url_srt is not None, chosen, duration,
+                               (recipe.width, recipe.height), recipe.script)
         counts.update(words=written["words"], captions=written["captions"])
         return written["warnings"]
 

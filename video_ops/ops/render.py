@@ -34,7 +34,7 @@ from video_ops.media.encoders import AAC_ARGS, Encoder
 from video_ops.media.ffmpeg import step_timeout
 from video_ops.media.framefeed import frame_feed
 from video_ops.media.motion import Fit, Motion
-from video_ops.media.probe import MediaInfo, probe, require_audio, require_duration
+from video_ops.media.probe import MediaInfo, played_seconds, probe, require_audio
 from video_ops.media.shots import Shot, paint, plan_shot, shot_frame
 from video_ops.media.timing import exact_rate, frame_counts
 from video_ops.ops.caption import SCRIPT_NAME, filter_value, srt_script
@@ -174,6 +174,7 @@ class Inputs:
     clips: dict[int, clips.Clip]
     narration: MediaInfo | None
     music: MediaInfo | None
+    narration_s: float | None  # as it plays (decoded), when the picture is fitted to it
 
     def scene_file(self, position: int) -> Path:
         return self.files[scene_field(position)]
@@ -271,7 +272,10 @@ async def _download_and_check(ctx: JobContext, job: RenderInput) -> Inputs:
 
     *_, narration, music = await all_or_nothing(*(check(k, s) for k, s in enumerate(job.scenes)),
                                                 audio(NARRATION), audio(MUSIC))
-    return Inputs(files, image_infos, video_clips, narration, music)
+    narration_s = None
+    if job.fit_to_narration and narration is not None:
+        narration_s = await played_seconds(files[NARRATION], require_audio(narration, NARRATION), NARRATION)
+    return Inputs(files, image_infos, video_clips, narration, music, narration_s)
 
 
 def plan_timeline(job: RenderInput, inputs: Inputs) -> Plan:
@@ -283,8 +287,8 @@ def plan_timeline(job: RenderInput, inputs: Inputs) -> Plan:
     if job.transition.type != "none" and len(job.scenes) > 1:
         overlap = max(1, round(job.transition.duration * rate))
     if job.fit_to_narration:
-        assert inputs.narration is not None
-        narration_s = Fraction(str(require_duration(inputs.narration, NARRATION)))
+        assert inputs.narration_s is not None
+        narration_s = Fraction(str(inputs.narration_s))
         target = round(narration_s * rate) + overlap * (len(durations) - 1)
         factor = Fraction(target) / rate / sum(durations, Fraction(0))
         durations = [d * factor for d in durations]
@@ -400,7 +404,8 @@ async def _write_captions(ctx: JobContext, captions: Captions, inputs: Inputs, p
     if captions.word_by_word:
         chosen = await words_look(HighlightStyle.model_validate(captions.style), captions.highlight_mode or "box",
                                   "captions.")
-        written = await asyncio.to_thread(words_script, source, captions.field, chosen, plan.seconds, size, script)
+        written = await asyncio.to_thread(words_script, source, captions.field, captions.srt_url is not None,
+                                          chosen, plan.seconds, size, script)
         extras.counts = {"words": written["words"], "captions": written["captions"]}
         extras.warnings += [*chosen.warnings, *written["warnings"]]
     else:
