@@ -11,7 +11,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-POLL_S = 0.02
+POLL_S = 0.02  # the polling interval once a command has run a while
+FIRST_POLL_S = 0.001  # polls start this fast, so that a command of a few milliseconds is still seen whole
 _PAGE = os.sysconf("SC_PAGE_SIZE")
 _STDERR_TAIL = 2000
 
@@ -24,7 +25,7 @@ class BenchError(RuntimeError):
 class Sample:
     wall_s: float
     cpu_s: float  # user + system of the process and every descendant it waited for
-    peak_rss_mb: float  # the largest sum of RSS over the process tree, polled every POLL_S while it ran
+    peak_rss_mb: float  # the largest sum of RSS over the process tree, polled (FIRST_POLL_S up to POLL_S) while it ran
 
 
 def measure(commands: Sequence[Sequence[str]], *, cwd: Path, env: Mapping[str, str] | None = None) -> Sample:
@@ -45,13 +46,14 @@ def _measure_one(command: Sequence[str], cwd: Path, env: Mapping[str, str] | Non
         started = time.monotonic()
         process = subprocess.Popen(list(command), cwd=cwd, env=dict(env) if env is not None else None,
                                    stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=stderr)
-        peak = 0
+        peak, interval = 0, FIRST_POLL_S
         while True:
             pid, status, usage = os.wait4(process.pid, os.WNOHANG)
             if pid:
                 break
             peak = max(peak, tree_rss(process.pid))
-            time.sleep(POLL_S)
+            time.sleep(interval)
+            interval = min(POLL_S, interval * 1.5)
         wall = time.monotonic() - started
         process.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
         if process.returncode != 0:
