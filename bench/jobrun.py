@@ -1,9 +1,9 @@
 """One worker job in a fresh process, run the way a warm RunPod worker runs it, with its own figures.
 
 `python -m bench.jobrun JOB.json RESULT.json [module:function ...]`: imports the worker, probes the
-encoder (as handler.py's fitness check does before the first job), then awaits `handle_job` once.
-RESULT.json gets the handler's result and, for that one call: wall time, CPU time (this process and
-its FFmpeg/ffprobe children) and the time spent in media work. Media work is every FFmpeg run
+encoder and reads the fonts (as handler.py's fitness checks do before the first job), then awaits
+`handle_job` once. RESULT.json gets the handler's result and, for that one call: wall time, CPU time
+(this process and its FFmpeg/ffprobe children) and the time spent in media work. Media work is every FFmpeg run
 (`run_ffmpeg`, as the job context calls it), plus the functions named on the command line (work an
 operation does in Python instead of FFmpeg, such as decoding images); the rest of the job's wall time
 is the worker's own overhead: validation, copying inputs in, probes, bookkeeping, copying out. The
@@ -107,8 +107,10 @@ async def run_once(job: dict[str, Any], ffmpeg: Intervals, python_work: Interval
 def main(argv: list[str]) -> int:
     job_file, result_file, *extra_work = argv
     from video_ops.media.encoders import check_encoder
+    from video_ops.subtitles.fonts import check_fonts
 
     check_encoder()
+    check_fonts()
     ffmpeg, python_work, probes = Intervals(), Intervals(), Intervals()
     ffmpeg.wrap(MEDIA_WORK)
     for target in extra_work:

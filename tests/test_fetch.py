@@ -9,7 +9,7 @@ import pytest
 
 import video_ops.io.fetch as fetch_module
 from video_ops.base.errors import JobError
-from video_ops.io.fetch import fetch_all, redact_url
+from video_ops.io.fetch import SizeCap, fetch_all, redact_url
 
 
 def download(url: str, dest_dir: Path, field: str = "url_video") -> Path:
@@ -97,6 +97,50 @@ def test_size_cap_by_content_length(media_server, tmp_path, monkeypatch):
 def test_size_cap_while_streaming_without_content_length(tricky, tmp_path, monkeypatch):
     monkeypatch.setenv("RUNPOD_MAX_DOWNLOAD_BYTES", "1000")
     assert "larger than the download limit of 1000 bytes" in refusal(f"{tricky.url}/nolength/video.mp4", tmp_path)
+
+
+SUBTITLE_CAP = SizeCap(1, "is it a subtitle file?")
+
+
+@pytest.fixture
+def big_srt(media_dir: Path) -> str:
+    """1.5 MB under a name a subtitle file would have: over a 1 MB cap, far under the download limit."""
+    (media_dir / "big.srt").write_bytes(b"1\n" + bytes(3 * 2**19))
+    return "big.srt"
+
+
+def capped_refusal(url: str, dest_dir: Path) -> str:
+    with pytest.raises(JobError) as caught:
+        asyncio.run(fetch_all({"url_srt": url}, dest_dir, None, caps={"url_srt": SUBTITLE_CAP}))
+    return str(caught.value)
+
+
+def test_a_field_cap_refuses_a_declared_length_before_reading(media_server, big_srt, tmp_path):
+    assert capped_refusal(f"{media_server}/{big_srt}", tmp_path) == (
+        "url_srt: the file is larger than 1 MB; is it a subtitle file?")
+    assert not (tmp_path / "url_srt").exists()
+
+
+def test_a_field_cap_stops_a_download_without_length_at_the_cap(tricky, big_srt, tmp_path):
+    assert capped_refusal(f"{tricky.url}/nolength/{big_srt}", tmp_path) == (
+        "url_srt: the file is larger than 1 MB; is it a subtitle file?")
+    assert (tmp_path / "url_srt").stat().st_size <= SUBTITLE_CAP.max_bytes
+
+
+def test_a_field_cap_applies_to_local_files(media_dir, big_srt, tmp_path, monkeypatch):
+    monkeypatch.setenv("VIDEO_OPS_ALLOW_FILE_URLS", "1")
+    assert capped_refusal((media_dir / big_srt).as_uri(), tmp_path).endswith("larger than 1 MB; is it a subtitle file?")
+
+
+def test_the_download_limit_wins_where_it_is_tighter_than_a_cap(media_server, big_srt, tmp_path, monkeypatch):
+    monkeypatch.setenv("RUNPOD_MAX_DOWNLOAD_BYTES", "1000")
+    assert "larger than the download limit of 1000 bytes" in capped_refusal(f"{media_server}/{big_srt}", tmp_path)
+
+
+def test_fields_without_a_cap_keep_the_download_limit(media_server, big_srt, tmp_path):
+    paths = asyncio.run(fetch_all({"url_video": f"{media_server}/{big_srt}"}, tmp_path, None,
+                                  caps={"url_srt": SUBTITLE_CAP}))
+    assert paths["url_video"].stat().st_size == 3 * 2**19 + 2
 
 
 def test_a_trickling_server_cannot_hold_the_job(tricky, tmp_path, monkeypatch):

@@ -178,3 +178,19 @@ def test_a_job_run_in_the_worker_saves_no_result_file(media_server, worker_env, 
     result = run_job(addaudio(media_server))
     assert result.get("success"), result
     assert not list((tmp_path / "output").rglob("*.result.json"))
+
+
+def test_a_worker_without_fonts_fails_its_fitness_check(tmp_path):
+    """handler.py reads the fonts before the first job: a worker image built without any stops there,
+    instead of failing every caption job."""
+    config = tmp_path / "fonts.conf"
+    config.write_text(f'<?xml version="1.0"?>\n<fontconfig><cachedir>{tmp_path / "cache"}</cachedir></fontconfig>\n')
+    env = {**os.environ, "FONTCONFIG_FILE": str(config), "VIDEO_OPS_ENCODER": "x264",
+           "RUNPOD_WEBHOOK_GET_JOB": "http://127.0.0.1:9/job-take/w", "RUNPOD_SKIP_AUTO_SYSTEM_CHECKS": "true"}
+    env.pop("RUNPOD_WEBHOOK_PING", None)
+    done = subprocess.run([sys.executable, "handler.py"], cwd=REPO, env=env, capture_output=True, text=True,
+                          timeout=60)
+    output = done.stdout + done.stderr
+    assert done.returncode == 1, output
+    assert "Fitness check failed: check_fonts" in output
+    assert "No installed font covers Latin text" in output

@@ -58,6 +58,9 @@ def hostile_media(media_dir: Path) -> Path:
     with (media_dir / "huge.json").open("wb") as huge:  # 200 MB, sparse on disk
         huge.write(b'{"words": [')
         huge.truncate(200 * 1024 * 1024)
+    with (media_dir / "huge.srt").open("wb") as huge:  # 200 MB, sparse on disk
+        huge.write(b"1\n00:00:00,000 --> 00:00:01,000\n")
+        huge.truncate(200 * 1024 * 1024)
     return media_dir
 
 

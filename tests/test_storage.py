@@ -93,6 +93,17 @@ def test_s3_urls_read_with_the_jobs_credentials(media_server, media_dir, bucket,
     assert_plays_from_bucket(result, bucket, bucket["BUCKET_NAME"], tmp_path)
 
 
+def test_s3_inputs_keep_their_fields_size_cap(media_server, bucket, tmp_path):
+    """An 11 MB object as the SRT is refused in the SRT's own words, as an HTTP one is."""
+    big = tmp_path / "big.srt"
+    with big.open("wb") as out:
+        out.truncate(11 * 2**20)
+    s3_client(bucket).upload_file(str(big), bucket["BUCKET_NAME"], "inputs/big.srt")
+    result = run_job({"operation": "caption", "url_video": f"{media_server}/video.mp4", "path": "out",
+                      "url_srt": f"s3://{bucket['BUCKET_NAME']}/inputs/big.srt"})
+    assert result == {"error": "url_srt: the file is larger than 10 MB; is it a subtitle file?"}
+
+
 def test_missing_s3_input_names_the_field(media_server, bucket):
     result = run_job(addaudio(media_server, url_audio=f"s3://{bucket['BUCKET_NAME']}/nothing.mp3"))
     assert result["error"].startswith(f"url_audio: could not read s3://{bucket['BUCKET_NAME']}/nothing.mp3")

@@ -14,7 +14,7 @@ import random
 import shutil
 import socket
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
@@ -26,12 +26,25 @@ from video_ops.base.errors import JobError
 from video_ops.base.settings import env_bool, env_float, env_int
 from video_ops.base.tasks import all_or_nothing
 
-S3Reader = Callable[[str, str, Path, str], Awaitable[None]]
+S3Reader = Callable[[str, str, Path, str, "DownloadLimits"], Awaitable[None]]
 _REDIRECTS = {301, 302, 303, 307, 308}
 _MAX_REDIRECTS = 5
 _CHUNK = 1 << 16
 DEFAULT_DOWNLOADS_AT_ONCE = 16
 DEFAULT_DOWNLOADS_PER_HOST = 6  # what browsers open to one host
+
+
+@dataclass(frozen=True)
+class SizeCap:
+    """A limit far below the download limit for an input that is never big (a subtitle or words file):
+    a wrong URL (a video, an archive) is stopped at the cap while it downloads, not after."""
+
+    megabytes: int
+    question: str  # what the caller may have sent instead: "is it a subtitle file?"
+
+    @property
+    def max_bytes(self) -> int:
+        return self.megabytes * 2**20
 
 
 @dataclass(frozen=True)
@@ -42,6 +55,21 @@ class DownloadLimits:
     read_timeout_s: float
     attempts: int
     backoff_s: float
+    cap: SizeCap | None = None
+
+    def capped(self, cap: SizeCap | None) -> DownloadLimits:
+        if cap is None or cap.max_bytes >= self.max_bytes:
+            return self
+        return replace(self, max_bytes=cap.max_bytes, cap=cap)
+
+    def refusal(self, field: str, size: int) -> str:
+        """The sentence for a file over the limit; `size` is what was declared or read so far."""
+        if self.cap is not None:
+            return f"{field}: the file is larger than {self.cap.megabytes} MB; {self.cap.question}"
+        return (
+            f"{field}: the file is larger than the download limit of {self.max_bytes} bytes "
+            f"(got {'at least ' if size > self.max_bytes else ''}{size}; limit RUNPOD_MAX_DOWNLOAD_BYTES)."
+        )
 
     @classmethod
     def from_env(cls) -> DownloadLimits:
@@ -96,15 +124,19 @@ def private_urls_allowed() -> bool:
 
 
 async def fetch_all(
-    urls: Mapping[str, str], workdir: Path, s3_reader: S3Reader | None, slots: DownloadSlots | None = None
+    urls: Mapping[str, str], workdir: Path, s3_reader: S3Reader | None, slots: DownloadSlots | None = None,
+    caps: Mapping[str, SizeCap] | None = None,
 ) -> dict[str, Path]:
     """Download every input, as many at once as `slots` allow (a job's, shared by all its downloads, or
-    fresh ones); the first failure cancels the rest."""
+    fresh ones), each within the download limit or its field's tighter cap; the first failure cancels
+    the rest."""
     limits = DownloadLimits.from_env()
     slots = slots or DownloadSlots.from_env()
+    caps = caps or {}
     fields = list(urls)
     paths = await all_or_nothing(
-        *(fetch(urls[field], workdir / _file_name(field), field, limits, s3_reader, slots) for field in fields)
+        *(fetch(urls[field], workdir / _file_name(field), field, limits.capped(caps.get(field)), s3_reader, slots)
+          for field in fields)
     )
     return dict(zip(fields, paths, strict=True))
 
@@ -117,7 +149,8 @@ async def fetch(
         await _fetch_http(url, dest, field, limits, slots)
     elif scheme in {"s3", "file"}:
         async with slots.any:
-            await (_fetch_s3(url, dest, field, s3_reader) if scheme == "s3" else _fetch_file(url, dest, field, limits))
+            await (_fetch_s3(url, dest, field, limits, s3_reader) if scheme == "s3"
+                   else _fetch_file(url, dest, field, limits))
     else:
         raise JobError(f"{field}: unsupported URL scheme {scheme or '(none)'!r}; use http, https or s3.")
     return dest
@@ -172,7 +205,7 @@ async def _download_once(url: str, dest: Path, field: str, limits: DownloadLimit
                     current = urljoin(current, location)
                     continue
                 _check_status(response, field, current)
-                await _save_body(response, dest, field, limits.max_bytes)
+                await _save_body(response, dest, field, limits)
                 return
         except aiohttp.ClientPayloadError as err:
             raise _Retryable(f"the transfer broke off ({err.__class__.__name__})") from None
@@ -196,27 +229,20 @@ def _check_status(response: aiohttp.ClientResponse, field: str, url: str) -> Non
         raise JobError(f"{field}: download failed: HTTP {status} {response.reason or ''} from {redact_url(url)}.")
 
 
-async def _save_body(response: aiohttp.ClientResponse, dest: Path, field: str, max_bytes: int) -> None:
+async def _save_body(response: aiohttp.ClientResponse, dest: Path, field: str, limits: DownloadLimits) -> None:
     declared = response.content_length
-    if declared is not None and declared > max_bytes:
-        raise JobError(_too_big(field, declared, max_bytes))
+    if declared is not None and declared > limits.max_bytes:
+        raise JobError(limits.refusal(field, declared))
     total = 0
     try:
         with dest.open("wb") as out:
             async for chunk in response.content.iter_chunked(_CHUNK):
                 total += len(chunk)
-                if total > max_bytes:
-                    raise JobError(_too_big(field, total, max_bytes))
+                if total > limits.max_bytes:
+                    raise JobError(limits.refusal(field, total))
                 out.write(chunk)
     except OSError as err:
         raise _disk_error(err, field) from None
-
-
-def _too_big(field: str, size: int, max_bytes: int) -> str:
-    return (
-        f"{field}: the file is larger than the download limit of {max_bytes} bytes "
-        f"(got {'at least ' if size > max_bytes else ''}{size}; limit RUNPOD_MAX_DOWNLOAD_BYTES)."
-    )
 
 
 def _disk_error(err: OSError, field: str) -> JobError:
@@ -276,14 +302,14 @@ def _connection_reason(err: aiohttp.ClientConnectionError) -> str:
     return f"connection error ({err.__class__.__name__})"
 
 
-async def _fetch_s3(url: str, dest: Path, field: str, s3_reader: S3Reader | None) -> None:
+async def _fetch_s3(url: str, dest: Path, field: str, limits: DownloadLimits, s3_reader: S3Reader | None) -> None:
     parts = urlsplit(url)
     bucket, key = parts.netloc, parts.path.lstrip("/")
     if not bucket or not key:
         raise JobError(f"{field}: an s3 URL must look like s3://bucket/key.")
     if s3_reader is None:
         raise JobError(f"{field}: s3:// URLs need storage credentials, and none are configured.")
-    await s3_reader(bucket, key, dest, field)
+    await s3_reader(bucket, key, dest, field, limits)
 
 
 async def _fetch_file(url: str, dest: Path, field: str, limits: DownloadLimits) -> None:
@@ -297,7 +323,7 @@ async def _fetch_file(url: str, dest: Path, field: str, limits: DownloadLimits) 
     if not source.is_file():
         raise JobError(f"{field}: no such local file: {parts.path}.")
     if source.stat().st_size > limits.max_bytes:
-        raise JobError(_too_big(field, source.stat().st_size, limits.max_bytes))
+        raise JobError(limits.refusal(field, source.stat().st_size))
     try:
         await asyncio.to_thread(shutil.copyfile, source, dest)
     except OSError as err:

@@ -10,7 +10,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import quote, urlsplit
 
 from pydantic import SecretStr
@@ -18,6 +18,9 @@ from pydantic import SecretStr
 from video_ops.base.errors import JobError
 from video_ops.base.models import StrictModel
 from video_ops.base.settings import env_bool, env_float, env_int, env_str, is_deployed
+
+if TYPE_CHECKING:
+    from video_ops.io.fetch import DownloadLimits
 
 ProgressCallback = Callable[[float], None]
 DEFAULT_MULTIPART_BYTES = 64 * 1024 * 1024
@@ -45,7 +48,7 @@ class Storage(Protocol):
 
     async def delete(self, key: str) -> None: ...
 
-    async def read(self, bucket: str, key: str, dest: Path, field: str) -> None: ...
+    async def read(self, bucket: str, key: str, dest: Path, field: str, limits: DownloadLimits) -> None: ...
 
     def close(self) -> None:
         """Release connections: a long-lived worker must not accumulate one pool per job."""
@@ -196,17 +199,14 @@ class S3Storage:
         with contextlib.suppress(Exception):
             await asyncio.to_thread(self._client.delete_object, Bucket=self.settings.bucket, Key=key)
 
-    async def read(self, bucket: str, key: str, dest: Path, field: str) -> None:
+    async def read(self, bucket: str, key: str, dest: Path, field: str, limits: DownloadLimits) -> None:
         from botocore.exceptions import BotoCoreError, ClientError
 
-        from video_ops.io.fetch import DownloadLimits
-
-        limit = DownloadLimits.from_env().max_bytes
         try:
             head = await asyncio.to_thread(self._client.head_object, Bucket=bucket, Key=key)
-            if int(head.get("ContentLength", 0)) > limit:
-                raise JobError(f"{field}: s3://{bucket}/{key} is larger than the download limit of {limit} bytes "
-                               "(limit RUNPOD_MAX_DOWNLOAD_BYTES).")
+            size = int(head.get("ContentLength", 0))
+            if size > limits.max_bytes:
+                raise JobError(limits.refusal(field, size))
             await asyncio.to_thread(self._client.download_file, bucket, key, str(dest))
         except (ClientError, BotoCoreError) as err:
             raise JobError(
@@ -300,5 +300,5 @@ class LocalStorage:
         with contextlib.suppress(OSError):
             (self.root / key).unlink()
 
-    async def read(self, bucket: str, key: str, dest: Path, field: str) -> None:
+    async def read(self, bucket: str, key: str, dest: Path, field: str, limits: DownloadLimits) -> None:
         raise JobError(f"{field}: s3:// URLs need a bucket's credentials, and none are configured.")

@@ -16,7 +16,7 @@ from pathlib import Path
 from video_ops.base.errors import JobError
 from video_ops.base.settings import env_int, env_str
 from video_ops.base.tasks import all_or_nothing
-from video_ops.io.fetch import DownloadSlots, fetch_all
+from video_ops.io.fetch import DownloadSlots, SizeCap, fetch_all
 from video_ops.io.storage import Storage, StoredObject
 from video_ops.jobkit.progress import ProgressReporter
 from video_ops.media.encoders import Encoder, current_encoder, gpu_failure
@@ -79,14 +79,15 @@ class JobContext:
             else:
                 self.timings[key] = round(self.timings.get(key, 0.0) + time.monotonic() - since, 3)
 
-    async def download(self, urls: Mapping[str, str]) -> dict[str, Path]:
+    async def download(self, urls: Mapping[str, str], caps: Mapping[str, SizeCap] | None = None) -> dict[str, Path]:
+        """Every input by its field; `caps` holds tighter size limits for fields that are never big."""
         self.progress.stage("downloading", files=len(urls))
-        return await self.fetch(urls)
+        return await self.fetch(urls, caps)
 
-    async def fetch(self, urls: Mapping[str, str]) -> dict[str, Path]:
+    async def fetch(self, urls: Mapping[str, str], caps: Mapping[str, SizeCap] | None = None) -> dict[str, Path]:
         """`download` without the progress report, for operations that report their own (img2vid)."""
         with self.timed("download"):
-            return await fetch_all(urls, self.workdir, self.storage.read, self.download_slots)
+            return await fetch_all(urls, self.workdir, self.storage.read, self.download_slots, caps)
 
     async def ffmpeg(
         self, args: Sequence[str], *, step: str, timeout: float, duration: float | None, show_percent: bool = True

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Literal, Protocol
 
 from video_ops.base.errors import JobError
+from video_ops.io.fetch import SizeCap
 from video_ops.io.keys import clean_filename, clean_prefix, join_key
 from video_ops.jobkit.context import JobContext
 from video_ops.jobkit.contract import JobInput, Operation, UrlField
@@ -23,7 +24,7 @@ from video_ops.subtitles.srt import read_srt
 from video_ops.subtitles.style import ForceStyle, Look, PresetName, StyleOptions, resolve
 from video_ops.subtitles.timeline import Timeline, fit
 
-MAX_SRT_BYTES = 10 * 1024 * 1024  # a feature film's SRT is about 100 KB
+SRT_CAP = SizeCap(10, "is it a subtitle file?")  # a feature film's SRT is about 100 KB
 # Audio codecs an MP4 carries and players play; anything else is re-encoded to AAC.
 _MP4_AUDIO = {"aac", "mp3", "ac3", "eac3", "opus", "alac"}
 SCRIPT_NAME = "captions.ass"  # fixed names inside the job's temp folder: no user text reaches the filter
@@ -98,8 +99,6 @@ def copies_audio(audio: Stream) -> bool:
 
 def read_subtitles(path: Path, duration: float, field: str = "url_srt") -> Timeline:
     """The SRT file's cues fitted to the video, with warnings for what was guessed or changed."""
-    if path.stat().st_size > MAX_SRT_BYTES:
-        raise JobError(f"{field}: the file is larger than {MAX_SRT_BYTES // 1024 // 1024} MB; is it a subtitle file?")
     decoded = decode(path.read_bytes(), field)
     subtitles = read_srt(decoded.text, field)
     timeline = fit(subtitles.cues, duration, field)
@@ -154,7 +153,7 @@ async def caption_srt(ctx: JobContext, job: SrtJob, look: Look, warnings: list[s
     urls = {"url_video": job.url_video, "url_srt": job.url_srt}
     if font_url is not None:
         urls["font_url"] = font_url
-    files = await ctx.download(urls)
+    files = await ctx.download(urls, caps={"url_srt": SRT_CAP})
     fonts_dir = None
     if font_url is not None:
         with ctx.timed("process"):

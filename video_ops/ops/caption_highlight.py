@@ -13,10 +13,10 @@ from typing import Any, Literal
 
 from pydantic import model_validator
 
-from video_ops.base.errors import JobError
+from video_ops.io.fetch import SizeCap
 from video_ops.jobkit.context import JobContext
 from video_ops.jobkit.contract import JobInput, Operation, UrlField
-from video_ops.ops.caption import Plan, burn, read_subtitles
+from video_ops.ops.caption import SRT_CAP, Plan, burn, read_subtitles
 from video_ops.subtitles.fonts import choose
 from video_ops.subtitles.highlight import HighlightLook, Mode, write_highlight_script
 from video_ops.subtitles.highlight_style import HighlightStyle
@@ -24,7 +24,7 @@ from video_ops.subtitles.metrics import font_file
 from video_ops.subtitles.words import Word, fit_words, read_words, words_from_cues
 
 MESSAGE = "Caption highlight added and uploaded to S3 successfully"
-MAX_WORDS_BYTES = 20 * 1024 * 1024  # a three-hour transcript with word times is about 5 MB
+WORDS_CAP = SizeCap(20, "is it a words file?")  # a three-hour transcript with word times is about 5 MB
 
 
 class CaptionHighlightInput(JobInput):
@@ -43,15 +43,17 @@ class CaptionHighlightInput(JobInput):
         return self
 
 
+def words_cap(srt: bool) -> SizeCap:
+    """The size cap of the words' file: an SRT's or a words JSON's."""
+    return SRT_CAP if srt else WORDS_CAP
+
+
 def read_job_words(path: Path, field: str, duration: float, srt: bool) -> tuple[list[Word], list[str]]:
     """The words of the downloaded file (an SRT when `srt`, else a words JSON), fitted to the video."""
     if srt:
         timeline = read_subtitles(path, duration, field)
         fitted = fit_words(words_from_cues(timeline.cues), duration, field)
         return fitted.words, [*timeline.warnings, *fitted.warnings]
-    if path.stat().st_size > MAX_WORDS_BYTES:
-        raise JobError(f"{field}: the file is larger than {MAX_WORDS_BYTES // 1024 // 1024} MB; "
-                       "is it a words file?")
     fitted = fit_words(read_words(path.read_bytes(), field), duration, field)
     return fitted.words, fitted.warnings
 
@@ -84,7 +86,8 @@ def words_script(words_file: Path, field: str, srt: bool, chosen: WordsLook, dur
 async def run(ctx: JobContext, job: CaptionHighlightInput) -> dict:
     chosen = await words_look(job.style, job.highlight_mode)
     field = "url_srt" if job.url_srt is not None else "url_words_json"
-    files = await ctx.download({"url_video": job.url_video, field: job.url_srt or job.url_words_json or ""})
+    files = await ctx.download({"url_video": job.url_video, field: job.url_srt or job.url_words_json or ""},
+                               caps={field: words_cap(job.url_srt is not None)})
     counts = {"words": 0, "captions": 0}
 
     async def write(recipe: Plan, duration: float) -> list[str]:

@@ -58,6 +58,14 @@ def installed() -> Families:
     return Families(by_key=by_key, latin=tuple(sorted(latin, key=str.casefold)))
 
 
+def check_fonts() -> None:
+    """RunPod fitness check: fontconfig is asked once before the first job (which would otherwise wait
+    ~0.1 s for it), and a worker built without fonts stops there instead of failing every caption."""
+    if not installed().latin:
+        raise RuntimeError("No installed font covers Latin text (fontconfig lists none); captions cannot be drawn.")
+    installed_coverage()
+
+
 def choose(name: str, field: str) -> tuple[str, str | None]:
     """The installed family for `name` and a warning when a twin stood in; unknown names fail."""
     families = installed()

@@ -15,6 +15,7 @@ from video_ops.media import clips, images
 from video_ops.media.compose import Placement, place
 from video_ops.media.probe import MediaInfo, played_seconds, probe, require_audio
 from video_ops.media.timing import exact_rate, frame_counts
+from video_ops.ops.caption_highlight import words_cap
 from video_ops.ops.render.model import MUSIC, NARRATION, RenderInput, Scene, scene_field
 
 
@@ -62,9 +63,11 @@ async def download_and_check(ctx: JobContext, job: RenderInput) -> Inputs:
         urls[NARRATION] = job.narration.url
     if job.music is not None:
         urls[MUSIC] = job.music.url
+    caps = {}
     if job.captions is not None:
         urls[job.captions.field] = job.captions.words_url or job.captions.srt_url or ""
-    files = await ctx.download(urls)
+        caps[job.captions.field] = words_cap(job.captions.srt_url is not None)
+    files = await ctx.download(urls, caps)
     image_infos: dict[int, images.ImageInfo] = {}
     video_clips: dict[int, clips.Clip] = {}
 
