@@ -279,6 +279,17 @@ def test_whole_cycles_of_matching_clips_are_copied(media_server, clips, ffmpeg_r
     assert packet_hashes(out) == 2 * (packet_hashes(clips["same_a"]) + packet_hashes(clips["same_b"]))
 
 
+def test_a_cycle_of_too_many_segments_is_refused_before_any_encoding(media_server, clips, ffmpeg_runs, worker_env,
+                                                                     monkeypatch):
+    monkeypatch.setenv("VIDEO_OPS_MAX_SEGMENTS", "4")  # the narration needs 5
+    result = cycle_job(media_server, "narration.mp3", width=320, height=180)
+    assert result == {"error": "audio_url: the narration's 4.000 s take more than 4 segments of these clips; use "
+                               "longer clips, a shorter narration, or raise VIDEO_OPS_MAX_SEGMENTS."}
+    assert encodes(ffmpeg_runs) == 0
+    assert leftover_workdirs(worker_env) == []
+    assert not (worker_env.parent / "output").exists()
+
+
 def test_normalize_false_refuses_mismatched_clips(media_server, clips, worker_env):
     result = run_job({"operation": "concat_video_audio", "path": "out", "normalize": False,
                       "url_audio": url(media_server, "narration.mp3"),

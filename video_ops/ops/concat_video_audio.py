@@ -11,6 +11,7 @@ from typing import ClassVar, Literal
 from pydantic import AliasChoices, Field
 
 from video_ops.base.errors import JobError
+from video_ops.base.settings import env_int
 from video_ops.io.keys import clean_filename, clean_prefix, join_key
 from video_ops.jobkit.context import JobContext
 from video_ops.jobkit.contract import Operation, UrlField
@@ -24,6 +25,7 @@ from video_ops.ops.joining import ClipsInput, ClipUrl, Piece, clip_field, fetch_
 REFERENCE_SIZE = (1920, 1080)  # the reference's defaults when normalising
 REFERENCE_RATE = Fraction(30)
 MAX_CLIPS = 50
+DEFAULT_MAX_SEGMENTS = 20_000  # 4 hours of narration (the input limit) over 1 s clips takes 14,400
 _COPIED_AUDIO = {"aac", "mp3"}  # narration MP4 carries as it is; anything else becomes AAC
 
 
@@ -46,7 +48,10 @@ class Cycle:
 
 
 def plan_cycle(clips: Sequence[Clip], frame: Frame, total_frames: int, copied: bool) -> Cycle:
-    """Clips in order, again and again, until `total_frames`; the last segment is cut to fit exactly."""
+    """Clips in order, again and again, until `total_frames`; the last segment is cut to fit exactly.
+    The segments are capped: a long narration over clips of a few frames would make a join list of
+    hundreds of thousands of entries."""
+    limit = env_int("VIDEO_OPS_MAX_SEGMENTS", DEFAULT_MAX_SEGMENTS)
     counts = [frame.frames(clip.seconds) for clip in clips]
     for position, frames in enumerate(counts):
         if frames < 1:
@@ -55,6 +60,10 @@ def plan_cycle(clips: Sequence[Clip], frame: Frame, total_frames: int, copied: b
     segments: list[Piece] = []
     left = total_frames
     while left > 0:
+        if len(segments) == limit:
+            raise JobError(f"audio_url: the narration's {float(total_frames / frame.rate):.3f} s take more than "
+                           f"{limit} segments of these clips; use longer clips, a shorter narration, or raise "
+                           "VIDEO_OPS_MAX_SEGMENTS.")
         position = len(segments) % len(clips)
         frames = min(counts[position], left)
         segments.append(Piece(clips[position], frames, copied=copied and frames == counts[position]))
