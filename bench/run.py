@@ -29,7 +29,7 @@ from .media import FULL, QUICK, Media, Scale, make_media
 from .workloads import REPO, Run, Workload, bench_env
 
 NAMES = ("addaudio", "caption", "img2vid-still", "img2vid-zoomin", "startup", "trilhasonora", "concatenate",
-         "concat_video_audio", "caption_highlight", "render", "gateway")
+         "concat_video_audio", "caption_segments", "caption_highlight", "render", "gateway")
 GATEWAY_JOBS = 50  # the gateway's burst (bench/gateway.py); 5 with --quick
 
 
@@ -123,6 +123,7 @@ def build(media: Media, scale: Scale, moviepy: str | None) -> list[Workload]:
         workloads.trilhasonora(media, scale),
         workloads.concatenate(media, scale),
         workloads.concat_video_audio(media, scale),
+        workloads.caption_segments(media, scale, encoder),
         workloads.caption_highlight(media, scale, encoder),
         render.render(media, scale),
     ]

@@ -19,12 +19,15 @@ from typing import Any
 
 from video_ops.media.encoders import AAC_KBPS, Encoder
 
-from . import highlight, quality
+from . import highlight, quality, segments
 from .media import MUSIC_SECONDS, Media, Scale, dot_position, dot_radius, make_clip_media, music
 
 FFMPEG = ["ffmpeg", "-hide_banner", "-nostdin", "-y", "-loglevel", "error"]
 OUTPUT_PREFIX = "bench"  # the worker's `path`: its outputs land in <run folder>/output/bench/
 SRT_NAME = "captions.srt"  # a fixed name in the run folder: nothing to escape in `subtitles=`
+# The reference worker's CPU encoder: x264 `medium` CRF 23 under its bitrate caps.
+REFERENCE_X264_CAPPED = ["-c:v", "libx264", "-preset", "medium", "-crf", "23", "-maxrate", "10M", "-bufsize", "20M",
+                         "-pix_fmt", "yuv420p"]
 ABOVE_CAPTIONS = 0.75  # bottom-centred captions of both styles stay in the lowest fifth of the frame
 WORKER_AUDIO_KBPS = AAC_KBPS  # what addaudio asks of the AAC encoder; FFmpeg's default is 128 kb/s
 IMG2VID_RENDER = "video_ops.media.shots:paint"  # img2vid decodes and resamples images in Python: media work
@@ -415,8 +418,7 @@ def trilhasonora(media: Media, scale: Scale) -> Workload:
     # The reference: music looped with a hard cut, lowered, amix (which halves both), picture re-encoded.
     reference = ["-i", video, "-stream_loop", "-1", "-i", track, "-filter_complex",
                  "[1:a]volume=-20dB[m];[0:a][m]amix=inputs=2:duration=first[a]", "-map", "0:v", "-map", "[a]",
-                 "-c:v", "libx264", "-preset", "medium", "-crf", "23", "-maxrate", "10M", "-bufsize", "20M",
-                 "-pix_fmt", "yuv420p", "-c:a", "aac"]
+                 *REFERENCE_X264_CAPPED, "-c:a", "aac"]
     variants = [
         worker_variant("worker: `trilhasonora`, automatic level (picture copied, loudness measured, limiter)", job,
                        ["trilha.mp4"], extra_work=(LOUDNESS_RUNS,)),
@@ -553,6 +555,53 @@ def concat_video_audio(media: Media, scale: Scale) -> Workload:
             overhead_target(),
         ],
         assess=assess,
+    )
+
+
+# caption_segments --------------------------------------------------------------------------------
+
+
+def caption_segments(media: Media, scale: Scale, encoder: Encoder) -> Workload:
+    """The reference's styled captions at its default style: against its own script burned with the
+    worker's encoder settings (what the script costs), and with its own encoder settings (what callers ran)."""
+    reference_ass = media.folder / "segments_reference.ass"
+    segments.write_reference_ass(reference_ass, media.srt)
+    same_settings = " ".join(encoder.video_args())
+
+    def burn(extra: list[str]) -> Callable[[Path], tuple[list[list[str]], list[Path]]]:
+        def build(folder: Path) -> tuple[list[list[str]], list[Path]]:
+            shutil.copyfile(reference_ass, folder / "reference.ass")
+            out = folder / "out.mp4"
+            return [[*FFMPEG, "-i", str(media.video), "-vf", "ass=reference.ass", *extra, "-c:a", "copy",
+                     str(out)]], [out]
+
+        return build
+
+    return Workload(
+        name="caption_segments",
+        title=f"caption_segments: {scale.seconds:g} s {scale.size} video + {scale.cues} cues, the reference's "
+              "default style",
+        output_seconds=scale.seconds,
+        variants=[
+            worker_variant(f"worker: `caption_segments`, the reference's default style ({same_settings}, audio "
+                           "copied)",
+                           {"operation": "caption_segments", "url_video": media.video.resolve().as_uri(),
+                            "url_srt": media.srt.resolve().as_uri(), "output_filename": "segments.mp4"},
+                           ["segments.mp4"]),
+            command_variant("same-settings", "same-settings: the reference's ASS script through "
+                                             f"`ffmpeg -vf ass=... {same_settings} -c:a copy`",
+                            burn(encoder.video_args())),
+            command_variant("reference", "reference recipe: its ASS script through `ffmpeg -vf ass=...` with "
+                                         "libx264 medium CRF 23 (maxrate 10M), audio copied",
+                            burn(REFERENCE_X264_CAPPED)),
+        ],
+        targets=[
+            Target("within 1.10x of the reference's script burned with the same encoder settings",
+                   lambda s: ratio(s, "same-settings"), 1.10, at_most=True),
+            Target("at least 1.8x faster than the reference's recipe", lambda s: speedup(s, "reference"), 1.8,
+                   at_most=False),
+            overhead_target(),
+        ],
     )
 
 

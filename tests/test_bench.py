@@ -44,8 +44,7 @@ def expected_workloads() -> set[str]:
         names |= {"img2vid-still", "img2vid-zoomin"}
     if "trilhasonora" in OPERATIONS:
         names.add("trilhasonora")
-    if "caption_highlight" in OPERATIONS:
-        names.add("caption_highlight")
+    names |= {"caption_segments", "caption_highlight"} & set(OPERATIONS)
     names |= {"concatenate", "concat_video_audio", "render"} & set(OPERATIONS)
     return names
 
