@@ -16,6 +16,7 @@ from tests.helpers import new_bucket
 from tests.media import make_audio, make_video
 from tests.servers import TrickyServer, tricky_server
 from video_ops.media.encoders import forget_probes
+from video_ops.speech.tiny_model import make as make_whisper
 
 
 @pytest.fixture(scope="session")
@@ -84,6 +85,22 @@ def worker_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("RUNPOD_ALLOW_PRIVATE_DOWNLOAD_URLS", "true")
     monkeypatch.setenv("VIDEO_OPS_DOWNLOAD_BACKOFF_S", "0.05")
     return workdir
+
+
+@pytest.fixture(scope="session")
+def whisper_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A models folder holding `tiny`: a random-weight Whisper made here (no weights can be downloaded)."""
+    root = tmp_path_factory.mktemp("whisper")
+    make_whisper(root / "tiny")
+    return root
+
+
+@pytest.fixture
+def whisper_models(whisper_folder: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The worker reads its models from `whisper_folder` and never reaches for the Hub."""
+    monkeypatch.setenv("VIDEO_OPS_WHISPER_MODELS", str(whisper_folder))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    return whisper_folder
 
 
 @pytest.fixture(scope="session")

@@ -15,6 +15,7 @@ LAYERS = {
     "media": 1,
     "io": 1,
     "subtitles": 1,
+    "speech": 1,
     "jobkit": 2,
     "ops": 3,
     "worker": 4,

@@ -143,8 +143,10 @@ class JobContext:
         return await self.encode(lambda encoder: argv(plan, dict(files), encoder), step=step, duration=plan.duration,
                                  timeout=step_timeout(plan.duration, 30.0))
 
-    async def upload(self, files: Sequence[tuple[Path, str]], content_type: str = "video/mp4") -> list[StoredObject]:
-        """Upload all outputs concurrently; if one fails, the ones that landed are removed."""
+    async def upload(self, files: Sequence[tuple[Path, str]],
+                     content_type: str | Mapping[str, str] = "video/mp4") -> list[StoredObject]:
+        """Upload all outputs concurrently; if one fails, the ones that landed are removed. `content_type` is
+        one for all, or one per file suffix (`{".srt": "application/x-subrip", ...}`)."""
         limit = env_int("VIDEO_OPS_MAX_OUTPUT_BYTES", DEFAULT_MAX_OUTPUT_BYTES)
         for path, key in files:
             size = path.stat().st_size
@@ -158,7 +160,8 @@ class JobContext:
             report = self._upload_progress(len(files))
             try:
                 return await all_or_nothing(
-                    *(self.storage.upload(path, key, content_type, report) for path, key in files)
+                    *(self.storage.upload(path, key, content_type if isinstance(content_type, str)
+                                          else content_type[path.suffix], report) for path, key in files)
                 )
             except BaseException:
                 await asyncio.shield(asyncio.gather(*(self.storage.delete(key) for _, key in files)))

@@ -10,6 +10,7 @@ from video_ops.ops import (
     concatenate,
     img2vid,
     render,
+    transcribe,
     trilhasonora,
 )
 
@@ -25,5 +26,6 @@ OPERATIONS: dict[str, Operation] = {
         concat_video_audio.OPERATION,
         trilhasonora.OPERATION,
         render.OPERATION,
+        transcribe.OPERATION,
     )
 }

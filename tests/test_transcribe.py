@@ -1,0 +1,119 @@
+"""transcribe for real: FFmpeg decodes the sound, faster-whisper runs a random-weight Whisper made by the
+tests (no weights can be downloaded here), the five files land in a real S3 (moto) and chain into
+caption_highlight. The text is noise; the structure, the cache, the device and the files are real."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pysubs2
+import pytest
+import requests
+
+from tests.helpers import leftover_workdirs, run_job, stored_keys
+from tests.media import ffmpeg, make_video
+from video_ops.ops.transcribe import NO_SPEECH
+from video_ops.speech.models import forget_models
+from video_ops.subtitles.words import read_words
+
+FILES = {"segments": ("srt", "vtt", "json"), "words": ("ass_karaoke", "json")}
+KEYS = {"out/segments.srt", "out/segments.vtt", "out/segments.json", "out/words.json", "out/words_karaoke.ass"}
+
+
+@pytest.fixture(scope="module")
+def speech(media_dir: Path) -> Path:
+    """Noisy sound the random model hears words in (with VAD off), a silence, and a video to caption."""
+    folder = media_dir / "speech"
+    folder.mkdir()
+    ffmpeg("-f", "lavfi", "-i", "sine=f=220:d=6", "-f", "lavfi", "-i", "anoisesrc=d=6:a=0.3:seed=7",
+           "-filter_complex", "amix=inputs=2", str(folder / "babble.mp3"))
+    ffmpeg("-f", "lavfi", "-i", "anullsrc=r=44100:cl=mono", "-t", "4", str(folder / "silence.wav"))
+    make_video(folder / "picture.mp4", seconds=6.0, size="320x180", rate=10, source="color", audio=False)
+    return folder
+
+
+def transcribe(media_server: str, audio: str = "speech/babble.mp3", **options) -> dict:
+    job = {"operation": "transcribe", "audio_url": f"{media_server}/{audio}", "path": "out", "model": "tiny",
+           "enable_vad": False, **options}
+    return run_job(job)
+
+
+def fetch(url: str) -> bytes:
+    response = requests.get(url, timeout=10)
+    response.raise_for_status()
+    return response.content
+
+
+def test_transcribe_uploads_five_files_and_answers_in_the_references_shape(media_server, speech, whisper_models,
+                                                                            bucket, worker_env):
+    result = transcribe(media_server)
+    assert result["success"] is True, result
+    assert set(stored_keys(bucket)) == KEYS
+    stats = result["stats"]
+    assert (stats["model"], stats["device"], stats["compute_type"]) == ("tiny", "cpu", "int8")
+    assert stats["words"] >= 1 and stats["segments"] >= 1
+    assert len(result["language"]) in (2, 3) and 0 < result["language_probability"] <= 1
+    assert result["duration"] == pytest.approx(6.0, abs=0.05)
+    assert {kind: set(urls) for kind, urls in result["files"].items()} == {k: set(v) for k, v in FILES.items()}
+    files = result["files"]
+    words = read_words(fetch(files["words"]["json"]), "url_words_json")
+    assert len(words) <= stats["words"]  # punctuation-only tokens join the word before them
+    srt = pysubs2.SSAFile.from_string(fetch(files["segments"]["srt"]).decode())
+    assert len(srt) == stats["segments"]
+    assert " ".join(event.plaintext for event in srt) == result["transcription"]
+    assert len(pysubs2.SSAFile.from_string(fetch(files["segments"]["vtt"]).decode())) == stats["segments"]
+    assert "\\kf" in fetch(files["words"]["ass_karaoke"]).decode()
+    assert len(json.loads(fetch(files["segments"]["json"]))["segments"]) == stats["segments"]
+    assert {"audio_s", "model_s", "transcribe_s", "write_s", "upload_s"} <= set(result["timings"])
+    assert leftover_workdirs(worker_env) == []
+
+
+def test_the_model_loads_once_per_process(media_server, speech, whisper_models):
+    forget_models()
+    first, second = transcribe(media_server), transcribe(media_server)
+    assert first["stats"]["model_loaded_now"] is True and first["stats"]["model_load_s"] > 0
+    assert second["stats"]["model_loaded_now"] is False and second["stats"]["model_load_s"] == 0
+    assert second["timings"]["model_s"] < 0.05 < first["timings"]["model_s"] + 0.05
+    assert second["transcription"] == first["transcription"]  # the same model, the same decoding
+
+
+def test_its_words_file_burns_with_caption_highlight(media_server, speech, whisper_models, bucket):
+    heard = transcribe(media_server)
+    burned = run_job({"operation": "caption_highlight", "url_video": f"{media_server}/speech/picture.mp4",
+                      "url_words_json": heard["files"]["words"]["json"], "path": "out",
+                      "output_filename": "captioned.mp4"})
+    assert burned["success"] is True, burned
+    assert burned["words"] == len(read_words(fetch(heard["files"]["words"]["json"]), "url_words_json"))
+    assert burned["captions"] >= 1
+
+
+def test_a_video_with_sound_is_accepted_as_url_video(media_server, speech, whisper_models):
+    result = run_job({"operation": "transcribe", "url_video": f"{media_server}/video.mp4", "model": "tiny",
+                      "output_formats": ["srt"]})
+    assert result["success"] is True, result
+    assert result["duration"] == pytest.approx(2.0, abs=0.05)
+    assert result["files"]["segments"]["srt"] and result["files"]["words"] == {"ass_karaoke": None, "json": None}
+
+
+def test_silence_is_a_clear_empty_result(media_server, speech, whisper_models):
+    result = run_job({"operation": "transcribe", "audio_url": f"{media_server}/speech/silence.wav",
+                      "model": "tiny"})
+    assert result["success"] is True, result
+    assert result["warnings"] == [NO_SPEECH]
+    assert (result["stats"]["segments"], result["stats"]["words"], result["transcription"]) == (0, 0, "")
+
+
+def test_a_model_that_cannot_be_had_fails_naming_it_and_uploads_nothing(media_server, speech, whisper_models,
+                                                                      bucket):
+    result = transcribe(media_server, model="small")
+    assert result == {"error": "model: the Whisper model 'small' is not in the models folder "
+                               "(VIDEO_OPS_WHISPER_MODELS) and could not be downloaded."}
+    assert stored_keys(bucket) == []
+    assert not (whisper_models / "small" / "model.bin").exists()
+
+
+def test_a_video_without_sound_fails_naming_the_field(media_server, whisper_models, bucket):
+    result = transcribe(media_server, audio="silent.mp4")
+    assert result == {"error": "audio_url: the file has no audio stream (found: video)."}
+    assert stored_keys(bucket) == []

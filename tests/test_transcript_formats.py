@@ -1,0 +1,95 @@
+"""transcribe's files from known segment and word timings, read back with real readers: pysubs2 for SRT,
+VTT and ASS, caption_highlight's own reader for the words file."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pysubs2
+import pytest
+
+from video_ops.subtitles.transcript import Segment, write_transcript
+from video_ops.subtitles.words import Word, read_words
+
+HOSTILE = "C:\\new {\\pos(0,0)} folder}\n\nsecond line --> <b>&</b>"
+SEGMENTS = [
+    Segment(0.0004, 1.2346, " Hello there, world.", [Word("Hello", 0.0004, 0.4996), Word("there,", 0.5, 0.9876),
+                                                      Word("world.", 1.0011, 1.2346)]),
+    Segment(2.0, 4.0015, HOSTILE, [Word("C:\\new", 2.0, 2.4), Word("{\\pos(0,0)}", 2.5, 3.0), Word("folder}", 3.1, 3.5),
+                                   Word("-->", 3.6, 4.0015)]),
+    Segment(3725.0626, 3726.9995, "An hour later", [Word("An", 3725.0626, 3725.5), Word("hour", 3725.5, 3726.0),
+                                                    Word("later", 3726.1, 3726.9995)]),
+]
+OVERRIDE = re.compile(r"(?<!\\)\{[^{}]*\}")
+KARAOKE = re.compile(r"\{\\kf?\d+\}")
+MS = [(0, 1235), (2000, 4002), (3725063, 3727000)]  # rounded to the millisecond, never truncated
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> dict[str, Path]:
+    return write_transcript(tmp_path, SEGMENTS, "en", 3727.5)
+
+
+def test_srt_and_vtt_parse_with_the_times_to_the_millisecond(files: dict[str, Path]) -> None:
+    for name in ("segments.srt", "segments.vtt"):
+        subs = pysubs2.load(str(files[name]))
+        assert [(event.start, event.end) for event in subs] == MS, name
+        assert subs[0].plaintext == "Hello there, world."
+
+
+def test_srt_text_keeps_its_lines_and_cannot_fake_a_cue(files: dict[str, Path]) -> None:
+    subs = pysubs2.load(str(files["segments.srt"]))
+    assert len(subs) == 3  # the blank line and the `-->` inside the text start no cue
+    first, second = subs[1].text.split("\\N")  # pysubs2 joins an SRT cue's lines with ASS's \N
+    assert first == "C:\\new {\\pos(0,0)} folder}" and second.startswith("second line -> ")
+    raw = files["segments.srt"].read_text()
+    assert "\n\n\n" not in raw and "second line ->" in raw
+
+
+def test_vtt_escapes_its_markup(files: dict[str, Path]) -> None:
+    raw = files["segments.vtt"].read_text()
+    assert raw.startswith("WEBVTT\n\n")
+    assert "C:\\new {\\pos(0,0)} folder}\nsecond line --&gt; &lt;b&gt;&amp;&lt;/b&gt;\n\n" in raw
+
+
+def test_karaoke_ass_draws_braces_and_backslashes_as_typed(files: dict[str, Path]) -> None:
+    subs = pysubs2.load(str(files["words.ass_karaoke"]))
+    assert [(event.start, event.end) for event in subs] == [(0, 1240), (2000, 4000), (3725060, 3727000)]
+    hostile = subs[1].text
+    # Only \k / \kf blocks are override codes: a typed `{` is written `\{`, a typed `\` cannot start a code.
+    assert [block for block in OVERRIDE.findall(hostile) if not KARAOKE.fullmatch(block)] == [], hostile
+    shown = KARAOKE.sub("", hostile).replace("\\{", "{").replace("\u2060", "")
+    assert shown == "C:\\new {\\pos(0,0)} folder} -->"
+    assert not re.search(r"\\[A-Za-z]", hostile.replace("\\k", "").replace("\\{", ""))
+
+
+def test_karaoke_timing_follows_the_words_on_the_centisecond_grid(files: dict[str, Path]) -> None:
+    first = pysubs2.load(str(files["words.ass_karaoke"]))[0].text
+    assert first == "{\\kf50}Hello {\\kf49}there, {\\k1}{\\kf23}world."
+    durations = [int(part.split("}")[0].lstrip("\\kf")) for part in first.split("{")[1:]]
+    assert sum(durations) == 123  # the last word ends at 1.23 s on the grid: no drift
+
+
+def test_words_file_reads_with_caption_highlights_reader(files: dict[str, Path]) -> None:
+    words = read_words(files["words.json"].read_bytes(), "url_words_json")
+    assert [(w.text, w.start, w.end) for w in words[:3]] == [("Hello", 0.0, 0.5), ("there,", 0.5, 0.988),
+                                                             ("world.", 1.001, 1.235)]
+    assert words[-1] == Word("later", 3726.1, 3727.0)
+    document = json.loads(files["words.json"].read_text())
+    assert document["language"] == "en" and len(document["words"]) == 10
+
+
+def test_segments_file_reads_as_whisper_verbose_json(files: dict[str, Path]) -> None:
+    document = json.loads(files["segments.json"].read_text())
+    assert [(s["start"], s["end"]) for s in document["segments"]] == [(0.0, 1.235), (2.0, 4.002), (3725.063, 3727.0)]
+    assert document["segments"][1]["text"] == "C:\\new {\\pos(0,0)} folder} second line --> <b>&</b>"
+    assert len(read_words(files["segments.json"].read_bytes(), "url_words_json")) == 9  # `-->` joins "folder}"
+
+
+def test_no_speech_gives_empty_files_that_still_parse(tmp_path: Path) -> None:
+    files = write_transcript(tmp_path, [], "en", 5.0)
+    for name in ("segments.srt", "segments.vtt", "words.ass_karaoke"):
+        assert len(pysubs2.load(str(files[name]), format_=name.rsplit(".", 1)[-1].replace("ass_karaoke", "ass"))) == 0
+    assert json.loads(files["words.json"].read_text())["words"] == []

@@ -1,0 +1,140 @@
+"""transcribe: speech -> segments.srt, segments.vtt, segments.json, words.json and a karaoke ASS, with faster-whisper.
+
+The sound is decoded once to 16 kHz by FFmpeg, the model (kept by the process between jobs) decodes it
+in a thread, and the files are written in the job's folder and uploaded together: all or none.
+`render` calls `transcribe_file` to caption its narration in the same job.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import AliasChoices, Field, field_validator
+
+from video_ops.base.models import StrictModel
+from video_ops.io.keys import clean_prefix, join_key
+from video_ops.jobkit.context import JobContext
+from video_ops.jobkit.contract import JobInput, Operation, UrlField
+from video_ops.media.speech_audio import speech_samples
+from video_ops.speech.languages import language_code
+from video_ops.speech.models import DEFAULT_MODEL, ModelName, get_model
+from video_ops.speech.recognize import Options, recognize
+from video_ops.subtitles.transcript import Segment, write_transcript
+from video_ops.subtitles.words import Word
+
+MESSAGE = "Transcription completed successfully"
+NO_SPEECH = "No speech was found in the audio: the files hold no segments and no words."
+Format = Literal["srt", "vtt", "json", "ass"]
+FORMAT_FILES: dict[str, tuple[str, ...]] = {"srt": ("segments.srt",), "vtt": ("segments.vtt",),
+                                            "json": ("segments.json", "words.json"), "ass": ("words.ass_karaoke",)}
+CONTENT_TYPES = {".srt": "application/x-subrip", ".vtt": "text/vtt", ".json": "application/json",
+                 ".ass": "text/x-ssa"}
+
+
+class SpeechChoice(StrictModel):
+    """Which model listens, and in which language (absent: detected)."""
+
+    model: ModelName = DEFAULT_MODEL
+    language: str | None = Field(None, max_length=20)
+
+    @field_validator("language")
+    @classmethod
+    def _known_language(cls, value: str | None) -> str | None:
+        return None if value is None or not value.strip() else language_code(value)
+
+
+class TranscribeInput(JobInput, SpeechChoice):
+    operation: Literal["transcribe"]
+    audio_url: UrlField = Field(validation_alias=AliasChoices("audio_url", "url_video", "url_audio"))
+    enable_vad: bool = True
+    beam_size: int = Field(5, ge=1, le=10)
+    temperature: float = Field(0.0, ge=0, le=1, allow_inf_nan=False)
+    initial_prompt: str | None = Field(None, max_length=2000)
+    output_formats: list[Format] = Field(default_factory=lambda: ["srt", "vtt", "json", "ass"], min_length=1)
+
+    @field_validator("output_formats", mode="before")
+    @classmethod
+    def _ass_karaoke(cls, value: Any) -> Any:
+        """`ass_karaoke` (the result's name for the file) means `ass`."""
+        return [("ass" if item == "ass_karaoke" else item) for item in value] if isinstance(value, list) else value
+
+    def options(self) -> Options:
+        return Options(language=self.language, enable_vad=self.enable_vad, beam_size=self.beam_size,
+                       temperature=self.temperature, initial_prompt=self.initial_prompt)
+
+
+@dataclass(frozen=True)
+class Transcript:
+    language: str
+    language_probability: float
+    duration: float
+    segments: list[Segment]
+    stats: dict[str, Any]
+
+    @property
+    def text(self) -> str:
+        return " ".join(" ".join(seg.text.split()) for seg in self.segments).strip()
+
+    @property
+    def words(self) -> int:
+        return sum(len(seg.words) for seg in self.segments)
+
+
+async def transcribe_file(ctx: JobContext, path: Path, field: str, choice: SpeechChoice,
+                          options: Options) -> Transcript:
+    """The speech of a downloaded file; model loading and decoding are timed apart (`model_s`, `transcribe_s`)."""
+    with ctx.timed("audio"):
+        samples, seconds = await speech_samples(path, field, ctx.workdir)
+    ctx.progress.stage("transcribing")
+    with ctx.timed("model"):
+        loaded, fresh = await asyncio.to_thread(get_model, choice.model)
+    with ctx.timed("transcribe"):
+        heard = await asyncio.to_thread(recognize, loaded, samples, options)
+    segments = [_segment(raw) for raw in heard.segments]
+    stats = {"segments": len(segments), "words": sum(len(seg.words) for seg in segments), "model": loaded.name,
+             "device": loaded.device, "compute_type": loaded.compute_type, "model_loaded_now": fresh,
+             "model_load_s": loaded.load_s if fresh else 0.0, "decode_s": heard.decode_s}
+    return Transcript(heard.language, heard.language_probability, round(seconds, 3), segments, stats)
+
+
+def _segment(raw: Any) -> Segment:
+    """faster-whisper's segment as the writers take it: floats, words with text only."""
+    words = [Word(" ".join(w.word.split()), float(w.start), float(w.end)) for w in (raw.words or [])]
+    return Segment(float(raw.start), float(raw.end), raw.text.strip(), [w for w in words if w.text])
+
+
+async def run(ctx: JobContext, job: TranscribeInput) -> dict:
+    prefix = clean_prefix(job.path)
+    files = await ctx.download({"audio_url": job.audio_url})
+    transcript = await transcribe_file(ctx, files["audio_url"], "audio_url", job, job.options())
+    with ctx.timed("write"):
+        written = await asyncio.to_thread(write_transcript, ctx.workdir, transcript.segments, transcript.language,
+                                          transcript.duration)
+    wanted = [name for fmt in dict.fromkeys(job.output_formats) for name in FORMAT_FILES[fmt]]
+    stored = await ctx.upload([(written[name], join_key(prefix, written[name].name)) for name in wanted],
+                              CONTENT_TYPES)
+    urls = dict(zip(wanted, (item.url for item in stored), strict=True))
+    keys = dict(zip(wanted, (item.key for item in stored), strict=True))
+    return {
+        "message": MESSAGE,
+        "language": transcript.language,
+        "language_probability": transcript.language_probability,
+        "transcription": transcript.text,
+        "duration": transcript.duration,
+        "files": _by_kind(urls),
+        "s3_keys": _by_kind(keys),
+        "stats": transcript.stats,
+        "warnings": [] if transcript.segments else [NO_SPEECH],
+    }
+
+
+def _by_kind(values: dict[str, str]) -> dict[str, dict[str, str | None]]:
+    """{"segments.srt": x, ...} -> {"segments": {"srt": x, "vtt", "json"}, "words": {"ass_karaoke", "json"}}."""
+    return {"segments": {kind: values.get(f"segments.{kind}") for kind in ("srt", "vtt", "json")},
+            "words": {kind: values.get(f"words.{kind}") for kind in ("ass_karaoke", "json")}}
+
+
+OPERATION = Operation(name="transcribe", input_model=TranscribeInput, run=run)
