@@ -40,6 +40,9 @@ def transcribe(media_server: str, audio: str = "speech/babble.mp3", **options) -
 
 
 def fetch(url: str) -> bytes:
+    """An output's bytes, from the bucket or from the local output folder (no bucket configured)."""
+    if url.startswith("file://"):
+        return Path(url[len("file://"):]).read_bytes()
     response = requests.get(url, timeout=10)
     response.raise_for_status()
     return response.content
@@ -116,4 +119,30 @@ def test_a_model_that_cannot_be_had_fails_naming_it_and_uploads_nothing(media_se
 def test_a_video_without_sound_fails_naming_the_field(media_server, whisper_models, bucket):
     result = transcribe(media_server, audio="silent.mp4")
     assert result == {"error": "audio_url: the file has no audio stream (found: video)."}
+    assert stored_keys(bucket) == []
+
+
+def narrated_render(media_server: str, narration: str, **captions) -> dict:
+    return run_job({"operation": "render", "path": "out", "output_filename": "narrated.mp4", "width": 320,
+                    "height": 180, "frame_rate": 10, "fit_to_narration": True,
+                    "scenes": [{"video_url": f"{media_server}/speech/picture.mp4"}],
+                    "narration": {"url": f"{media_server}/{narration}"},
+                    "captions": {"from_narration": True, "model": "tiny", "highlight_mode": "box", **captions}})
+
+
+def test_render_captions_its_narration_in_the_same_job(media_server, speech, whisper_models):
+    heard = transcribe(media_server)  # what a separate transcribe job finds in the same sound
+    result = narrated_render(media_server, "speech/babble.mp3", enable_vad=False)
+    assert result["success"] is True, result
+    assert result["transcription"]["words"] == heard["stats"]["words"]
+    assert result["transcription"]["text"] == heard["transcription"]
+    assert result["words"] == len(read_words(fetch(heard["files"]["words"]["json"]), "url_words_json"))
+    assert result["captions"] >= 1 and result["duration"] == pytest.approx(6.0, abs=0.1)
+    assert "transcribe_s" in result["timings"]
+
+
+def test_render_from_a_silent_narration_fails_clearly(media_server, speech, whisper_models, bucket):
+    result = narrated_render(media_server, "speech/silence.wav")
+    assert result == {"error": "captions.from_narration: no speech was found in the narration, so there are no "
+                               "words to caption."}
     assert stored_keys(bucket) == []

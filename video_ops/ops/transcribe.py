@@ -34,25 +34,29 @@ CONTENT_TYPES = {".srt": "application/x-subrip", ".vtt": "text/vtt", ".json": "a
                  ".ass": "text/x-ssa"}
 
 
-class SpeechChoice(StrictModel):
-    """Which model listens, and in which language (absent: detected)."""
+class SpeechOptions(StrictModel):
+    """How the speech is heard: the model, the language (absent: detected) and the decoding options."""
 
     model: ModelName = DEFAULT_MODEL
     language: str | None = Field(None, max_length=20)
+    enable_vad: bool = True
+    beam_size: int = Field(5, ge=1, le=10)
+    temperature: float = Field(0.0, ge=0, le=1, allow_inf_nan=False)
+    initial_prompt: str | None = Field(None, max_length=2000)
 
     @field_validator("language")
     @classmethod
     def _known_language(cls, value: str | None) -> str | None:
         return None if value is None or not value.strip() else language_code(value)
 
+    def options(self) -> Options:
+        return Options(language=self.language, enable_vad=self.enable_vad, beam_size=self.beam_size,
+                       temperature=self.temperature, initial_prompt=self.initial_prompt)
 
-class TranscribeInput(JobInput, SpeechChoice):
+
+class TranscribeInput(JobInput, SpeechOptions):
     operation: Literal["transcribe"]
     audio_url: UrlField = Field(validation_alias=AliasChoices("audio_url", "url_video", "url_audio"))
-    enable_vad: bool = True
-    beam_size: int = Field(5, ge=1, le=10)
-    temperature: float = Field(0.0, ge=0, le=1, allow_inf_nan=False)
-    initial_prompt: str | None = Field(None, max_length=2000)
     output_formats: list[Format] = Field(default_factory=lambda: ["srt", "vtt", "json", "ass"], min_length=1)
 
     @field_validator("output_formats", mode="before")
@@ -60,10 +64,6 @@ class TranscribeInput(JobInput, SpeechChoice):
     def _ass_karaoke(cls, value: Any) -> Any:
         """`ass_karaoke` (the result's name for the file) means `ass`."""
         return [("ass" if item == "ass_karaoke" else item) for item in value] if isinstance(value, list) else value
-
-    def options(self) -> Options:
-        return Options(language=self.language, enable_vad=self.enable_vad, beam_size=self.beam_size,
-                       temperature=self.temperature, initial_prompt=self.initial_prompt)
 
 
 @dataclass(frozen=True)
@@ -83,16 +83,15 @@ class Transcript:
         return sum(len(seg.words) for seg in self.segments)
 
 
-async def transcribe_file(ctx: JobContext, path: Path, field: str, choice: SpeechChoice,
-                          options: Options) -> Transcript:
+async def transcribe_file(ctx: JobContext, path: Path, field: str, speech: SpeechOptions) -> Transcript:
     """The speech of a downloaded file; model loading and decoding are timed apart (`model_s`, `transcribe_s`)."""
     with ctx.timed("audio"):
         samples, seconds = await speech_samples(path, field, ctx.workdir)
     ctx.progress.stage("transcribing")
     with ctx.timed("model"):
-        loaded, fresh = await asyncio.to_thread(get_model, choice.model)
+        loaded, fresh = await asyncio.to_thread(get_model, speech.model)
     with ctx.timed("transcribe"):
-        heard = await asyncio.to_thread(recognize, loaded, samples, options)
+        heard = await asyncio.to_thread(recognize, loaded, samples, speech.options())
     segments = [_segment(raw) for raw in heard.segments]
     stats = {"segments": len(segments), "words": sum(len(seg.words) for seg in segments), "model": loaded.name,
              "device": loaded.device, "compute_type": loaded.compute_type, "model_loaded_now": fresh,
@@ -109,7 +108,7 @@ def _segment(raw: Any) -> Segment:
 async def run(ctx: JobContext, job: TranscribeInput) -> dict:
     prefix = clean_prefix(job.path)
     files = await ctx.download({"audio_url": job.audio_url})
-    transcript = await transcribe_file(ctx, files["audio_url"], "audio_url", job, job.options())
+    transcript = await transcribe_file(ctx, files["audio_url"], "audio_url", job)
     with ctx.timed("write"):
         written = await asyncio.to_thread(write_transcript, ctx.workdir, transcript.segments, transcript.language,
                                           transcript.duration)

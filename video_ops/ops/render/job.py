@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from video_ops.base.errors import JobError
 from video_ops.io.keys import clean_filename, clean_prefix, join_key
@@ -20,8 +21,8 @@ from video_ops.media.ffmpeg import step_timeout
 from video_ops.media.framefeed import frame_feed
 from video_ops.media.probe import probe
 from video_ops.ops.caption import SCRIPT_NAME, filter_value
-from video_ops.ops.render.captions import CaptionScript, write_captions
-from video_ops.ops.render.model import RenderInput, scene_field
+from video_ops.ops.render.captions import CaptionScript, narration_words, write_captions
+from video_ops.ops.render.model import NARRATION, RenderInput, scene_field
 from video_ops.ops.render.picture import scene_openers
 from video_ops.ops.render.plan import Inputs, Plan, describe_scenes, download_and_check, plan_timeline
 from video_ops.ops.render.sound import audio_graph, mix_layout, plan_music, sound_inputs
@@ -37,6 +38,7 @@ class Extras:
     layout: str
     captions: CaptionScript | None
     soundtrack: MusicUnderVoice | None
+    heard: dict[str, Any] | None  # the narration's transcription, for captions `from_narration`
 
     @property
     def counts(self) -> dict[str, int]:
@@ -63,6 +65,7 @@ async def run(ctx: JobContext, job: RenderInput) -> dict:
         "frames": plan.frames,
         "scenes": describe_scenes(job, plan),
         **extras.counts,
+        **({"transcription": extras.heard} if extras.heard else {}),
         **({"audio_analysis": extras.soundtrack.analysis(), "loops_applied": extras.soundtrack.bed.loops}
            if extras.soundtrack else {}),
         **encoder.describe(),
@@ -72,11 +75,15 @@ async def run(ctx: JobContext, job: RenderInput) -> dict:
 
 async def _prepare_extras(ctx: JobContext, job: RenderInput, inputs: Inputs, plan: Plan) -> Extras:
     layout = mix_layout(inputs)
-    captions = None
+    captions, heard = None, None
     if job.captions is not None:
-        captions = await write_captions(job.captions, inputs.files[job.captions.field], plan.seconds,
-                                        (job.width, job.height), ctx.workdir / SCRIPT_NAME)
-    return Extras(layout, captions, await plan_music(ctx, job, inputs, plan, layout))
+        source = inputs.files.get(job.captions.field)
+        if job.captions.from_narration:
+            source, heard = await narration_words(ctx, job.captions, inputs.files[NARRATION])
+        assert source is not None
+        captions = await write_captions(job.captions, source, plan.seconds, (job.width, job.height),
+                                        ctx.workdir / SCRIPT_NAME)
+    return Extras(layout, captions, await plan_music(ctx, job, inputs, plan, layout), heard)
 
 
 def encode_args(url: str, job: RenderInput, inputs: Inputs, plan: Plan, extras: Extras, output: Path,

@@ -12,6 +12,7 @@ from video_ops.media.compose import Transition
 from video_ops.media.motion import Fit, Motion
 from video_ops.ops.caption_segments import SegmentsStyle
 from video_ops.ops.img2vid import Colour
+from video_ops.ops.transcribe import SpeechOptions
 from video_ops.ops.trilhasonora import MusicOptions
 from video_ops.subtitles.highlight import Mode
 from video_ops.subtitles.highlight_style import HighlightStyle
@@ -74,12 +75,14 @@ class MusicUnder(MusicOptions):
     url: UrlField = Field(validation_alias=AliasChoices("url", "trilha_sonora", "url_music"))
 
 
-class Captions(StrictModel):
-    """An SRT drawn as caption_segments draws it, or words (or an SRT with `highlight_mode`) word by word
-    as caption_highlight draws them; `style` is that operation's style."""
+class Captions(SpeechOptions):
+    """An SRT drawn as caption_segments draws it, or words (or an SRT with `highlight_mode`, or the narration
+    transcribed in the job with `from_narration`) word by word as caption_highlight draws them; `style` is
+    that operation's style. transcribe's options (`model`, `language`...) choose how the narration is heard."""
 
     srt_url: UrlField | None = None
     words_url: UrlField | None = None
+    from_narration: bool = False
     highlight_mode: Mode | None = None
     style: dict[str, Any] = Field(default_factory=dict)
 
@@ -88,7 +91,8 @@ class Captions(StrictModel):
     def _style_of_its_operation(cls, style: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
         """Checked against caption_highlight's style for words (or an SRT with a highlight mode), else
         caption_segments': the same fields, the same errors, named inside `captions.style`."""
-        word_by_word = info.data.get("words_url") is not None or info.data.get("highlight_mode") is not None
+        word_by_word = (info.data.get("words_url") is not None or info.data.get("highlight_mode") is not None
+                        or info.data.get("from_narration") is True)
         model = HighlightStyle if word_by_word else SegmentsStyle
         try:
             model.model_validate(style)
@@ -99,17 +103,27 @@ class Captions(StrictModel):
 
     @model_validator(mode="after")
     def _one_source(self) -> Captions:
-        if (self.srt_url is None) == (self.words_url is None):
-            raise ValueError("give either 'srt_url' or 'words_url'")
+        if [self.srt_url is not None, self.words_url is not None, self.from_narration].count(True) != 1:
+            raise ValueError("give one of 'srt_url', 'words_url' or 'from_narration'")
+        heard = set(SpeechOptions.model_fields) & self.model_fields_set
+        if heard and not self.from_narration:
+            raise ValueError(f"'{sorted(heard)[0]}' applies to 'from_narration' only")
         return self
 
     @property
     def word_by_word(self) -> bool:
-        return self.words_url is not None or self.highlight_mode is not None
+        return self.words_url is not None or self.highlight_mode is not None or self.from_narration
 
     @property
     def field(self) -> str:
+        if self.from_narration:
+            return "captions.from_narration"
         return "captions.words_url" if self.words_url is not None else "captions.srt_url"
+
+    @property
+    def url(self) -> str | None:
+        """The captions' own file to download; None when they come from the narration."""
+        return self.words_url or self.srt_url
 
 
 class RenderInput(JobInput):
@@ -134,4 +148,6 @@ class RenderInput(JobInput):
     def _narration_to_fit(self) -> RenderInput:
         if self.fit_to_narration and self.narration is None:
             raise ValueError("'fit_to_narration' needs a 'narration'")
+        if self.captions is not None and self.captions.from_narration and self.narration is None:
+            raise ValueError("'captions.from_narration' needs a 'narration'")
         return self

@@ -64,8 +64,8 @@ async def download_and_check(ctx: JobContext, job: RenderInput) -> Inputs:
     if job.music is not None:
         urls[MUSIC] = job.music.url
     caps = {}
-    if job.captions is not None:
-        urls[job.captions.field] = job.captions.words_url or job.captions.srt_url or ""
+    if job.captions is not None and job.captions.url is not None:
+        urls[job.captions.field] = job.captions.url
         caps[job.captions.field] = words_cap(job.captions.srt_url is not None)
     files = await ctx.download(urls, caps)
     image_infos: dict[int, images.ImageInfo] = {}
