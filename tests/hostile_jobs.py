@@ -52,6 +52,12 @@ def render(*scenes: Any, **change: Any) -> dict[str, Any]:
     return job
 
 
+def transcribe(**change: Any) -> dict[str, Any]:
+    job = {"operation": "transcribe", "audio_url": "{server}/tone.mp3", "path": "out", "model": "tiny"}
+    job.update(change)
+    return job
+
+
 def img2vid(images: Any = None, **change: Any) -> dict[str, Any]:
     job = {"operation": "img2vid", "path": "out", "width": 64, "height": 36,
            "images": images if images is not None else [{"id": "a", "image_url": "{server}/tiny.png",
@@ -92,8 +98,8 @@ def image(**change: Any) -> list[dict[str, Any]]:
     return [item]
 
 
-def refused(host: str, address: str) -> str:
-    return (f"images[0] (id 'a'): refused to download from {host!r}: it resolves to the non-public address "
+def refused(host: str, address: str, field: str = "images[0] (id 'a')") -> str:
+    return (f"{field}: refused to download from {host!r}: it resolves to the non-public address "
             f"{address} (set RUNPOD_ALLOW_PRIVATE_DOWNLOAD_URLS=true to allow private networks).")
 
 
@@ -279,7 +285,25 @@ CORPUS: list[Hostile] = [
     Hostile("render fitted to no narration", render(fit_to_narration=True), "Invalid input: 'fit_to_narration' needs a 'narration'."),
     Hostile("render narration without sound", render(narration={"url": "{server}/silent.mp4"}), "narration.url: the file has no audio stream (found: video)."),
     Hostile("render music without sound", render(music={"url": "{server}/silent.mp4"}), "music.url: the file has no audio stream (found: video)."),
-    Hostile("render captions from two sources", render(captions={"srt_url": "{server}/cues.srt", "words_url": "{server}/nowords.json"}), "Invalid input: field 'captions': give either 'srt_url' or 'words_url'."),
+    Hostile("render captions from two sources", render(captions={"srt_url": "{server}/cues.srt", "words_url": "{server}/nowords.json"}), "Invalid input: field 'captions': give one of 'srt_url', 'words_url' or 'from_narration'."),
     Hostile("render captions with a bad colour", render(captions={"words_url": "{server}/nowords.json", "style": {"highlight_cor": "#GG0000"}}), "Invalid input: field 'captions.style': 'highlight_cor': '#GG0000' is not a colour; use #RRGGBB, #RRGGBBAA or &HAABBGGRR."),
     Hostile("render captions without words", render(captions={"words_url": "{server}/nowords.json"}), "captions.words_url: the file holds no words; expected " + WORDS_SHAPES + "."),
+    # transcribe and render's captions from the narration: every check runs before a model is loaded
+    Hostile("transcribe without a sound", {"operation": "transcribe", "path": "out"}, "Invalid input: missing required field 'audio_url'."),
+    Hostile("transcribe a video without sound", transcribe(audio_url="{server}/silent.mp4"), "audio_url: the file has no audio stream (found: video)."),
+    Hostile("transcribe a web page", transcribe(audio_url="{server}/page.html"), "audio_url: the file is not a media file FFmpeg can read (Invalid data found when processing input)."),
+    Hostile("transcribe a WAV of 0 samples", transcribe(audio_url="{server}/zero.wav"), "audio_url: the file has no readable duration (is it truncated?)."),
+    Hostile("transcribe under two names", transcribe(url_video="{server}/video.mp4"), "Invalid input: 'url_video' repeats a field given under another name (give one of: audio_url, url_video, url_audio)."),
+    Hostile("transcribe in an unknown language", transcribe(language="xx"), "Invalid input: field 'language': unknown language code 'xx'; give an ISO 639-1 code Whisper knows, such as en, pt or es, or leave it out to have it detected."),
+    Hostile("transcribe with a model outside the list", transcribe(model="large-v4"), "Invalid input: field 'model': Input should be 'tiny', 'base', 'small', 'medium', 'large-v1', 'large-v2', 'large-v3' or 'turbo'."),
+    Hostile("transcribe with a model path", transcribe(model="../../etc"), "Invalid input: field 'model': Input should be 'tiny', 'base', 'small', 'medium', 'large-v1', 'large-v2', 'large-v3' or 'turbo'."),
+    Hostile("transcribe with a beam of 11", transcribe(beam_size=11), "Invalid input: field 'beam_size': Input should be less than or equal to 10."),
+    Hostile("transcribe at temperature 2", transcribe(temperature=2), "Invalid input: field 'temperature': Input should be less than or equal to 1."),
+    Hostile("transcribe into a format it has not", transcribe(output_formats=["pdf"]), "Invalid input: field 'output_formats[0]': Input should be 'srt', 'vtt', 'json' or 'ass'."),
+    Hostile("transcribe into no format", transcribe(output_formats=[]), "Invalid input: field 'output_formats': List should have at least 1 item after validation, not 0."),
+    Hostile("transcribe with a 5000-character prompt", transcribe(initial_prompt="x" * 5000), "Invalid input: field 'initial_prompt': String should have at most 2000 characters."),
+    Hostile("transcribe from the cloud metadata", transcribe(audio_url="http://169.254.169.254/latest/meta-data/"), refused("169.254.169.254", "169.254.169.254", "audio_url"), guarded=True),
+    Hostile("render captions from a narration it has not", render(captions={"from_narration": True}), "Invalid input: 'captions.from_narration' needs a 'narration'."),
+    Hostile("render captions with a model for a words file", render(captions={"words_url": "{server}/nowords.json", "model": "tiny"}), "Invalid input: field 'captions': 'model' applies to 'from_narration' only."),
+    Hostile("render captions from a narration in an unknown language", render(narration={"url": "{server}/tone.mp3"}, captions={"from_narration": True, "language": "klingon"}), "Invalid input: field 'captions.language': unknown language code 'klingon'; give an ISO 639-1 code Whisper knows, such as en, pt or es, or leave it out to have it detected."),
 ]

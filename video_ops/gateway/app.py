@@ -6,7 +6,6 @@ failure is `{"jobId", "status", "error": <the worker's sentence>}`.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import hmac
 import json
@@ -20,9 +19,9 @@ from fastapi.security import APIKeyHeader
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from video_ops.client import ClientError
-from video_ops.client.api import PENDING, poll_delays
 from video_ops.gateway import replies, schemas
-from video_ops.gateway.backend import Backend, UnknownJob
+from video_ops.gateway.audio import add_audio_routes
+from video_ops.gateway.backend import Backend, UnknownJob, wait_final
 from video_ops.gateway.current import add_current_routes
 from video_ops.gateway.intake import Refusal, read_submission, unknown_operation_route
 from video_ops.gateway.store import Store
@@ -109,6 +108,7 @@ def create_app(
     app.add_api_route(CALLBACK_ROUTE + "/{token}", _callback_route(watcher), methods=["POST"],
                       include_in_schema=False)
     add_current_routes(app, backend, watcher, store, operations, guard)
+    add_audio_routes(app, backend, watcher, operations, guard, sync_cap_s)
     _add_error_handlers(app)
     _describe_bodies(app, operations)
     return app
@@ -175,7 +175,7 @@ def _submit_route(
         LOG.info("%s job %s submitted (%s)", name, job_id, "async" if cap_s is None else "sync")
         if cap_s is None:
             return JSONResponse(replies.submitted(job_id, "IN_QUEUE", name))
-        final = await _wait_final(backend, job_id, cap_s)
+        final = await wait_final(backend, job_id, cap_s)
         if final is None:  # still running at the cap: the caller goes on polling; the job is not touched
             return JSONResponse(replies.submitted(job_id, "IN_PROGRESS", name), 202, {"X-Job-Id": job_id})
         if final.get("status") == "COMPLETED":
@@ -184,21 +184,6 @@ def _submit_route(
         return JSONResponse(body, code, {"X-Job-Id": job_id})
 
     return submit
-
-
-async def _wait_final(backend: Backend, job_id: str, cap_s: float) -> dict[str, Any] | None:
-    """Poll with the guide's backoff until the job ends; None once `cap_s` has passed."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + cap_s
-    for delay in poll_delays():
-        left = deadline - loop.time()
-        if left <= 0:
-            return None
-        await asyncio.sleep(min(delay, left))
-        status = await backend.status(job_id)
-        if status.get("status") not in PENDING:
-            return status
-    return None  # poll_delays never ends; this satisfies the type checker
 
 
 def _add_error_handlers(app: FastAPI) -> None:

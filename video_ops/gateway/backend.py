@@ -6,6 +6,7 @@ loop keeps answering while the backend is slow.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from typing import Any
 
@@ -13,7 +14,7 @@ from requests.adapters import HTTPAdapter
 from starlette.concurrency import run_in_threadpool
 
 from video_ops.client import Client, ClientError
-from video_ops.client.api import PENDING
+from video_ops.client.api import PENDING, poll_delays
 
 # RunPod's job ids (and the local endpoint's `sync-` ones); anything else never reaches the backend's
 # URL, so a crafted id cannot walk to another route of its API.
@@ -72,3 +73,18 @@ class Backend:
             if err.status_code == 404:
                 raise UnknownJob(job_id) from None
             raise
+
+
+async def wait_final(backend: Backend, job_id: str, cap_s: float) -> dict[str, Any] | None:
+    """Poll with the guide's backoff until the job ends; None once `cap_s` has passed."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + cap_s
+    for delay in poll_delays():
+        left = deadline - loop.time()
+        if left <= 0:
+            return None
+        await asyncio.sleep(min(delay, left))
+        status = await backend.status(job_id)
+        if status.get("status") not in PENDING:
+            return status
+    return None  # poll_delays never ends; this satisfies the type checker

@@ -1,0 +1,80 @@
+"""transcribe through the gateway and a real worker process: the reference's synchronous
+`POST /runpod/audio/transcribe`, and the asynchronous routes every operation has, with webhooks."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests import test_gateway_webhooks as hooks
+from tests.endpoint import Gateway, wait_until
+from tests.helpers import REPO
+from tests.test_gateway import gateway_env
+from tests.test_gateway_webhooks import KEY, SECRET, Receiver, verified
+
+receiver = hooks.receiver
+BODY = {"audio_url": "file:samples/sample_audio.mp3", "path": "roteiros/9/audio", "model": "tiny",
+        "enable_vad": False}
+
+
+@pytest.fixture(scope="module")
+def gateway(tmp_path_factory: pytest.TempPathFactory, whisper_folder: Path) -> Iterator[Gateway]:
+    tmp = tmp_path_factory.mktemp("transcribe-gateway")
+    env = gateway_env(tmp, VIDEO_OPS_API_KEYS=KEY, WEBHOOK_SECRET=SECRET, VIDEO_OPS_ALLOW_PRIVATE_WEBHOOKS="1",
+                      VIDEO_OPS_WHISPER_MODELS=str(whisper_folder), HF_HUB_OFFLINE="1")
+    with Gateway(REPO / "handler.py", 1, tmp / "gateway.log", env) as running:
+        yield running
+
+
+def post(gateway: Gateway, path: str, body: dict) -> requests.Response:
+    return requests.post(gateway.url + path, json=body, headers={"X-API-Key": KEY}, timeout=120)
+
+
+def test_the_references_sync_route_answers_with_the_files(gateway: Gateway) -> None:
+    answer = post(gateway, "/runpod/audio/transcribe", BODY)
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body.keys() >= {"jobId", "message", "language", "transcription", "files", "stats", "duration", "timings"}
+    assert body["files"]["segments"].keys() == {"srt", "vtt", "json"}
+    assert body["files"]["words"].keys() == {"ass_karaoke", "json"}
+    assert body["files"]["words"]["json"].endswith("/roteiros/9/audio/words.json")
+    words = requests.get(body["files"]["words"]["json"], timeout=30).json()["words"]
+    assert len(words) <= body["stats"]["words"]
+    assert (body["stats"]["model"], body["stats"]["device"]) == ("tiny", "cpu")
+    assert answer.headers["X-Job-Id"] == body["jobId"]
+
+
+def test_a_body_the_worker_refuses_is_a_400_in_the_references_error_shape(gateway: Gateway) -> None:
+    answer = post(gateway, "/runpod/audio/transcribe", {**BODY, "language": "xx"})
+    assert answer.status_code == 400
+    assert answer.json()["error"] == "Invalid input"
+    assert answer.json()["message"].startswith("Invalid input: field 'language': unknown language code 'xx'")
+
+
+def test_a_failed_transcription_is_a_500_naming_the_model(gateway: Gateway) -> None:
+    answer = post(gateway, "/runpod/audio/transcribe", {**BODY, "model": "medium"})
+    assert answer.status_code == 500
+    body = answer.json()
+    assert (body["error"], body["status"]) == ("Transcription failed", "FAILED")
+    assert body["message"] == ("model: the Whisper model 'medium' is not in the models folder "
+                               "(VIDEO_OPS_WHISPER_MODELS) and could not be downloaded.")
+
+
+def test_the_async_routes_run_it_with_a_webhook(gateway: Gateway, receiver: Receiver) -> None:
+    queued = post(gateway, "/runpod/video/transcribe", {**BODY, "webhook_url": receiver.url("/heard"),
+                                                        "id_roteiro": 9})
+    assert queued.status_code == 202
+    (headers, data), = wait_until(lambda: receiver.received("/heard"), 60, "no webhook came")
+    payload = json.loads(data)
+    assert verified(headers, data) and payload["operation"] == "transcribe" and payload["idRoteiro"] == 9
+    assert payload["result"]["files"]["words"]["json"].endswith("/words.json")
+
+    job_id = gateway.submit("transcribe", BODY)
+    result = wait_until(lambda: (r := requests.get(f"{gateway.url}/video/job/{job_id}/result",
+                                                   headers={"X-API-Key": KEY}, timeout=30)).status_code != 202 and r,
+                        60, "the async job did not end", interval=0.2)
+    assert result.status_code == 200 and result.json()["result"]["stats"]["words"] >= 0
