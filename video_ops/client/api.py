@@ -407,6 +407,19 @@ class Client:
         """Submit an addaudio job (put an audio track on a video); returns the job id."""
         return self._submit_operation("addaudio", locals())
 
+    def transcribe(
+        self,
+        audio_url: str,
+        path: str,
+        model: str | None = None,
+        language: str | None = None,
+        output_formats: list[str] | None = None,
+        **extra: Any,
+    ) -> str:
+        """Submit a transcribe job (speech -> SRT, VTT, words JSON and karaoke ASS); returns the job id. Its
+        result's `files.words.json` goes straight into caption_highlight's `url_words_json`."""
+        return self._submit_operation("transcribe", locals())
+
     def _submit_operation(self, operation: str, arguments: dict) -> str:
         return self.submit(self._wire_input(operation, arguments))
 
