@@ -23,13 +23,13 @@ from typing import Any
 from video_ops.media.encoders import current_encoder
 from video_ops.ops import OPERATIONS
 
-from . import gateway, render, report, workloads
+from . import gateway, render, report, transcribe, workloads
 from .measure import measure
 from .media import FULL, QUICK, Media, Scale, make_media
 from .workloads import REPO, Run, Workload, bench_env
 
 NAMES = ("addaudio", "caption", "img2vid-still", "img2vid-zoomin", "startup", "trilhasonora", "concatenate",
-         "concat_video_audio", "caption_segments", "caption_highlight", "render", "gateway")
+         "concat_video_audio", "caption_segments", "caption_highlight", "render", "transcribe", "gateway")
 GATEWAY_JOBS = 50  # the gateway's burst (bench/gateway.py); 5 with --quick
 
 
@@ -126,6 +126,7 @@ def build(media: Media, scale: Scale, moviepy: str | None) -> list[Workload]:
         workloads.caption_segments(media, scale, encoder),
         workloads.caption_highlight(media, scale, encoder),
         render.render(media, scale),
+        transcribe.transcribe(media, scale),
     ]
 
 
