@@ -77,7 +77,7 @@ def test_the_model_loads_once_per_process(media_server, speech, whisper_models):
     first, second = transcribe(media_server), transcribe(media_server)
     assert first["stats"]["model_loaded_now"] is True and first["stats"]["model_load_s"] > 0
     assert second["stats"]["model_loaded_now"] is False and second["stats"]["model_load_s"] == 0
-    assert second["timings"]["model_s"] < 0.05 < first["timings"]["model_s"] + 0.05
+    assert second["timings"]["model_s"] < min(0.05, first["timings"]["model_s"])
     assert second["transcription"] == first["transcription"]  # the same model, the same decoding
 
 
