@@ -56,7 +56,8 @@ def transcribe(media: Media, scale: Scale) -> Workload:
     audio, folder = speech(media, scale), models(media)
     worker = worker_variant(f"worker: `transcribe`, model {MODEL} (random weights), CPU int8, VAD off",
                             {"operation": "transcribe", "audio_url": audio.resolve().as_uri(), "model": MODEL,
-                             **OPTIONS}, FILES, extra_work=("video_ops.ops.transcribe:recognize",))
+                             **OPTIONS}, FILES, extra_work=("video_ops.ops.transcribe:get_model",
+                                                        "video_ops.ops.transcribe:recognize"))
 
     def with_models(run_folder: Path) -> Run:
         run = worker.prepare(run_folder)

@@ -6,22 +6,19 @@ from pathlib import Path
 
 import numpy as np
 
-from video_ops.media.ffmpeg import run_ffmpeg, step_timeout
-from video_ops.media.probe import probe, require_audio, require_duration
+from video_ops.media.probe import Stream
 
 SPEECH_RATE = 16000
 
 
-async def speech_samples(path: Path, field: str, workdir: Path) -> tuple[np.ndarray, float]:
-    """The first audio stream of `path` (audio or a video with sound) and its length in seconds; a file with
-    no sound fails naming `field`."""
-    info = await probe(path, field)
-    stream = require_audio(info, field)
-    seconds = stream.duration or require_duration(info, field)
-    raw = workdir / f"{path.name}.f32"
-    await run_ffmpeg(["-i", str(path), "-map", f"0:{stream.index}", "-vn", "-ac", "1", "-ar", str(SPEECH_RATE),
-                      "-f", "f32le", str(raw)], step=f"{field}: decoding the sound",
-                     timeout=step_timeout(seconds, 1.0), workdir=workdir)
+def speech_audio_args(source: Path, stream: Stream, raw: Path) -> list[str]:
+    """FFmpeg's arguments that write `stream` of `source` to `raw` as headerless 16 kHz mono float32."""
+    return ["-i", str(source), "-map", f"0:{stream.index}", "-vn", "-ac", "1", "-ar", str(SPEECH_RATE),
+            "-f", "f32le", str(raw)]
+
+
+def read_samples(raw: Path) -> np.ndarray:
+    """The samples FFmpeg wrote, the file removed (an hour is 230 MB)."""
     samples = np.fromfile(raw, dtype=np.float32)
     raw.unlink()
-    return samples, len(samples) / SPEECH_RATE
+    return samples

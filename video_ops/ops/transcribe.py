@@ -18,7 +18,9 @@ from video_ops.base.models import StrictModel
 from video_ops.io.keys import clean_prefix, join_key
 from video_ops.jobkit.context import JobContext
 from video_ops.jobkit.contract import JobInput, Operation, UrlField
-from video_ops.media.speech_audio import speech_samples
+from video_ops.media.ffmpeg import step_timeout
+from video_ops.media.probe import probe, require_audio, require_duration
+from video_ops.media.speech_audio import SPEECH_RATE, read_samples, speech_audio_args
 from video_ops.speech.languages import language_code
 from video_ops.speech.models import DEFAULT_MODEL, ModelName, get_model
 from video_ops.speech.recognize import Options, recognize
@@ -86,7 +88,13 @@ class Transcript:
 async def transcribe_file(ctx: JobContext, path: Path, field: str, speech: SpeechOptions) -> Transcript:
     """The speech of a downloaded file; model loading and decoding are timed apart (`model_s`, `transcribe_s`)."""
     with ctx.timed("audio"):
-        samples, seconds = await speech_samples(path, field, ctx.workdir)
+        info = await probe(path, field)
+        stream = require_audio(info, field)
+        seconds = stream.duration or require_duration(info, field)
+        raw = ctx.workdir / "speech.f32"
+        await ctx.ffmpeg(speech_audio_args(path, stream, raw), step=f"{field}: decoding the sound",
+                         timeout=step_timeout(seconds, 1.0), duration=seconds, show_percent=False)
+        samples = await asyncio.to_thread(read_samples, raw)
     ctx.progress.stage("transcribing")
     with ctx.timed("model"):
         loaded, fresh = await asyncio.to_thread(get_model, speech.model)
@@ -96,7 +104,8 @@ async def transcribe_file(ctx: JobContext, path: Path, field: str, speech: Speec
     stats = {"segments": len(segments), "words": sum(len(seg.words) for seg in segments), "model": loaded.name,
              "device": loaded.device, "compute_type": loaded.compute_type, "model_loaded_now": fresh,
              "model_load_s": loaded.load_s if fresh else 0.0, "decode_s": heard.decode_s}
-    return Transcript(heard.language, heard.language_probability, round(seconds, 3), segments, stats)
+    return Transcript(heard.language, heard.language_probability, round(len(samples) / SPEECH_RATE, 3), segments,
+                      stats)
 
 
 def _segment(raw: Any) -> Segment:
