@@ -6,15 +6,13 @@ from pathlib import Path
 
 import numpy as np
 
-from video_ops.media.probe import Stream
-
 SPEECH_RATE = 16000
 
 
-def speech_audio_args(source: Path, stream: Stream, raw: Path) -> list[str]:
-    """FFmpeg's arguments that write `stream` of `source` to `raw` as headerless 16 kHz mono float32."""
-    return ["-i", str(source), "-map", f"0:{stream.index}", "-vn", "-ac", "1", "-ar", str(SPEECH_RATE),
-            "-f", "f32le", str(raw)]
+def speech_audio_args(source: Path, raw: Path) -> list[str]:
+    """FFmpeg's arguments that write the first audio stream of `source` (the one ffprobe's `MediaInfo.audio`
+    names) to `raw` as headerless 16 kHz mono float32."""
+    return ["-i", str(source), "-map", "0:a:0", "-vn", "-ac", "1", "-ar", str(SPEECH_RATE), "-f", "f32le", str(raw)]
 
 
 def read_samples(raw: Path) -> np.ndarray:

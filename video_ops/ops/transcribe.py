@@ -12,14 +12,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
 from pydantic import AliasChoices, Field, field_validator
 
 from video_ops.base.models import StrictModel
+from video_ops.base.settings import env_float
 from video_ops.io.keys import clean_prefix, join_key
 from video_ops.jobkit.context import JobContext
 from video_ops.jobkit.contract import JobInput, Operation, UrlField
 from video_ops.media.ffmpeg import step_timeout
-from video_ops.media.probe import probe, require_audio, require_duration
+from video_ops.media.probe import DEFAULT_MAX_INPUT_DURATION_S, probe, require_audio, require_duration
 from video_ops.media.speech_audio import SPEECH_RATE, read_samples, speech_audio_args
 from video_ops.speech.languages import language_code
 from video_ops.speech.models import DEFAULT_MODEL, ModelName, get_model
@@ -32,6 +34,7 @@ NO_SPEECH = "No speech was found in the audio: the files hold no segments and no
 Format = Literal["srt", "vtt", "json", "ass"]
 FORMAT_FILES: dict[str, tuple[str, ...]] = {"srt": ("segments.srt",), "vtt": ("segments.vtt",),
                                             "json": ("segments.json", "words.json"), "ass": ("words.ass_karaoke",)}
+DECODE_S_PER_SECOND = 0.1  # FFmpeg decodes speech hundreds of times faster than real time: a generous bound
 CONTENT_TYPES = {".srt": "application/x-subrip", ".vtt": "text/vtt", ".json": "application/json",
                  ".ass": "text/x-ssa"}
 
@@ -88,13 +91,7 @@ class Transcript:
 async def transcribe_file(ctx: JobContext, path: Path, field: str, speech: SpeechOptions) -> Transcript:
     """The speech of a downloaded file; model loading and decoding are timed apart (`model_s`, `transcribe_s`)."""
     with ctx.timed("audio"):
-        info = await probe(path, field)
-        stream = require_audio(info, field)
-        seconds = stream.duration or require_duration(info, field)
-        raw = ctx.workdir / "speech.f32"
-        await ctx.ffmpeg(speech_audio_args(path, stream, raw), step=f"{field}: decoding the sound",
-                         timeout=step_timeout(seconds, 1.0), duration=seconds, show_percent=False)
-        samples = await asyncio.to_thread(read_samples, raw)
+        samples = await _speech_samples(ctx, path, field)
     ctx.progress.stage("transcribing")
     with ctx.timed("model"):
         loaded, fresh = await asyncio.to_thread(get_model, speech.model)
@@ -106,6 +103,27 @@ async def transcribe_file(ctx: JobContext, path: Path, field: str, speech: Speec
              "model_load_s": loaded.load_s if fresh else 0.0, "decode_s": heard.decode_s}
     return Transcript(heard.language, heard.language_probability, round(len(samples) / SPEECH_RATE, 3), segments,
                       stats)
+
+
+async def _speech_samples(ctx: JobContext, path: Path, field: str) -> np.ndarray:
+    """The sound at 16 kHz. FFmpeg decodes while ffprobe reads the header (two process starts at once, not one
+    after the other); a file the probe refuses (no sound, too long, not media) stops the decode and fails
+    with the probe's sentence."""
+    raw = ctx.workdir / "speech.f32"
+    limit = env_float("VIDEO_OPS_MAX_INPUT_DURATION_S", DEFAULT_MAX_INPUT_DURATION_S)
+    decode = asyncio.ensure_future(ctx.ffmpeg(speech_audio_args(path, raw), step=f"{field}: decoding the sound",
+                                              timeout=step_timeout(limit, DECODE_S_PER_SECOND), duration=None,
+                                              show_percent=False))
+    try:
+        info = await probe(path, field)
+        require_audio(info, field)
+        require_duration(info, field)
+    except BaseException:
+        decode.cancel()
+        await asyncio.gather(decode, return_exceptions=True)  # FFmpeg is killed before the error leaves
+        raise
+    await decode
+    return await asyncio.to_thread(read_samples, raw)
 
 
 def _segment(raw: Any) -> Segment:
