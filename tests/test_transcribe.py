@@ -91,10 +91,11 @@ def test_its_words_file_burns_with_caption_highlight(media_server, speech, whisp
     assert burned["captions"] >= 1
 
 
-def test_a_video_with_sound_is_accepted_as_url_video(media_server, speech, whisper_models):
+def test_a_video_with_sound_is_accepted_as_url_video_in_a_given_language(media_server, speech, whisper_models):
     result = run_job({"operation": "transcribe", "url_video": f"{media_server}/video.mp4", "model": "tiny",
-                      "output_formats": ["srt"]})
+                      "language": "PT-br", "output_formats": ["srt"]})
     assert result["success"] is True, result
+    assert result["language"] == "pt" and result["language_probability"] == 1  # given, not detected
     assert result["duration"] == pytest.approx(2.0, abs=0.05)
     assert result["files"]["segments"]["srt"] and result["files"]["words"] == {"ass_karaoke": None, "json": None}
 
