@@ -104,6 +104,8 @@ def refused(host: str, address: str, field: str = "images[0] (id 'a')") -> str:
 
 
 LONG = "x" * 300
+MODELS = ("Invalid input: field 'model': Input should be 'tiny', 'base', 'small', 'medium', 'large-v1', "
+          "'large-v2', 'large-v3' or 'turbo'.")
 WORDS_SHAPES = ('{"words": [{"word", "start", "end"}, ...]}, a list of such words, a Whisper verbose_json '
                 '(segments[].words[]) or a WhisperX file (word_segments)')
 CORPUS: list[Hostile] = [
@@ -295,8 +297,8 @@ CORPUS: list[Hostile] = [
     Hostile("transcribe a WAV of 0 samples", transcribe(audio_url="{server}/zero.wav"), "audio_url: the file has no readable duration (is it truncated?)."),
     Hostile("transcribe under two names", transcribe(url_video="{server}/video.mp4"), "Invalid input: 'url_video' repeats a field given under another name (give one of: audio_url, url_video, url_audio)."),
     Hostile("transcribe in an unknown language", transcribe(language="xx"), "Invalid input: field 'language': unknown language code 'xx'; give an ISO 639-1 code Whisper knows, such as en, pt or es, or leave it out to have it detected."),
-    Hostile("transcribe with a model outside the list", transcribe(model="large-v4"), "Invalid input: field 'model': Input should be 'tiny', 'base', 'small', 'medium', 'large-v1', 'large-v2', 'large-v3' or 'turbo'."),
-    Hostile("transcribe with a model path", transcribe(model="../../etc"), "Invalid input: field 'model': Input should be 'tiny', 'base', 'small', 'medium', 'large-v1', 'large-v2', 'large-v3' or 'turbo'."),
+    Hostile("transcribe with a model outside the list", transcribe(model="large-v4"), MODELS),
+    Hostile("transcribe with a model path", transcribe(model="../../etc"), MODELS),
     Hostile("transcribe with a beam of 11", transcribe(beam_size=11), "Invalid input: field 'beam_size': Input should be less than or equal to 10."),
     Hostile("transcribe at temperature 2", transcribe(temperature=2), "Invalid input: field 'temperature': Input should be less than or equal to 1."),
     Hostile("transcribe into a format it has not", transcribe(output_formats=["pdf"]), "Invalid input: field 'output_formats[0]': Input should be 'srt', 'vtt', 'json' or 'ass'."),
