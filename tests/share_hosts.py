@@ -4,8 +4,8 @@ One server plays every host under its own first path segment (`/drive/...` is dr
 `origins(server)` is the VIDEO_OPS_TEST_ORIGINS value that sends the downloads there. The file ids
 choose the answer: `small...` the file, `large...` the virus-scan confirmation first, `oldlarge...`
 the older `confirm=` link, `private...` a redirect to sign-in, `signin...` a sign-in page, `busy...`
-the quota page, `slow...` a file that trickles; any other id is not found, as is a Dropbox link
-whose path holds `gone`.
+the quota page, `viewer...` some other page, `hugepage...` a page of 2 MB, `slow...` a file that
+trickles; any other id is not found, as is a Dropbox link whose path holds `gone`.
 """
 
 from __future__ import annotations
@@ -104,6 +104,10 @@ class ShareHosts(Handler):
             self._redirect(302, f"{HOSTS['accounts']}/ServiceLogin?service=wise&passive=1209600&continue=x")
         elif file_id.startswith("busy"):
             self._page(403, QUOTA_PAGE)
+        elif file_id.startswith("viewer"):
+            self._page(200, VIEWER_PAGE)
+        elif file_id.startswith("hugepage"):
+            self._page(200, VIEWER_PAGE + " " * 2**21)
         else:
             self.send_error(404)
 

@@ -178,6 +178,14 @@ def test_a_file_over_its_quota_says_so(hosts, tmp_path):
         "recently (its download quota); try again later, or share a copy of the file.")
 
 
+def test_any_other_page_from_drive_is_not_taken_for_the_file(hosts, tmp_path):
+    assert refusal("https://drive.google.com/file/d/viewerpage001/view?usp=sharing", tmp_path) == (
+        "url_audio: Google Drive answered https://drive.google.com/file/d/viewerpage001/view with a web page, "
+        "not the file.")
+    assert refusal("https://drive.google.com/file/d/hugepage00001/view", tmp_path) == (
+        "url_audio: Google Drive answered with a web page of over 1048576 bytes, not the file.")
+
+
 def test_errors_name_the_link_as_the_caller_sent_it(hosts, tmp_path):
     assert refusal("https://drive.google.com/file/d/missingfile01/view?usp=sharing", tmp_path) == (
         "url_audio: download failed: HTTP 404 Not Found from https://drive.google.com/file/d/missingfile01/view.")

@@ -188,10 +188,11 @@ async def _download_once(source: Source, dest: Path, field: str, limits: Downloa
     current = source.url
     timeout = aiohttp.ClientTimeout(sock_connect=limits.connect_timeout_s, sock_read=limits.read_timeout_s)
     for _ in range(_MAX_REDIRECTS + 1):
-        if urlsplit(current).scheme.lower() not in {"http", "https"}:
-            raise JobError(f"{field}: refused a redirect to the unsupported scheme {urlsplit(current).scheme!r}.")
+        scheme = urlsplit(current).scheme
+        if scheme.lower() not in {"http", "https"}:
+            raise JobError(f"{field}: refused a redirect to the unsupported scheme {scheme!r}.")
         shown = source.sent if source.service else current  # a share link's rewrite is not the caller's URL
-        target = stand_in(current)
+        target = _stand_in(current)
         parts = urlsplit(target)
         host = parts.hostname
         if not host:
@@ -230,7 +231,7 @@ async def _download_once(source: Source, dest: Path, field: str, limits: Downloa
     raise JobError(f"{field}: {redact_url(source.sent)} redirected more than {_MAX_REDIRECTS} times.")
 
 
-def stand_in(url: str) -> str:
+def _stand_in(url: str) -> str:
     """Tests only: VIDEO_OPS_TEST_ORIGINS (`https://drive.google.com=http://127.0.0.1:8000/drive ...`) names
     servers that play other hosts. The connection goes there, through every guard; errors, redirects
     and pages still see the real URL."""
