@@ -9,23 +9,27 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 
 class TrickyServer(http.server.ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, files: Path) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
+    def __init__(self, files: Path, handler: type[http.server.BaseHTTPRequestHandler] | None = None) -> None:
+        super().__init__(("127.0.0.1", 0), handler or Handler)
         self.files = files
         self.hits: Counter[str] = Counter()
+        self.memory: dict[str, Any] = {}  # what a route remembers between requests
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.server_address[1]}"
 
 
-class _Handler(http.server.BaseHTTPRequestHandler):
+class Handler(http.server.BaseHTTPRequestHandler):
+    """Routes `/<name>/rest...` to `route_<name>`; subclasses add routes."""
+
     server: TrickyServer
     protocol_version = "HTTP/1.1"
 
@@ -124,8 +128,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
 
 @contextmanager
-def tricky_server(files: Path) -> Iterator[TrickyServer]:
-    server = TrickyServer(files)
+def tricky_server(files: Path, handler: type[Handler] | None = None) -> Iterator[TrickyServer]:
+    server = TrickyServer(files, handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

@@ -81,13 +81,13 @@ NVENC_FAILURES = {
     ),
     "container without the video capability": (
         "[h264_nvenc @ 0x55e0a1] Cannot load libnvidia-encode.so.1\n"
-        "[h264_nvenc @ 0x55e0a1] The minimum required Nvidia driver for nvenc is 530.41.03 or newer",
+        "[h264_nvenc @ 0x55e0a1] The minimum required Nvidia driver for nvenc is 470.57.02 or newer",
         "NVIDIA_DRIVER_CAPABILITIES=compute,video,utility",
     ),
     "driver too old": (
-        "[h264_nvenc @ 0x55e0a1] Driver does not support the required nvenc API version. Required: 12.1 "
-        "Found: 12.0\n"
-        "[h264_nvenc @ 0x55e0a1] The minimum required Nvidia driver for nvenc is 530.41.03 or newer",
+        "[h264_nvenc @ 0x55e0a1] Driver does not support the required nvenc API version. Required: 11.1 "
+        "Found: 11.0\n"
+        "[h264_nvenc @ 0x55e0a1] The minimum required Nvidia driver for nvenc is 470.57.02 or newer",
         "driver is older than",
     ),
     "no driver in the container": (
