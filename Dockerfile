@@ -34,11 +34,16 @@ ENV VIRTUAL_ENV=/opt/venv \
 # img2vid decodes and cuts frames in a pool of threads; glibc gives each thread its own heap and keeps
 # what a big image left there. Two heaps: a ten-clip zoom job peaked at 267-288 MiB instead of 366-527 MiB.
 ENV MALLOC_ARENA_MAX=2
-RUN python3 -m venv /opt/venv
+# The venv has no pip of its own: `pip` runs Debian's pip wheel (python3-venv brings it), 23 MB less.
+RUN python3 -m venv --without-pip /opt/venv \
+ && printf '#!/bin/sh\nexec /opt/venv/bin/python %s/pip "$@"\n' /usr/share/python-wheels/pip-*.whl >/opt/venv/bin/pip \
+ && chmod 755 /opt/venv/bin/pip && pip --version
 
 # Dependencies first, from pyproject.toml alone (a stub package stands in for the code), so that a code
 # change rebuilds only the small layers below. The building machine's CA bundle and pip settings come in
-# as build secrets (scripts/image.sh): they are used by pip and never stored in a layer.
+# as build secrets (scripts/image.sh): they are used by pip and never stored in a layer. The packages'
+# own test suites go, and symbol tables are stripped from their shared libraries (70 MB, mostly
+# CTranslate2's), as Debian strips its own.
 WORKDIR /src
 COPY pyproject.toml ./
 RUN --mount=type=secret,id=ca-bundle,target=/run/secrets/ca-bundle \
@@ -46,11 +51,42 @@ RUN --mount=type=secret,id=ca-bundle,target=/run/secrets/ca-bundle \
     mkdir video_ops && touch video_ops/__init__.py \
  && if [ -s /run/secrets/ca-bundle ]; then export PIP_CERT=/run/secrets/ca-bundle; fi \
  && if [ -s /run/secrets/pip-conf ]; then export PIP_CONFIG_FILE=/run/secrets/pip-conf; fi \
- && pip install ".[worker]" "setuptools>=77" \
- && rm -rf video_ops build
-# The build backend is already in the venv, so the code's own layer needs no network.
+ && pip install ".[worker]" \
+ && rm -rf video_ops build \
+ && find /opt/venv/lib -type d -name tests -prune -exec rm -rf {} + \
+ && apt-get update && apt-get install -y --no-install-recommends binutils \
+ && find /opt/venv -name '*.so*' -type f -exec strip --strip-unneeded {} + \
+ && apt-get purge -y --autoremove binutils && rm -rf /var/lib/apt/lists/*
+# GPU transcription: CTranslate2 needs cuBLAS and cuDNN, which are not part of the NVIDIA driver and add
+# about 1.5 GB. Without them (the default) transcribe runs on the CPU in int8 and says so in the log.
+ARG WHISPER_CUDA=
+RUN --mount=type=secret,id=ca-bundle,target=/run/secrets/ca-bundle \
+    --mount=type=secret,id=pip-conf,target=/run/secrets/pip-conf \
+    if [ "$WHISPER_CUDA" = 1 ]; then \
+      if [ -s /run/secrets/ca-bundle ]; then export PIP_CERT=/run/secrets/ca-bundle; fi \
+      && if [ -s /run/secrets/pip-conf ]; then export PIP_CONFIG_FILE=/run/secrets/pip-conf; fi \
+      && pip install nvidia-cublas-cu12 "nvidia-cudnn-cu12==9.*"; \
+    fi
+ENV LD_LIBRARY_PATH=/opt/venv/lib/python3.11/site-packages/nvidia/cublas/lib:/opt/venv/lib/python3.11/site-packages/nvidia/cudnn/lib
+
 COPY video_ops ./video_ops
-RUN pip install --no-deps --no-build-isolation . && rm -rf /src/*
+RUN --mount=type=secret,id=ca-bundle,target=/run/secrets/ca-bundle \
+    --mount=type=secret,id=pip-conf,target=/run/secrets/pip-conf \
+    if [ -s /run/secrets/ca-bundle ]; then export PIP_CERT=/run/secrets/ca-bundle; fi \
+ && if [ -s /run/secrets/pip-conf ]; then export PIP_CONFIG_FILE=/run/secrets/pip-conf; fi \
+ && pip install --no-deps . && rm -rf /src/*
+
+# Whisper models live in a folder the worker may write to (or a RunPod network volume named by
+# VIDEO_OPS_WHISPER_MODELS); WHISPER_MODEL=large-v3 (any model name) bakes one into the image.
+ARG WHISPER_MODEL=
+ENV VIDEO_OPS_WHISPER_MODELS=/models/whisper
+RUN --mount=type=secret,id=ca-bundle,target=/run/secrets/ca-bundle \
+    mkdir -p /models/whisper \
+ && if [ -n "$WHISPER_MODEL" ]; then \
+      if [ -s /run/secrets/ca-bundle ]; then export REQUESTS_CA_BUNDLE=/run/secrets/ca-bundle; fi \
+      && python -c "import sys; from video_ops.speech.models import ensure_model; print(ensure_model(sys.argv[1]))" \
+           "$WHISPER_MODEL"; \
+    fi
 
 WORKDIR /app
 COPY handler.py test_input.json ./
@@ -63,7 +99,7 @@ ENV NVIDIA_VISIBLE_DEVICES=all \
     NVIDIA_DRIVER_CAPABILITIES=compute,video,utility
 
 # Nothing here needs root: jobs write only to their temp folder under /tmp.
-RUN useradd --create-home --uid 10001 worker
+RUN useradd --create-home --uid 10001 worker && chown -R worker:worker /models
 USER worker
 
 CMD ["python", "-u", "handler.py"]

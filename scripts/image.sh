@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The worker's image, built and tested on this machine with podman: no Docker daemon, no registry login.
-#   bash scripts/image.sh build           builds the Dockerfile into localhost/video-ops:latest
+#   bash scripts/image.sh build           builds the Dockerfile into localhost/video-ops:latest (WHISPER_CUDA=1
+#                                         adds GPU transcription, WHISPER_MODEL=NAME bakes a Whisper model in)
 #   bash scripts/image.sh test            runs .runpod/tests.json inside the image as the RunPod Hub would,
 #                                         checks FFmpeg, the user and the fitness checks; prints size and cold start
 #   bash scripts/image.sh job '<JSON>'    runs one job ({"input": {...}}) inside the image; outputs land in
@@ -21,7 +22,7 @@ fail() {
 }
 
 usage() {
-  sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 
@@ -108,6 +109,7 @@ build() {
   started=$(date +%s)
   podman build --isolation chroot --layers \
     --build-arg BASE_IMAGE="$base" --build-arg FFMPEG_VERSION="$ffmpeg_version" \
+    --build-arg WHISPER_CUDA="${WHISPER_CUDA:-}" --build-arg WHISPER_MODEL="${WHISPER_MODEL:-}" \
     --secret id=ca-bundle,src="$secrets/ca-bundle" --secret id=pip-conf,src="$secrets/pip-conf" \
     --tag "$IMAGE" --file Dockerfile . >&2 ||
     fail "podman could not build $IMAGE; its output above says which step failed."

@@ -101,6 +101,16 @@ def duration(path: Path) -> float:
     return float(probed.stdout.strip() or 0)
 
 
+def outputs_ok(result: dict) -> bool:
+    """Every video plays; every file a transcript result links (file:// URLs here) is written (empty when
+    no speech was found, as with the samples' music and a random-weight model)."""
+    keys = [result["s3_key"]] if "s3_key" in result else [video["s3_key"] for video in result.get("videos", [])]
+    files = [url for kind in result.get("files", {}).values() for url in kind.values() if url]
+    written = [Path(url.removeprefix("file://")) for url in files]
+    return bool(keys or written) and all(duration(OUTPUT_DIR / key) > 0 for key in keys) and all(
+        path.is_file() for path in written)
+
+
 def run_hub_test(test: dict, env: dict[str, str]) -> float:
     """One Hub smoke test in a fresh process; returns the seconds from process start to its result."""
     name = test["name"]
@@ -111,15 +121,25 @@ def run_hub_test(test: dict, env: dict[str, str]) -> float:
     elapsed = time.monotonic() - started
     saved = OUTPUT_DIR / f"hub-{name}.result.json"
     result = json.loads(saved.read_text()) if saved.exists() else {}
-    keys = [result["s3_key"]] if "s3_key" in result else [video["s3_key"] for video in result.get("videos", [])]
-    plays = bool(keys) and all(duration(OUTPUT_DIR / key) > 0 for key in keys)
-    ok = done.returncode == 0 and result.get("success") is True and plays
+    ok = done.returncode == 0 and result.get("success") is True and outputs_ok(result)
     encoders = {result.get("encoder")} | {video.get("encoder") for video in result.get("videos", [])}
     encoder = ", ".join(sorted(name for name in encoders if name)) or "none (the picture is copied)"
     report(ok, f"hub test {name}: {elapsed:.1f} s, " + (f"encoder {encoder}" if ok else "failed"))
     if not ok:
         print((done.stdout + done.stderr)[-3000:])
     return elapsed
+
+
+def check_transcribe(env: dict[str, str]) -> None:
+    """The Hub has no transcribe test (no model can be downloaded there offline): a random-weight Whisper
+    made in the image runs one through faster-whisper, CTranslate2 and ONNX Runtime (the VAD)."""
+    models = Path("/tmp/whisper-models")
+    subprocess.run([sys.executable, "-m", "video_ops.speech.tiny_model", str(models / "tiny")], check=True,
+                   capture_output=True)
+    test = {"name": "transcribe", "timeout": 300_000,
+            "input": {"operation": "transcribe", "audio_url": "file:samples/sample_audio.mp3", "model": "tiny",
+                      "path": "hub-tests"}}
+    run_hub_test(test, {**env, "VIDEO_OPS_WHISPER_MODELS": str(models), "HF_HUB_OFFLINE": "1"})
 
 
 def main() -> None:
@@ -131,6 +151,7 @@ def main() -> None:
     env = hub_env(hub.get("config", {}))
     env["VIDEO_OPS_OUTPUT_DIR"] = str(OUTPUT_DIR)
     times = [run_hub_test(test, env) for test in hub["tests"]]
+    check_transcribe(env)
     if times:
         print(f"cold start: {times[0]:.2f} s from process start to the first Hub test's result "
               f"({hub['tests'][0]['name']}); every test: {sum(times):.1f} s")

@@ -2,11 +2,14 @@
 
 Loading large-v3 takes seconds and gigabytes, so the loaded model is kept for the jobs that follow; a job
 asking for another model replaces it (two large models side by side would not fit a 16 GB card).
-The device is the GPU when CTranslate2 sees one (float16), else the CPU (int8).
+The device is the GPU when CTranslate2 sees one and the CUDA libraries it loads are there (float16),
+else the CPU (int8).
 """
 
 from __future__ import annotations
 
+import ctypes
+import functools
 import logging
 import threading
 import time
@@ -22,6 +25,9 @@ ModelName = Literal["tiny", "base", "small", "medium", "large-v1", "large-v2", "
 DEFAULT_MODEL: ModelName = "large-v3"
 DEFAULT_FOLDER = "~/.cache/video-ops/whisper"
 MODEL_FILES = ("model.bin", "config.json", "tokenizer.json")
+# What CTranslate2 4.x opens to run Whisper on a GPU (cuDNN for the encoder's convolutions). They are not
+# part of the NVIDIA driver: the image carries them only when built with WHISPER_CUDA=1 (docs/transcribe.md).
+CUDA_LIBRARIES = ("libcublas.so.12", "libcudnn.so.9")
 log = logging.getLogger(__name__)
 
 
@@ -43,11 +49,28 @@ def models_folder() -> Path:
     return Path(env_str("VIDEO_OPS_WHISPER_MODELS", DEFAULT_FOLDER)).expanduser()
 
 
+@functools.cache
 def device() -> tuple[str, str]:
-    """(device, compute type): CUDA in float16 when a GPU is visible to CTranslate2, else the CPU in int8."""
+    """(device, compute type): CUDA in float16 when a GPU is visible to CTranslate2 and its CUDA libraries
+    load, else the CPU in int8. Probed once per process; a GPU left unused is said once in the log."""
     import ctranslate2
 
-    return ("cuda", "float16") if ctranslate2.get_cuda_device_count() > 0 else ("cpu", "int8")
+    if ctranslate2.get_cuda_device_count() == 0:
+        return "cpu", "int8"
+    missing = [library for library in CUDA_LIBRARIES if not _loads(library)]
+    if missing:
+        log.warning("transcription runs on the CPU: the GPU is visible but %s cannot be loaded "
+                    "(an image built with WHISPER_CUDA=1 has them)", " and ".join(missing))
+        return "cpu", "int8"
+    return "cuda", "float16"
+
+
+def _loads(library: str) -> bool:
+    try:
+        ctypes.CDLL(library)
+    except OSError:
+        return False
+    return True
 
 
 def get_model(name: str) -> tuple[LoadedModel, bool]:
@@ -57,7 +80,7 @@ def get_model(name: str) -> tuple[LoadedModel, bool]:
     with _lock:
         if key in _loaded:
             return _loaded[key], False
-        folder = _model_path(name)
+        folder = ensure_model(name)
         started = time.monotonic()
         from faster_whisper import WhisperModel
 
@@ -79,8 +102,9 @@ def forget_models() -> None:
         _loaded.clear()
 
 
-def _model_path(name: str) -> Path:
-    """The model's folder, downloaded with faster-whisper's own downloader when it is not there yet."""
+def ensure_model(name: str) -> Path:
+    """The model's folder, downloaded with faster-whisper's own downloader when it is not there yet (the
+    image's WHISPER_MODEL build argument calls this to bake one in)."""
     folder = models_folder() / name
     if all((folder / file).is_file() for file in MODEL_FILES):
         return folder
