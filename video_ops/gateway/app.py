@@ -64,6 +64,7 @@ def create_app(
         description="Submit jobs synchronously (`POST /video/<operation>`) or asynchronously "
         "(`POST /video/<operation>/async`), then follow them by id. Send `X-API-Key` on every route but /health.",
     )
+    app.state.watcher = watcher
     guard = [Security(_key_check([key.encode() for key in api_keys]))]
 
     for name, operation in operations.items():

@@ -104,9 +104,17 @@ def main(argv: list[str] | None = None) -> int:
     return _serve_local(listener, args, keys, sync_cap_s)
 
 
+def local_queue() -> Path:
+    """Where the embedded local endpoint keeps its queue for the next start: VIDEO_OPS_LOCAL_QUEUE_DB, else
+    local-queue.sqlite beside the gateway's SQLite file (in the working folder with PostgreSQL)."""
+    target = database()
+    folder = target.parent if isinstance(target, Path) else Path()
+    return Path(env_str("VIDEO_OPS_LOCAL_QUEUE_DB", str(folder / "local-queue.sqlite")))
+
+
 def _serve_local(listener: socket.socket, args: argparse.Namespace, keys: list[str], sync_cap_s: float) -> int:
     """Start the local endpoint and its workers, serve, and stop them all on the way out."""
-    local = LocalEndpoint("127.0.0.1", 0, args.workers, args.handler)
+    local = LocalEndpoint("127.0.0.1", 0, args.workers, args.handler, local_queue())
 
     def serve(stop: threading.Event) -> int:
         # uvicorn handles SIGINT and SIGTERM while it runs, then restores the local endpoint's handlers and
