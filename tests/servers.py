@@ -9,6 +9,7 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import parse_qs, urlsplit
 
 
@@ -123,13 +124,21 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.wfile.write(body)
 
 
+Served = TypeVar("Served", bound=http.server.HTTPServer)
+
+
 @contextmanager
-def tricky_server(files: Path) -> Iterator[TrickyServer]:
-    server = TrickyServer(files)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+def serving(server: Served) -> Iterator[Served]:
+    """Serve in a background thread until the `with` ends, then close the server."""
+    threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         yield server
     finally:
         server.shutdown()
         server.server_close()
+
+
+@contextmanager
+def tricky_server(files: Path) -> Iterator[TrickyServer]:
+    with serving(TrickyServer(files)) as server:
+        yield server

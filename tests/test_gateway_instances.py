@@ -21,6 +21,7 @@ import requests
 
 from tests.endpoint import SLEEPY, Gateway, LocalEndpoint, wait_until
 from tests.helpers import REPO
+from tests.servers import serving
 from tests.services import Postgres
 from tests.test_gateway import gateway_env
 
@@ -74,11 +75,8 @@ class _Handler(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
-    server = Receiver()
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield server
-    server.shutdown()
-    server.server_close()
+    with serving(Receiver()) as server:
+        yield server
 
 
 def read(gateway: Gateway, job_id: str) -> dict[str, Any]:

@@ -4,7 +4,6 @@ it stopped run after the restart, and their webhooks are delivered."""
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,6 +12,7 @@ import pytest
 
 from tests.endpoint import Gateway, wait_until
 from tests.helpers import REPO
+from tests.servers import serving
 from tests.test_gateway import gateway_env
 from tests.test_gateway_webhooks import Receiver
 
@@ -25,11 +25,8 @@ SHORT = {"url_video": "file:samples/sample_video.mp4", "url_audio": "file:sample
 
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
-    server = Receiver()
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield server
-    server.shutdown()
-    server.server_close()
+    with serving(Receiver()) as server:
+        yield server
 
 
 def test_queued_and_running_jobs_run_after_a_gateway_restart(receiver: Receiver, tmp_path: Path) -> None:

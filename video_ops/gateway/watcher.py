@@ -208,6 +208,7 @@ class Watcher:
         task.add_done_callback(lambda _: self._working.pop(job_id) if self._working.get(job_id) is task else None)
 
     async def _follow(self, job_id: str) -> None:
+        last: tuple[Any, Any] = (None, None)
         for delay in poll_delays():
             await asyncio.sleep(delay)
             try:
@@ -219,8 +220,11 @@ class Watcher:
                 continue  # the backend is briefly unreachable: ask again at the next step
             if status.get("status") not in PENDING:
                 break
+            if (status.get("status"), status.get("output")) == last:
+                continue  # nothing new to write: neither its state nor its progress moved
             if not self.store.seen(job_id, self.me, status):
                 return  # it ended meanwhile (a cancel, a callback), or another instance follows it now
+            last = (status.get("status"), status.get("output"))
         self._end(job_id, status)
 
     async def _check(self, job_id: str) -> None:
