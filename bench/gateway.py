@@ -21,10 +21,13 @@ from typing import Any
 
 import requests
 
+from video_ops.gateway.store import Store
+
 from .workloads import REPO, bench_env
 
 KEY = "bench-key"
 P95_TARGET_MS = 50.0
+LISTED_JOBS = 10_000
 POLL_EVERY_S = 0.5  # every poller, 4x more often than the guide's first 2 s: a harder load than its clients
 JOB_TIMEOUT_S = 600.0
 READY = "gateway ready: "
@@ -54,7 +57,9 @@ class RunningGateway:
     def __init__(self, folder: Path, workers: int, **extra_env: str) -> None:
         env = {key: value for key, value in bench_env().items() if key not in ("RUNPOD_ENDPOINT_ID", "RUNPOD_API_KEY")}
         env.update(VIDEO_OPS_API_KEYS=KEY, VIDEO_OPS_OUTPUT_DIR=str(folder / "output"),
-                   VIDEO_OPS_GATEWAY_DB=str(folder / "gateway.sqlite"), **extra_env)
+                   VIDEO_OPS_GATEWAY_DB=str(folder / "gateway.sqlite"),
+                   VIDEO_OPS_LOCAL_QUEUE_DB=str(folder / "local-queue.sqlite"))
+        env.update(extra_env)
         self.log = folder / "gateway.log"
         with self.log.open("w") as log:
             self.proc = subprocess.Popen([sys.executable, "-m", "video_ops.gateway", "--port", "0", "--workers",
@@ -106,10 +111,12 @@ def submit(gateway: RunningGateway, n: int, submits: list[float]) -> str:
     return answer.json()["jobId"]
 
 
-def run(jobs: int, workers: int) -> dict[str, Any]:
-    """Submit `jobs` at once, follow each, and report what the callers saw."""
+def run(jobs: int, workers: int, database: str | None = None) -> dict[str, Any]:
+    """Submit `jobs` at once, follow each, and report what the callers saw; the job records in `database`
+    (a postgresql:// URL), else in the gateway's SQLite file."""
     with tempfile.TemporaryDirectory(prefix="gateway-bench-") as scratch:
-        gateway = RunningGateway(Path(scratch), workers)
+        extra = {"VIDEO_OPS_GATEWAY_DB": database} if database else {}
+        gateway = RunningGateway(Path(scratch), workers, **extra)
         try:
             submits: list[float] = []
             gateway_polls: list[float] = []
@@ -125,12 +132,70 @@ def run(jobs: int, workers: int) -> dict[str, Any]:
     completed = finals.count("COMPLETED")
     poll = latency_summary(gateway_polls)
     return {
+        "database": "postgresql" if database else "sqlite",
         "jobs": jobs, "workers": workers, "poll_every_s": POLL_EVERY_S, "wall_s": round(wall_s, 1),
         "distinct_job_ids": len(set(ids)), "completed": completed, "outputs_written": outputs,
         "not_completed": {state: finals.count(state) for state in set(finals) if state != "COMPLETED"},
         "submit": latency_summary(submits), "status_via_gateway": poll, "status_direct": latency_summary(direct_polls),
         "target": {"p95_ms": P95_TARGET_MS, "met": completed == jobs == outputs and poll["p95_ms"] < P95_TARGET_MS},
     }
+
+
+def fill(database: str | Path, count: int) -> None:
+    """`count` job records, a second apart, in the three states a listing mostly shows."""
+    store = Store(database)
+    start = time.time() - count
+    for n in range(count):
+        store.clock = lambda n=n: start + n
+        job_id = f"bench-{n:06d}"
+        store.add(job_id, ("addaudio", "caption", "img2vid")[n % 3], f"script-{n % 100}", addaudio_job(n), None,
+                  None, 30)
+        if n % 4:
+            final = {"id": job_id, "status": "COMPLETED" if n % 4 != 3 else "FAILED",
+                     "output": {"video_url": f"https://cdn.example.com/{job_id}.mp4"}, "error": "failed"}
+            store.end(job_id, final, None, None, "bench", 30)
+    store.close()
+
+
+def listing(database: str | Path, count: int = LISTED_JOBS, rounds: int = 40) -> dict[str, Any]:
+    """The first page of GET /jobs over `count` stored jobs, through a running gateway: unfiltered and filtered."""
+    fill(database, count)
+    with tempfile.TemporaryDirectory(prefix="gateway-listing-") as scratch:
+        gateway = RunningGateway(Path(scratch), 1, VIDEO_OPS_GATEWAY_DB=str(database))
+        try:
+            session = requests.Session()
+            timings: dict[str, list[float]] = {}
+            for name, query in (("first_page", ""), ("status_failed", "status=FAILED"),
+                                ("id_roteiro", "id_roteiro=script-42"), ("page_100", None)):
+                if query is None:  # a deep page: the cursor of the 99th page
+                    cursor = ""
+                    for _ in range(99):
+                        cursor = session.get(f"{gateway.url}/jobs?limit=50{cursor}", headers={"X-API-Key": KEY},
+                                             timeout=30).json()["nextCursor"]
+                        cursor = f"&cursor={cursor}"
+                    query = cursor.lstrip("&")
+                timings[name] = []
+                for _ in range(rounds):
+                    started = time.perf_counter()
+                    answer = session.get(f"{gateway.url}/jobs?limit=50&{query}", headers={"X-API-Key": KEY}, timeout=30)
+                    timings[name].append(time.perf_counter() - started)
+                    answer.raise_for_status()
+        finally:
+            gateway.stop()
+    summary = {name: latency_summary(values) for name, values in timings.items()}
+    return {"stored_jobs": count, "page_size": 50, **summary,
+            "target": {"p95_ms": P95_TARGET_MS, "met": summary["first_page"]["p95_ms"] < P95_TARGET_MS}}
+
+
+def databases(jobs: int, workers: int) -> dict[str, Any]:
+    """The burst with its records in PostgreSQL, and the listing on both databases (a throwaway PostgreSQL
+    cluster, as the tests start one)."""
+    from tests.services import postgres_cluster
+
+    with postgres_cluster() as cluster, tempfile.TemporaryDirectory(prefix="gateway-db-") as scratch:
+        return {"burst_postgresql": run(jobs, workers, cluster.database()),
+                "listing_sqlite": listing(Path(scratch) / "listing.sqlite"),
+                "listing_postgresql": listing(cluster.database())}
 
 
 def batch_wall_s(images: int, workers: int, split_size: int) -> float:
@@ -166,12 +231,17 @@ def split_comparison(images: int, workers: int, split_size: int) -> dict[str, An
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m bench.gateway [JOBS] [WORKERS]`: the burst alone, printed as JSON."""
+    """`python -m bench.gateway [JOBS] [WORKERS] [--databases]`: the burst alone (SQLite), printed as JSON; with
+    --databases also the burst on PostgreSQL and the listing of 10,000 jobs on both."""
     args = argv if argv is not None else sys.argv[1:]
-    jobs, workers = (int(args[0]) if args else 50), (int(args[1]) if len(args) > 1 else 2)
+    numbers = [int(arg) for arg in args if arg.isdigit()]
+    jobs, workers = (numbers[0] if numbers else 50), (numbers[1] if len(numbers) > 1 else 2)
     result = run(jobs, workers)
+    if "--databases" in args:
+        result["databases"] = databases(jobs, workers)
     print(json.dumps(result, indent=2))
-    return 0 if result["target"]["met"] else 1
+    met = [result["target"]["met"]] + [part["target"]["met"] for part in result.get("databases", {}).values()]
+    return 0 if all(met) else 1
 
 
 if __name__ == "__main__":

@@ -109,6 +109,9 @@ def run_gateway(quick: bool) -> dict[str, Any]:
     print(f"gateway: a {images}-image still batch on 3 workers, unsplit then split by {split_size}", flush=True)
     burst["split"] = gateway.split_comparison(images, workers=3, split_size=split_size)
     print(f"[gateway split] {json.dumps(burst['split'])}", flush=True)
+    print(f"gateway: the burst with its records in PostgreSQL; {gateway.LISTED_JOBS} stored jobs listed", flush=True)
+    burst["databases"] = gateway.databases(jobs, workers=2)
+    print(f"[gateway databases] {json.dumps(burst['databases'])}", flush=True)
     return burst
 
 

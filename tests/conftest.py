@@ -15,6 +15,7 @@ from moto.server import ThreadedMotoServer
 from tests.helpers import new_bucket
 from tests.media import make_audio, make_video
 from tests.servers import TrickyServer, tricky_server
+from tests.services import Postgres, postgres_cluster
 from video_ops.media.encoders import forget_probes
 from video_ops.speech.tiny_model import make as make_whisper
 
@@ -108,3 +109,18 @@ def tricky(media_dir: Path) -> Iterator[TrickyServer]:
     """A server that misbehaves on purpose, serving `media_dir` behind its routes."""
     with tricky_server(media_dir) as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Postgres]:
+    """A throwaway PostgreSQL cluster for the session (Debian's package, installed when missing)."""
+    with postgres_cluster() as cluster:
+        yield cluster
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> str | Path:
+    """Where the gateway keeps its records: a fresh SQLite file, or a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return tmp_path / "gateway.sqlite"
+    return request.getfixturevalue("postgres").database()

@@ -9,7 +9,7 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
 
@@ -127,13 +127,21 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.wfile.write(body)
 
 
+Served = TypeVar("Served", bound=http.server.HTTPServer)
+
+
 @contextmanager
-def tricky_server(files: Path, handler: type[Handler] | None = None) -> Iterator[TrickyServer]:
-    server = TrickyServer(files, handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+def serving(server: Served) -> Iterator[Served]:
+    """Serve in a background thread until the `with` ends, then close the server."""
+    threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         yield server
     finally:
         server.shutdown()
         server.server_close()
+
+
+@contextmanager
+def tricky_server(files: Path, handler: type[Handler] | None = None) -> Iterator[TrickyServer]:
+    with serving(TrickyServer(files, handler)) as server:
+        yield server

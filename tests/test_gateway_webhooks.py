@@ -6,7 +6,6 @@ import asyncio
 import hashlib
 import hmac
 import json
-import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -19,6 +18,7 @@ from fastapi.testclient import TestClient
 
 from tests.endpoint import Gateway, LocalEndpoint, wait_until
 from tests.helpers import REPO
+from tests.servers import serving
 from tests.test_gateway import gateway_env
 from video_ops.client import Client
 from video_ops.gateway.app import create_app
@@ -66,11 +66,8 @@ class _ReceiverHandler(BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def receiver() -> Iterator[Receiver]:
-    server = Receiver()
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield server
-    server.shutdown()
-    server.server_close()
+    with serving(Receiver()) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")

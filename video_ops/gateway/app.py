@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from fastapi import FastAPI, Request, Security
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import APIKeyHeader
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -24,8 +25,10 @@ from video_ops.gateway.audio import add_audio_routes
 from video_ops.gateway.backend import Backend, UnknownJob, wait_final
 from video_ops.gateway.current import add_current_routes
 from video_ops.gateway.intake import Refusal, read_submission, unknown_operation_route
+from video_ops.gateway.listing import add_listing_routes
+from video_ops.gateway.page import add_page
 from video_ops.gateway.store import Store
-from video_ops.gateway.watcher import CALLBACK_ROUTE, Watcher
+from video_ops.gateway.watcher import CALLBACK_ROUTE, LEASE_S, RETENTION_DAYS, Watcher
 from video_ops.jobkit.contract import Operation
 
 LOG = logging.getLogger("uvicorn.error")  # uvicorn's own log: configured, on stderr
@@ -36,20 +39,22 @@ MAX_CALLBACK_BYTES = 16 * 1024 * 1024  # a final status with a large batch's out
 
 def create_app(
     backend: Backend, operations: dict[str, Operation], api_keys: list[str], sync_cap_s: float, store: Store,
-    public_url: str | None = None,
+    public_url: str | None = None, lease_s: float = LEASE_S, retention_days: float = RETENTION_DAYS,
 ) -> FastAPI:
     """The API over `backend`; with no `api_keys` every caller is let in (the command then binds loopback only).
-    `store` keeps the webhooks owed; those left by an earlier run are taken up when the server starts. With
-    `public_url` (where the backend reaches this gateway) RunPod reports the end of webhook jobs itself."""
-    watcher = Watcher(backend, store, public_url)
+    `store` keeps a record of every job and the webhooks owed; work left by an earlier run (or by an instance
+    that stopped, on a shared database) is taken up when the server starts. With `public_url` (where the
+    backend reaches this gateway) RunPod reports the end of jobs itself."""
+    watcher = Watcher(backend, store, public_url, lease_s, retention_days)
     hide_callback_tokens()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        resumed = watcher.resume()
+        resumed = watcher.start()
         if resumed:
             LOG.info("resumed %d webhook(s) owed by an earlier run", resumed)
         yield
+        await watcher.stop()
 
     app = FastAPI(
         lifespan=lifespan,
@@ -58,6 +63,7 @@ def create_app(
         description="Submit jobs synchronously (`POST /video/<operation>`) or asynchronously "
         "(`POST /video/<operation>/async`), then follow them by id. Send `X-API-Key` on every route but /health.",
     )
+    app.state.watcher = watcher
     guard = [Security(_key_check([key.encode() for key in api_keys]))]
 
     for name, operation in operations.items():
@@ -72,20 +78,19 @@ def create_app(
 
     async def job_status(job_id: str) -> JSONResponse:
         """RunPod's status: id, status, delayTime, executionTime, output (progress while running) or error."""
-        view = replies.job_view(await backend.status(job_id))
-        delivery = watcher.view(job_id)
+        view, record = await watcher.status(job_id)
+        delivery = watcher.view(job_id, record) if record else None
         return JSONResponse(view if delivery is None else {**view, "webhook": delivery})
 
     async def job_result(job_id: str) -> JSONResponse:
         """202 while queued or running, 200 with the result when done, 410/500/504 when it ended without one."""
-        code, body = replies.result_reply(await backend.status(job_id))
+        code, body = replies.result_reply((await watcher.status(job_id))[0])
         return JSONResponse(body, code)
 
     async def cancel_job(job_id: str) -> JSONResponse:
         """Cancel a queued or running job: its FFmpeg is stopped and nothing is uploaded."""
-        cancelled, state = await backend.cancel_pending(job_id)
+        cancelled, state = await watcher.cancel(job_id)
         if cancelled:
-            await watcher.settle(job_id)
             return JSONResponse({"message": "Job cancelled successfully", "jobId": job_id})
         raise Refusal(409, "Conflict", f"Job {job_id} already ended as {state}; it cannot be cancelled.")
 
@@ -109,6 +114,8 @@ def create_app(
                       include_in_schema=False)
     add_current_routes(app, backend, watcher, store, operations, guard)
     add_audio_routes(app, backend, watcher, operations, guard, sync_cap_s)
+    add_listing_routes(app, store, guard)
+    add_page(app)
     _add_error_handlers(app)
     _describe_bodies(app, operations)
     return app
@@ -201,6 +208,12 @@ def _add_error_handlers(app: FastAPI) -> None:
         assert isinstance(exc, ClientError)
         return reply(502, "Bad Gateway", f"The job backend did not answer as expected: {exc.message}")
 
+    async def bad_query(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        first = exc.errors()[0]
+        field = ".".join(str(part) for part in first.get("loc", ())[1:]) or "request"
+        return reply(400, "Bad Request", f"{field}: {first.get('msg', 'invalid')}.")
+
     async def http_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
         message = f"No route {request.method} {request.url.path}." if exc.status_code in (404, 405) else exc.detail
@@ -210,6 +223,7 @@ def _add_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(UnknownJob, unknown_job)
     app.add_exception_handler(ClientError, backend_down)
     app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(RequestValidationError, bad_query)
 
 
 def _describe_bodies(app: FastAPI, operations: dict[str, Operation]) -> None:

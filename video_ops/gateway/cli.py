@@ -14,11 +14,13 @@ from pathlib import Path
 import uvicorn
 
 from video_ops.base.errors import JobError
-from video_ops.base.settings import env_float, env_int
+from video_ops.base.settings import env_float, env_int, env_str
 from video_ops.client import Client
 from video_ops.gateway.app import create_app
+from video_ops.gateway.database import is_postgres, printable
 from video_ops.gateway.split import SplittingBackend
 from video_ops.gateway.store import Store
+from video_ops.gateway.watcher import LEASE_S, RETENTION_DAYS
 from video_ops.io.storage import resolve_bucket
 from video_ops.local_endpoint.server import LocalEndpoint, check_worker_arguments, server_parser
 from video_ops.ops import OPERATIONS
@@ -90,6 +92,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         sync_cap_s = env_float("VIDEO_OPS_SYNC_TIMEOUT_S", SYNC_CAP_S)
         s3_config = bucket_config() if endpoint_id else None  # a local endpoint's workers read BUCKET_* themselves
+        env_float("VIDEO_OPS_GATEWAY_LEASE_S", LEASE_S)
+        env_float("VIDEO_OPS_JOB_RETENTION_DAYS", RETENTION_DAYS)
     except JobError as err:
         print(f"gateway: {err}", file=sys.stderr)
         return 2
@@ -100,9 +104,17 @@ def main(argv: list[str] | None = None) -> int:
     return _serve_local(listener, args, keys, sync_cap_s)
 
 
+def local_queue() -> Path:
+    """Where the embedded local endpoint keeps its queue for the next start: VIDEO_OPS_LOCAL_QUEUE_DB, else
+    local-queue.sqlite beside the gateway's SQLite file (in the working folder with PostgreSQL)."""
+    target = database()
+    folder = target.parent if isinstance(target, Path) else Path()
+    return Path(env_str("VIDEO_OPS_LOCAL_QUEUE_DB", str(folder / "local-queue.sqlite")))
+
+
 def _serve_local(listener: socket.socket, args: argparse.Namespace, keys: list[str], sync_cap_s: float) -> int:
     """Start the local endpoint and its workers, serve, and stop them all on the way out."""
-    local = LocalEndpoint("127.0.0.1", 0, args.workers, args.handler)
+    local = LocalEndpoint("127.0.0.1", 0, args.workers, args.handler, local_queue())
 
     def serve(stop: threading.Event) -> int:
         # uvicorn handles SIGINT and SIGTERM while it runs, then restores the local endpoint's handlers and
@@ -115,12 +127,22 @@ def _serve_local(listener: socket.socket, args: argparse.Namespace, keys: list[s
     return local.run("gateway: local endpoint", serve)
 
 
+def database() -> str | Path:
+    """VIDEO_OPS_GATEWAY_DB: a SQLite file (default ./gateway.sqlite) or a postgresql:// URL."""
+    target = env_str("VIDEO_OPS_GATEWAY_DB", "gateway.sqlite")
+    return target if is_postgres(target) else Path(target)
+
+
 def _serve(listener: socket.socket, client: Client, kind: str, s3_config: dict[str, str] | None,
            keys: list[str], sync_cap_s: float) -> int:
-    store = Store(Path(os.environ.get("VIDEO_OPS_GATEWAY_DB", "").strip() or "gateway.sqlite"))
+    target = database()
+    store = Store(target)
+    print(f"gateway: job records in {printable(target)}", file=sys.stderr)
     backend = SplittingBackend(client, kind, store, env_int("VIDEO_OPS_SPLIT_IMAGES", SPLIT_IMAGES), s3_config)
     public_url = os.environ.get("VIDEO_OPS_GATEWAY_PUBLIC_URL", "").strip() or None
-    app = create_app(backend, OPERATIONS, keys, sync_cap_s, store, public_url)
+    app = create_app(backend, OPERATIONS, keys, sync_cap_s, store, public_url,
+                     env_float("VIDEO_OPS_GATEWAY_LEASE_S", LEASE_S), env_float("VIDEO_OPS_JOB_RETENTION_DAYS",
+                                                                                 RETENTION_DAYS))
     host, port = listener.getsockname()[:2]
     shown = f"[{host}]" if ":" in host else host
     print(f"{READY}http://{shown}:{port}", flush=True)

@@ -2,13 +2,13 @@
 webhooks), `GET /jobs/<id>` and `POST /jobs/<id>/cancel`, in its own shapes and status names.
 
 Jobs are RunPod's (the ids are the backend's); what RunPod's status does not carry (operation,
-`id_roteiro`, creation time) is kept in the store. Its `caption_style` route is translated into the
+`id_roteiro`, creation time) is in the gateway's record of the job, which also answers once the backend
+has forgotten the job. Its `caption_style` route is translated into the
 worker's `caption_segments` or `caption_highlight` input (`caption_style.py`).
 """
 
 from __future__ import annotations
 
-import datetime
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -20,8 +20,8 @@ from video_ops.gateway import replies, schemas, webhooks
 from video_ops.gateway.backend import Backend, UnknownJob
 from video_ops.gateway.caption_style import to_worker_input
 from video_ops.gateway.intake import Refusal, Translation, read_submission, unknown_operation_route
-from video_ops.gateway.store import Store, Tracked
-from video_ops.gateway.watcher import Watcher
+from video_ops.gateway.store import Record, Store
+from video_ops.gateway.watcher import Watcher, moment
 from video_ops.jobkit.contract import Operation
 
 # RunPod's states as the reference named them (it had no TIMED_OUT: such a job failed).
@@ -40,15 +40,16 @@ def add_current_routes(app: FastAPI, backend: Backend, watcher: Watcher, store: 
 
     async def job(job_id: str) -> JSONResponse:
         """The job in the reference's shape; `progress` while it runs, `webhook` when it has one."""
-        tracked = _tracked(store, job_id)
-        return JSONResponse(describe(tracked, await backend.status(job_id), watcher.view(job_id)))
+        _recorded(store, job_id)
+        status, record = await watcher.status(job_id)
+        assert record is not None
+        return JSONResponse(describe(record, status, watcher.view(job_id, record)))
 
     async def cancel(job_id: str) -> JSONResponse:
         """404 unknown, 400 when it already ended (the reference's codes on this route)."""
-        _tracked(store, job_id)
-        cancelled, state = await backend.cancel_pending(job_id)
+        _recorded(store, job_id)
+        cancelled, state = await watcher.cancel(job_id)
         if cancelled:
-            await watcher.settle(job_id)
             return JSONResponse({"message": "Job cancelled successfully", "jobId": job_id})
         raise Refusal(400, "Bad Request", f"Job {job_id} already ended as {STATES.get(state, state)}.")
 
@@ -70,9 +71,8 @@ def _submit_route(backend: Backend, watcher: Watcher, store: Store, name: str, o
     async def submit(request: Request) -> JSONResponse:
         submission = await read_submission(request, name, operations, invalid_code=400, with_script=True,
                                            translate=translate)
-        created = datetime.datetime.now(datetime.timezone.utc)
         job_id = await watcher.submit(submission.job_input, name, submission.webhook, submission.id_roteiro)
-        store.add_job(Tracked(job_id, name, submission.id_roteiro, created))
+        created = moment(_recorded(store, job_id).created)
         waiting = (await backend.health()).get("jobs", {}).get("inQueue", 0)
         return JSONResponse({
             "jobId": job_id, "status": "QUEUED", "idRoteiro": submission.id_roteiro,
@@ -83,23 +83,24 @@ def _submit_route(backend: Backend, watcher: Watcher, store: Store, name: str, o
     return submit
 
 
-def _tracked(store: Store, job_id: str) -> Tracked:
-    tracked = store.job(job_id)
-    if tracked is None:
+def _recorded(store: Store, job_id: str) -> Record:
+    record = store.get(job_id)
+    if record is None:
         raise UnknownJob(job_id)
-    return tracked
+    return record
 
 
-def describe(tracked: Tracked, status: dict[str, Any], webhook: dict[str, Any] | None) -> dict[str, Any]:
+def describe(record: Record, status: dict[str, Any], webhook: dict[str, Any] | None) -> dict[str, Any]:
     """`{jobId, status, operation, idRoteiro, result, error, createdAt, submittedAt, completedAt}`."""
     state = status.get("status", "")
-    timing = webhooks.execution(tracked.created, status)
+    created = moment(record.created)
+    timing = webhooks.execution(created, status)
     ended = state not in PENDING
     view: dict[str, Any] = {
-        "jobId": tracked.job_id, "status": STATES.get(state, state), "operation": tracked.operation,
-        "idRoteiro": tracked.id_roteiro, "result": status.get("output") if state == "COMPLETED" else None,
+        "jobId": record.job_id, "status": STATES.get(state, state), "operation": record.operation,
+        "idRoteiro": record.id_roteiro, "result": status.get("output") if state == "COMPLETED" else None,
         "error": replies.final_error(status) if ended and state != "COMPLETED" else None,
-        "createdAt": webhooks.iso(tracked.created), "submittedAt": webhooks.iso(tracked.created),
+        "createdAt": webhooks.iso(created), "submittedAt": webhooks.iso(created),
         "completedAt": timing["endTime"] if ended else None,
     }
     if state == "IN_PROGRESS" and status.get("output") is not None:

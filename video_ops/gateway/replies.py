@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from video_ops.client.api import PENDING, decode_error
+
+if TYPE_CHECKING:
+    from video_ops.gateway.store import Record
 
 SUBMITTED = "Job submitted successfully. Use statusUrl to check progress."
 # The guide's estimate, kept word for word: callers may show it.
@@ -62,3 +65,20 @@ def final_error(status: dict[str, Any]) -> str:
     if state == "TIMED_OUT":
         return "The job reached its execution timeout."
     return f"The job has an unknown status {state!r}."
+
+
+def recorded(record: Record) -> dict[str, Any]:
+    """RunPod's status JSON rebuilt from the gateway's record of the job (the backend may have forgotten it)."""
+    view: dict[str, Any] = {"id": record.job_id, "status": record.status}
+    for key, value in (("delayTime", record.delay_ms), ("executionTime", record.execution_ms),
+                       ("workerId", record.worker_id)):
+        if value is not None:
+            view[key] = value
+    if record.status == "COMPLETED":
+        view["output"] = record.output
+    elif record.pending:
+        if record.progress is not None:
+            view["output"] = record.progress
+    elif record.error is not None:
+        view["error"] = record.error
+    return view

@@ -103,23 +103,28 @@ def signed_request(payload: dict[str, Any]) -> tuple[bytes, dict[str, str]]:
 
 
 async def deliver(
-    url: str, data: bytes, headers: dict[str, str], delivery: Delivery, record: Callable[[], None]
+    url: str, data: bytes, headers: dict[str, str], delivery: Delivery, record: Callable[[str | None], bool],
+    mine: Callable[[], bool] = lambda: True,
 ) -> None:
-    """POST until a 2xx or a 4xx (final), retrying at 1, 5 and 15 s on errors, timeouts and 5xx;
-    `record` is called after every attempt and at the end, to keep `delivery` where it survives."""
-    for pause in (0.0, *RETRY_DELAYS_S):
+    """POST until a 2xx or a 4xx (final), retrying at 1, 5 and 15 s on errors, timeouts and 5xx. `record` is
+    called after every attempt with what the receiver answered, and at the end with None, to keep `delivery`
+    where it survives; `mine` is asked before every attempt. Either answering False means another gateway
+    instance took the delivery over: this one stops."""
+    for pause in (0.0, *RETRY_DELAYS_S)[delivery.attempts:]:  # a delivery taken over goes on where it was
         await asyncio.sleep(pause)
+        if not mine():
+            return
         delivery.attempts += 1
-        settled = await _attempt(url, data, headers, delivery)
-        record()
-        if settled:
+        settled, outcome = await _attempt(url, data, headers, delivery)
+        if not record(outcome) or settled:
             return
     delivery.status = "failed"
-    record()
+    record(None)
 
 
-async def _attempt(url: str, data: bytes, headers: dict[str, str], delivery: Delivery) -> bool:
-    """One POST; True when the outcome is final (delivered, refused by the receiver, or a forbidden target)."""
+async def _attempt(url: str, data: bytes, headers: dict[str, str], delivery: Delivery) -> tuple[bool, str]:
+    """One POST: (whether the outcome is final: delivered, refused by the receiver, or a forbidden target;
+    what happened, for the attempts' history)."""
     timeout = aiohttp.ClientTimeout(total=TIMEOUT_S)
     try:
         await check_target(url)
@@ -129,15 +134,15 @@ async def _attempt(url: str, data: bytes, headers: dict[str, str], delivery: Del
             code = response.status
     except WebhookRefused as err:
         delivery.status, delivery.last_error = "failed", str(err)
-        return True
+        return True, str(err)
     except (aiohttp.ClientError, asyncio.TimeoutError) as err:
         delivery.last_error = f"{type(err).__name__}: {err}"[:300]
-        return False
+        return False, delivery.last_error
     if code < 300:
         delivery.status, delivery.last_error = "delivered", None
-        return True
+        return True, f"HTTP {code}"
     delivery.last_error = f"HTTP {code}"
     if code < 500:
         delivery.status = "failed"  # the receiver refused it: sending it again would not change its mind
-        return True
-    return False
+        return True, delivery.last_error
+    return False, delivery.last_error

@@ -1,7 +1,13 @@
-"""The job queue behind the local endpoint: RunPod's job states, kept in memory.
+"""The job queue behind the local endpoint: RunPod's job states, in memory and, with a journal, on disk.
 
 One lock and one condition guard everything; the HTTP threads long-poll on the condition, as
-RunPod's own job-take and job-stop channels do. Times are `time.monotonic()` seconds.
+RunPod's own job-take and job-stop channels do. Times are seconds since the epoch (`clock`), so a
+journal read by the next start means the same times.
+
+With a journal the queue survives a restart: queued jobs run, and a job that was running when the
+endpoint stopped runs again from the start, once (a stop through SIGTERM or Ctrl-C does not count: the
+endpoint stopped it itself). One found running a second time is failed with a sentence saying so, so
+a job that takes the process down with it cannot do so forever.
 """
 
 from __future__ import annotations
@@ -12,50 +18,18 @@ import uuid
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
-PENDING = ("IN_QUEUE", "IN_PROGRESS")
+from video_ops.local_endpoint.job import PENDING, Job
+from video_ops.local_endpoint.journal import Journal
+
 RETRYABLE = ("FAILED", "TIMED_OUT", "CANCELLED")
 # How long RunPod keeps a finished job's result.
 KEEP_AFTER_RUN_S = 30 * 60
 KEEP_AFTER_RUNSYNC_S = 60
-
-
-@dataclass
-class Job:
-    """One request as RunPod tracks it."""
-
-    id: str
-    request: dict  # the /run body: input, s3Config, webhook, policy
-    keep_s: float
-    submitted: float
-    status: str = "IN_QUEUE"
-    started: float | None = None
-    finished: float | None = None
-    worker: str | None = None
-    result: dict = field(default_factory=dict)  # "output" (progress while running) and/or "error"
-
-    @property
-    def execution_timeout_s(self) -> float | None:
-        timeout_ms = (self.request.get("policy") or {}).get("executionTimeout")
-        return timeout_ms / 1000 if timeout_ms else None
-
-    def view(self, now: float) -> dict:
-        """RunPod's status JSON."""
-        started = self.started or self.finished or now
-        view: dict[str, Any] = {"id": self.id, "status": self.status}
-        view["delayTime"] = round((started - self.submitted) * 1000)
-        if self.started is not None:
-            view["executionTime"] = round(((self.finished or now) - self.started) * 1000)
-            view["workerId"] = self.worker
-        return {**view, **self.result}
-
-    def work(self) -> dict:
-        """What a worker's job-take receives."""
-        work = {"id": self.id, "input": self.request["input"]}
-        if self.request.get("s3Config"):
-            work["s3Config"] = self.request["s3Config"]
-        return work
+RAN_TWICE = ("The local endpoint stopped twice while this job ran (its process was killed or crashed); "
+             "it is not run a third time.")
+NO_SECRETS = ("The local endpoint restarted before this job ended, and the bucket credentials it brought are "
+              "never written to disk; submit it again.")
 
 
 @dataclass
@@ -71,22 +45,54 @@ class Pod:
 class LocalQueue:
     """Jobs, workers and the transitions between RunPod's states."""
 
-    def __init__(self, on_final: Callable[[str, dict], None] | None = None) -> None:
+    def __init__(self, on_final: Callable[[str, dict], None] | None = None, journal: Journal | None = None,
+                 clock: Callable[[], float] = time.time) -> None:
         self._cond = threading.Condition()
         self._jobs: dict[str, Job] = {}
         self._queue: deque[str] = deque()
         self._pods: dict[str, Pod] = {}
         self._counts = {"completed": 0, "failed": 0, "retried": 0}
         self._closing = False
+        self._suspended: set[str] | None = None  # set once stopping with a journal: the jobs it stopped
         self._on_final = on_final  # called as (webhook URL, final status) for jobs that set a webhook
+        self.journal = journal
+        self.clock = clock
+        if journal is not None:
+            self._take_up(journal.load())
+
+    def _take_up(self, jobs: list[Job]) -> None:
+        """The jobs of an earlier run: finished ones keep their results, queued ones queue again, and the ones
+        that were running run again first (once), unless they brought credentials that were not kept."""
+        rerun: list[str] = []
+        for job in jobs:
+            self._jobs[job.id] = job
+            if job.status not in PENDING:
+                continue
+            if job.secrets or (job.status == "IN_PROGRESS" and job.reruns):
+                job.status, job.result, job.finished = "FAILED", {"error": NO_SECRETS if job.secrets else RAN_TWICE}, \
+                    self.clock()
+                self._write(job)
+                continue
+            if job.status == "IN_PROGRESS":
+                job.status, job.started, job.worker, job.reruns = "IN_QUEUE", None, None, job.reruns + 1
+                self._write(job)
+                rerun.append(job.id)
+            else:
+                self._queue.append(job.id)
+        self._queue.extendleft(reversed(rerun))
+
+    def _write(self, job: Job) -> None:
+        if self.journal is not None:
+            self.journal.save(job)
 
     # --- public API ------------------------------------------------------------------------------
     def submit(self, request: dict, sync: bool = False) -> dict:
         with self._cond:
-            now = time.monotonic()
+            now = self.clock()
             job_id = ("sync-" if sync else "") + str(uuid.uuid4())
             keep = KEEP_AFTER_RUNSYNC_S if sync else KEEP_AFTER_RUN_S
             self._jobs[job_id] = job = Job(job_id, request, keep, now)
+            self._write(job)
             self._queue.append(job_id)
             self._cond.notify_all()
             return job.view(now)
@@ -94,7 +100,7 @@ class LocalQueue:
     def status(self, job_id: str) -> dict | None:
         with self._cond:
             job = self._jobs.get(job_id)
-            return job.view(time.monotonic()) if job else None
+            return job.view(self.clock()) if job else None
 
     def wait_final(self, job_id: str, wait_s: float) -> dict | None:
         """The status once the job has ended, or as it stands after `wait_s` (for /runsync)."""
@@ -120,7 +126,8 @@ class LocalQueue:
                 allowed = ", ".join(RETRYABLE)
                 raise ValueError(f"job {job_id} is {job.status}; only {allowed} jobs can be retried")
             job.status, job.result, job.worker = "IN_QUEUE", {}, None
-            job.submitted, job.started, job.finished = time.monotonic(), None, None
+            job.submitted, job.started, job.finished = self.clock(), None, None
+            self._write(job)
             self._queue.append(job_id)
             self._counts["retried"] += 1
             self._cond.notify_all()
@@ -132,6 +139,20 @@ class LocalQueue:
             for job in list(self._jobs.values()):
                 if job.status in PENDING:
                     self._end(job, "CANCELLED", {})
+
+    def suspend(self) -> None:
+        """On the way out with a journal: hand out no more jobs, and stop the running ones, which are written
+        as queued so that the next start runs them (and the queued ones) again."""
+        with self._cond:
+            self._suspended = set()
+            for job in self._jobs.values():
+                if job.status == "IN_PROGRESS":
+                    self._suspended.add(job.id)
+                    if job.worker in self._pods:
+                        self._pods[job.worker].stops.append(job.id)
+                    if self.journal is not None:
+                        self.journal.save(job, status="IN_QUEUE")
+            self._cond.notify_all()
 
     def purge(self) -> dict:
         """Drop every queued job (running ones go on), as RunPod's purge-queue does."""
@@ -183,11 +204,13 @@ class LocalQueue:
                 # A worker asks for work only once its job is done; one still running lost its result.
                 self._fail_running(pod, "the worker took a new job without reporting this one's result")
             self._cond.notify_all()
-            self._cond.wait_for(lambda: self._queue or self._closing or pod_id not in self._pods, wait_s)
-            if not self._queue or self._closing or pod_id not in self._pods:
+            self._cond.wait_for(lambda: (self._queue and self._suspended is None) or self._closing
+                                or pod_id not in self._pods, wait_s)
+            if not self._queue or self._closing or self._suspended is not None or pod_id not in self._pods:
                 return None
             job = self._jobs[self._queue.popleft()]
-            job.status, job.started, job.worker = "IN_PROGRESS", time.monotonic(), pod_id
+            job.status, job.started, job.worker = "IN_PROGRESS", self.clock(), pod_id
+            self._write(job)
             pod.job = job.id
             self._cond.notify_all()
             return job.work()
@@ -196,8 +219,8 @@ class LocalQueue:
         """A worker's job-done post: a progress update (status IN_PROGRESS) or the final result."""
         with self._cond:
             job = self._jobs.get(job_id)
-            if job is None or job.status != "IN_PROGRESS" or job.worker != pod_id:
-                return  # late progress, or a job cancelled or timed out meanwhile
+            if job is None or job.status != "IN_PROGRESS" or job.worker != pod_id or self._stopped(job):
+                return  # late progress, or a job cancelled, timed out or stopped for a restart meanwhile
             if payload.get("status") == "IN_PROGRESS":
                 job.result = {"output": payload.get("output")}
                 self._cond.notify_all()
@@ -228,13 +251,15 @@ class LocalQueue:
     def sweep(self) -> None:
         """Time out overlong jobs and forget results past their keep time."""
         with self._cond:
-            now = time.monotonic()
+            now = self.clock()
             for job in list(self._jobs.values()):
                 limit = job.execution_timeout_s
                 if job.status == "IN_PROGRESS" and limit and now - job.started > limit:
                     self._end(job, "TIMED_OUT", {})
                 elif job.finished is not None and now - job.finished > job.keep_s:
                     del self._jobs[job.id]
+                    if self.journal is not None:
+                        self.journal.forget(job.id)
 
     def close(self) -> None:
         """Release every long-poll so workers and /runsync callers return at once."""
@@ -242,9 +267,13 @@ class LocalQueue:
             self._closing = True
             self._cond.notify_all()
 
+    def _stopped(self, job: Job) -> bool:
+        """Whether the endpoint stopped this job itself on its way out (it runs again at the next start)."""
+        return self._suspended is not None and job.id in self._suspended
+
     def _fail_running(self, pod: Pod, error: str) -> None:
         job = self._jobs.get(pod.job) if pod.job else None
-        if job is not None and job.status == "IN_PROGRESS" and job.worker == pod.id:
+        if job is not None and job.status == "IN_PROGRESS" and job.worker == pod.id and not self._stopped(job):
             self._end(job, "FAILED", {"error": error})
         pod.job = None
 
@@ -254,7 +283,8 @@ class LocalQueue:
             self._queue.remove(job.id)
         elif status in ("CANCELLED", "TIMED_OUT") and job.worker in self._pods:
             self._pods[job.worker].stops.append(job.id)
-        job.status, job.result, job.finished = status, result, time.monotonic()
+        job.status, job.result, job.finished = status, result, self.clock()
+        self._write(job)
         if status in ("COMPLETED", "FAILED"):
             self._counts[status.lower()] += 1
         self._cond.notify_all()

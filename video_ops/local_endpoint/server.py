@@ -23,6 +23,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from video_ops.local_endpoint import outputs
 from video_ops.local_endpoint.jobqueue import LocalQueue
+from video_ops.local_endpoint.journal import Journal
 
 TAKE_POLL_S = 5.0  # how long job-take holds a worker's request open when the queue is empty
 STOP_POLL_S = 30.0  # the stop channel's long-poll; the SDK gives up on it after 90 s
@@ -282,7 +283,10 @@ class WorkerPool:
         with self._lock:
             self.stopping = True
         deadline = time.monotonic() + STOP_GRACE_S
-        self.queue.cancel_all()
+        if self.queue.journal is not None:
+            self.queue.suspend()  # queued and running jobs are taken up by the next start
+        else:
+            self.queue.cancel_all()
         self.queue.wait_idle(STOP_GRACE_S)
         with self._lock:
             procs = list(self.procs.values())
@@ -312,7 +316,9 @@ DESCRIPTION = (
     "purge-queue), driving real worker processes started as `python -u HANDLER` in the SDK's deployed "
     "mode. The Authorization header is accepted but not checked. Workers inherit this environment "
     "(bucket settings etc.); their logs go to stderr. Jobs live in memory: stopping the endpoint (Ctrl-C) "
-    "cancels queued and running jobs. VIDEO_OPS_LOCAL_RECORD_INPUTS=FILE appends every job's input, as a worker "
+    "cancels queued and running jobs, unless VIDEO_OPS_LOCAL_QUEUE_DB=FILE keeps them in that SQLite file for the "
+    "next start (queued jobs run, running ones run again once). "
+    "VIDEO_OPS_LOCAL_RECORD_INPUTS=FILE appends every job's input, as a worker "
     "took it, to FILE (JSON lines). Without a bucket, results stay in $VIDEO_OPS_OUTPUT_DIR (./output) and "
     "are served at http://HOST:PORT/output/<key>. No security: keep it on 127.0.0.1."
 )
@@ -350,8 +356,8 @@ class LocalEndpoint:
     them under this server's /output/, so a result's `video_url` opens in a browser.
     """
 
-    def __init__(self, host: str, port: int, workers: int, handler: str) -> None:
-        self.queue = LocalQueue(on_final=post_webhook)
+    def __init__(self, host: str, port: int, workers: int, handler: str, journal: Path | None = None) -> None:
+        self.queue = LocalQueue(on_final=post_webhook, journal=Journal(journal) if journal else None)
         output_dir = Path(os.environ.get("VIDEO_OPS_OUTPUT_DIR", "").strip() or "output").resolve()
         self.server = EndpointServer((host, port), self.queue, output_dir)
         connect_host = "127.0.0.1" if host in ("0.0.0.0", "", "::") else host
@@ -406,7 +412,8 @@ class LocalEndpoint:
 
 def main(argv: list[str] | None = None) -> int:
     args = _arguments(argv)
-    endpoint = LocalEndpoint(args.host, args.port, args.workers, args.handler)
+    journal = os.environ.get("VIDEO_OPS_LOCAL_QUEUE_DB", "").strip()
+    endpoint = LocalEndpoint(args.host, args.port, args.workers, args.handler, Path(journal) if journal else None)
 
     def serve(stop: threading.Event) -> int:
         print(f"local endpoint ready: {endpoint.api_url}/local", flush=True)

@@ -1,0 +1,161 @@
+// The jobs page: signs in with an API key kept in session storage (never in a URL), lists the gateway's
+// jobs with GET /jobs, shows one job's record with GET /jobs/<id>/record, and refreshes both every 2 s.
+"use strict";
+
+const KEY = "video-ops-api-key";
+const REFRESH_MS = 2000;
+const PAGE = 50;
+const $ = (id) => document.getElementById(id);
+let shown = PAGE;
+let chosen = null;
+let timer = null;
+
+async function api(path) {
+  const response = await fetch(path, { headers: { "X-API-Key": sessionStorage.getItem(KEY) || "" } });
+  const body = await response.json();
+  if (!response.ok) throw Object.assign(new Error(body.message || response.statusText), { code: response.status });
+  return body;
+}
+
+function show(element, visible) { element.hidden = !visible; }
+
+function filters(limit) {
+  const query = new URLSearchParams({ limit: String(limit) });
+  const since = $("filter-since").value;
+  for (const [name, value] of [["status", $("filter-status").value], ["operation", $("filter-operation").value],
+    ["id_roteiro", $("filter-roteiro").value], ["since", since ? new Date(since).toISOString() : ""]]) {
+    if (value.trim()) query.set(name, value.trim());
+  }
+  return query;
+}
+
+function progressText(job) {
+  const progress = job.progress;
+  if (!progress) return "";
+  if (typeof progress.percent === "number") return `${Math.round(progress.percent)} %`;
+  if (typeof progress.processed === "number" && progress.total) return `${progress.processed}/${progress.total}`;
+  return typeof progress === "object" ? progress.stage || JSON.stringify(progress) : String(progress);
+}
+
+function row(job) {
+  const tr = document.createElement("tr");
+  tr.dataset.jobId = job.jobId;
+  tr.dataset.status = job.status;
+  if (job.jobId === chosen) tr.className = "chosen";
+  const cells = [new Date(job.createdAt).toLocaleString(), job.jobId, job.operation,
+    job.idRoteiro === null ? "" : String(job.idRoteiro), job.status, progressText(job),
+    job.webhook ? job.webhook.status : ""];
+  cells.forEach((text, index) => {
+    const td = document.createElement("td");
+    td.textContent = text;
+    if (index === 4) td.className = `status status-${job.status}`;
+    tr.appendChild(td);
+  });
+  tr.addEventListener("click", () => { chosen = job.jobId; refresh(); });
+  return tr;
+}
+
+async function loadList() {
+  try {
+    const page = await api(`/jobs?${filters(shown)}`);
+    $("jobs").replaceChildren(...page.jobs.map(row));
+    show($("more"), page.nextCursor !== null);
+    show($("list-error"), false);
+  } catch (error) {
+    if (error.code === 401) return signOut("The key was refused.");
+    $("list-error").textContent = error.message;
+    show($("list-error"), true);
+  }
+}
+
+function videoUrls(result) {
+  if (!result || typeof result !== "object") return [];
+  const urls = [result.video_url, ...(Array.isArray(result.videos) ? result.videos.map((v) => v && v.video_url) : [])];
+  return urls.filter((url) => typeof url === "string" && /^https?:\/\//.test(url));
+}
+
+async function loadDetail() {
+  if (!chosen) return show($("detail"), false);
+  let job;
+  try {
+    job = await api(`/jobs/${encodeURIComponent(chosen)}/record`);
+  } catch (error) {
+    if (error.code === 401) return signOut("The key was refused.");
+    return;
+  }
+  $("detail-title").textContent = `${job.operation} ${job.jobId}`;
+  const progress = progressText(job);
+  $("detail-status").textContent = `${job.status}${progress ? ` (${progress})` : ""}` +
+    `, created ${new Date(job.createdAt).toLocaleString()}` + (job.endedAt ? `, ended ${new Date(job.endedAt).toLocaleString()}` : "");
+  $("detail-error").textContent = job.error || "";
+  show($("detail-error"), Boolean(job.error));
+  const urls = videoUrls(job.result);
+  const current = [...$("detail-videos").querySelectorAll("video")].map((video) => video.getAttribute("src"));
+  if (current.join("\n") !== urls.join("\n")) {  // leave a playing video alone
+    $("detail-videos").replaceChildren(...urls.map((url) => {
+      const video = document.createElement("video");
+      video.controls = true;
+      video.preload = "metadata";
+      video.src = url;
+      return video;
+    }));
+  }
+  $("detail-result").textContent = job.result === null ? "" : JSON.stringify(job.result, null, 2);
+  $("detail-input").textContent = JSON.stringify(job.input, null, 2);
+  const hook = job.webhook;
+  $("detail-webhook").textContent = hook ? `${hook.url}: ${hook.status}, ${hook.attempts} attempt(s)` +
+    (hook.last_error ? ` (${hook.last_error})` : "") : "none";
+  $("detail-attempts").replaceChildren(...(hook ? hook.history : []).map((attempt) => {
+    const li = document.createElement("li");
+    li.textContent = `${new Date(attempt.at).toLocaleString()}: ${attempt.outcome}`;
+    return li;
+  }));
+  show($("detail"), true);
+}
+
+async function refresh() {
+  clearTimeout(timer);
+  await Promise.all([loadList(), loadDetail()]);
+  if (sessionStorage.getItem(KEY)) timer = setTimeout(refresh, REFRESH_MS);
+}
+
+function signOut(message) {
+  clearTimeout(timer);
+  sessionStorage.removeItem(KEY);
+  chosen = null;
+  $("jobs").replaceChildren();
+  show($("detail"), false);
+  show($("jobs-view"), false);
+  show($("sign-out"), false);
+  show($("login"), true);
+  $("login-error").textContent = message || "";
+  show($("login-error"), Boolean(message));
+}
+
+async function signIn(key) {
+  sessionStorage.setItem(KEY, key);
+  try {
+    await api("/jobs?limit=1");
+  } catch (error) {
+    return signOut(error.code === 401 ? "The key was refused." : error.message);
+  }
+  show($("login"), false);
+  show($("login-error"), false);
+  show($("jobs-view"), true);
+  show($("sign-out"), true);
+  refresh();
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  $("login").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const key = $("key").value;
+    $("key").value = "";
+    signIn(key);
+  });
+  $("filters").addEventListener("submit", (event) => { event.preventDefault(); shown = PAGE; refresh(); });
+  $("more").addEventListener("click", () => { shown += PAGE; refresh(); });
+  $("sign-out").addEventListener("click", () => signOut(""));
+  const kept = sessionStorage.getItem(KEY);
+  if (kept) signIn(kept);
+});
