@@ -21,7 +21,7 @@ RUN apt-get update \
       ca-certificates python3 python3-venv \
       "ffmpeg${FFMPEG_VERSION:+=$FFMPEG_VERSION}" \
       $(grep -v '^#' /tmp/font-packages.txt) \
- && rm -rf /var/lib/apt/lists/* /tmp/font-packages.txt \
+ && apt-get clean && rm -rf /var/lib/apt/lists/* /tmp/font-packages.txt \
  && fc-cache -f \
  && ffmpeg -hide_banner -version >/dev/null && ffprobe -hide_banner -version >/dev/null
 
@@ -34,16 +34,13 @@ ENV VIRTUAL_ENV=/opt/venv \
 # img2vid decodes and cuts frames in a pool of threads; glibc gives each thread its own heap and keeps
 # what a big image left there. Two heaps: a ten-clip zoom job peaked at 267-288 MiB instead of 366-527 MiB.
 ENV MALLOC_ARENA_MAX=2
-# The venv has no pip of its own: `pip` runs Debian's pip wheel (python3-venv brings it), 23 MB less.
-RUN python3 -m venv --without-pip /opt/venv \
- && printf '#!/bin/sh\nexec /opt/venv/bin/python %s/pip "$@"\n' /usr/share/python-wheels/pip-*.whl >/opt/venv/bin/pip \
- && chmod 755 /opt/venv/bin/pip && pip --version
+RUN python3 -m venv /opt/venv
 
 # Dependencies first, from pyproject.toml alone (a stub package stands in for the code), so that a code
 # change rebuilds only the small layers below. The building machine's CA bundle and pip settings come in
-# as build secrets (scripts/image.sh): they are used by pip and never stored in a layer. The packages'
-# own test suites go, and symbol tables are stripped from their shared libraries (70 MB, mostly
-# CTranslate2's), as Debian strips its own.
+# as build secrets (scripts/image.sh): they are used by pip and never stored in a layer. Symbol tables
+# are stripped from the packages' shared libraries that have one (60 MB, mostly CTranslate2's), as Debian
+# strips its own; a library that no longer loads (a wheel's patched library can break) is put back.
 WORKDIR /src
 COPY pyproject.toml ./
 RUN --mount=type=secret,id=ca-bundle,target=/run/secrets/ca-bundle \
@@ -51,12 +48,18 @@ RUN --mount=type=secret,id=ca-bundle,target=/run/secrets/ca-bundle \
     mkdir video_ops && touch video_ops/__init__.py \
  && if [ -s /run/secrets/ca-bundle ]; then export PIP_CERT=/run/secrets/ca-bundle; fi \
  && if [ -s /run/secrets/pip-conf ]; then export PIP_CONFIG_FILE=/run/secrets/pip-conf; fi \
- && pip install ".[worker]" \
+ && pip install ".[worker]" "setuptools>=77" \
  && rm -rf video_ops build \
- && find /opt/venv/lib -type d -name tests -prune -exec rm -rf {} + \
  && apt-get update && apt-get install -y --no-install-recommends binutils \
- && find /opt/venv -name '*.so*' -type f -exec strip --strip-unneeded {} + \
- && apt-get purge -y --autoremove binutils && rm -rf /var/lib/apt/lists/*
+ && for library in $(find /opt/venv -name '*.so*' -type f); do \
+      readelf -S "$library" | grep -q '[.]symtab' || continue; \
+      cp "$library" /tmp/unstripped \
+      && strip --strip-unneeded "$library" \
+      && python -c 'import ctypes, sys; ctypes.CDLL(sys.argv[1])' "$library" 2>/dev/null \
+      || cp /tmp/unstripped "$library"; \
+    done \
+ && rm -f /tmp/unstripped \
+ && apt-get purge -y --autoremove binutils && apt-get clean && rm -rf /var/lib/apt/lists/*
 # GPU transcription: CTranslate2 needs cuBLAS and cuDNN, which are not part of the NVIDIA driver and add
 # about 1.5 GB. Without them (the default) transcribe runs on the CPU in int8 and says so in the log.
 ARG WHISPER_CUDA=
@@ -69,12 +72,9 @@ RUN --mount=type=secret,id=ca-bundle,target=/run/secrets/ca-bundle \
     fi
 ENV LD_LIBRARY_PATH=/opt/venv/lib/python3.11/site-packages/nvidia/cublas/lib:/opt/venv/lib/python3.11/site-packages/nvidia/cudnn/lib
 
+# The build backend is already in the venv, so the code's own layer needs no network.
 COPY video_ops ./video_ops
-RUN --mount=type=secret,id=ca-bundle,target=/run/secrets/ca-bundle \
-    --mount=type=secret,id=pip-conf,target=/run/secrets/pip-conf \
-    if [ -s /run/secrets/ca-bundle ]; then export PIP_CERT=/run/secrets/ca-bundle; fi \
- && if [ -s /run/secrets/pip-conf ]; then export PIP_CONFIG_FILE=/run/secrets/pip-conf; fi \
- && pip install --no-deps . && rm -rf /src/*
+RUN pip install --no-deps --no-build-isolation . && rm -rf /src/*
 
 # Whisper models live in a folder the worker may write to (or a RunPod network volume named by
 # VIDEO_OPS_WHISPER_MODELS); WHISPER_MODEL=large-v3 (any model name) bakes one into the image.

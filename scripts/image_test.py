@@ -123,7 +123,7 @@ def run_hub_test(test: dict, env: dict[str, str]) -> float:
     result = json.loads(saved.read_text()) if saved.exists() else {}
     ok = done.returncode == 0 and result.get("success") is True and outputs_ok(result)
     encoders = {result.get("encoder")} | {video.get("encoder") for video in result.get("videos", [])}
-    encoder = ", ".join(sorted(name for name in encoders if name)) or "none (the picture is copied)"
+    encoder = ", ".join(sorted(name for name in encoders if name)) or "none"
     report(ok, f"hub test {name}: {elapsed:.1f} s, " + (f"encoder {encoder}" if ok else "failed"))
     if not ok:
         print((done.stdout + done.stderr)[-3000:])
