@@ -19,29 +19,14 @@ import numpy as np
 import pytest
 
 from tests.helpers import local_output, run_job
-from tests.media import ffmpeg
-from tests.pictures import counted_frames, frames, quadrants
-from tests.sound import CHORD, SPEECH, loudness
+from tests.pictures import counted_frames, frames
+from tests.sound import loudness
 from tests.test_render import played_seconds
 from video_ops.client.render_split import cut, part_input
 
 SIZE, FPS = (180, 320), 10
 HIGHLIGHT = (214, 0, 0)  # caption_highlight's default box colour
 PART_SECONDS = 5.0  # 15 s of timeline: three parts
-
-
-@pytest.fixture(scope="module")
-def split_media(media_dir: Path) -> Path:
-    folder = media_dir / "render_split"
-    folder.mkdir(exist_ok=True)
-    for k in range(5):
-        quadrants(640 - 80 * k, 360 + 60 * k).save(folder / f"scene{k}.png")
-    ffmpeg("-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25", "-f", "lavfi", "-i",
-           "sine=frequency=3000:sample_rate=48000", "-t", "6", "-c:v", "libx264", "-preset", "ultrafast",
-           "-pix_fmt", "yuv420p", "-c:a", "aac", str(folder / "clip.mp4"))
-    ffmpeg("-f", "lavfi", "-i", f"aevalsrc='{SPEECH}':s=48000", "-t", "15", str(folder / "narration.wav"))
-    ffmpeg("-f", "lavfi", "-i", f"aevalsrc='{CHORD}':s=48000:d=20", "-ac", "2", str(folder / "music.mp3"))
-    return folder
 
 
 def split_job(server: str, **change: Any) -> dict[str, Any]:

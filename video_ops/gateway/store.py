@@ -16,6 +16,7 @@ import json
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from video_ops.gateway.webhooks import Delivery
 
@@ -37,6 +38,10 @@ CREATE TABLE IF NOT EXISTS webhooks (
 CREATE TABLE IF NOT EXISTS splits (
     job_id     VARCHAR(128) PRIMARY KEY,
     parts      TEXT         NOT NULL
+);
+CREATE TABLE IF NOT EXISTS render_splits (
+    job_id     VARCHAR(128) PRIMARY KEY,
+    state      TEXT         NOT NULL
 );
 CREATE TABLE IF NOT EXISTS jobs (
     job_id     VARCHAR(128) PRIMARY KEY,
@@ -129,6 +134,15 @@ class Store:
     def split(self, job_id: str) -> list[tuple[str, int, int]] | None:
         row = self.db.execute("SELECT parts FROM splits WHERE job_id = ?", (job_id,)).fetchone()
         return [tuple(part) for part in json.loads(row[0])] if row else None  # type: ignore[misc]
+
+    def save_render_split(self, job_id: str, state: dict[str, Any]) -> None:
+        """A render sent as plan, parts and join: where it is (`RenderSplit`'s fields)."""
+        self.db.execute("INSERT OR REPLACE INTO render_splits (job_id, state) VALUES (?, ?)",
+                        (job_id, json.dumps(state)))
+
+    def render_split(self, job_id: str) -> dict[str, Any] | None:
+        row = self.db.execute("SELECT state FROM render_splits WHERE job_id = ?", (job_id,)).fetchone()
+        return json.loads(row[0]) if row else None
 
     def add_job(self, job: Tracked) -> None:
         """A job submitted on the reference's current routes, which `GET /jobs/<id>` describes."""
