@@ -14,8 +14,8 @@ from typing import Any
 import requests
 from urllib3.exceptions import NewConnectionError
 
+import video_ops.client.render_split as render_split
 import video_ops.client.split as split_batches
-from video_ops.client import render_split
 
 DEFAULT_BASE_URL = "https://api.runpod.ai/v2"
 PENDING = frozenset({"IN_QUEUE", "IN_PROGRESS"})
