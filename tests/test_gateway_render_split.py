@@ -4,7 +4,6 @@ workers at once and a join, answered as one job; a cancel, a bad scene and a kil
 from __future__ import annotations
 
 import os
-import re
 import signal
 import time
 from collections.abc import Iterator
@@ -17,6 +16,7 @@ import requests
 from tests.endpoint import Gateway, children, command_name, descendants, wait_until
 from tests.helpers import REPO
 from tests.test_gateway import gateway_env
+from tests.test_gateway_split import assert_cancel_stops_everything, backend_url, ended
 from tests.test_render_split import FPS, split_job, words_over
 from video_ops.client import Client, JobFailed
 
@@ -34,18 +34,9 @@ def gateway(tmp_path_factory: pytest.TempPathFactory, split_media: Path) -> Iter
         yield running
 
 
-def backend_url(gateway: Gateway) -> str:
-    return re.search(r"jobs run on the local endpoint (\S+)", gateway.log.read_text()).group(1)
-
-
 def render(server: str, name: str, **change: Any) -> dict[str, Any]:
     spec = split_job(server, output_filename=name, **change)
     return {key: value for key, value in spec.items() if key != "operation"}
-
-
-def ended(gateway: Gateway, job_id: str, timeout: float = 180) -> dict[str, Any]:
-    return wait_until(lambda: (view := gateway.status(job_id))["status"] not in ("IN_QUEUE", "IN_PROGRESS") and view,
-                      timeout, f"job {job_id} did not end", interval=0.3)
 
 
 def stored(gateway: Gateway) -> list[str]:
@@ -82,13 +73,7 @@ def test_a_bad_scene_in_the_third_part_fails_the_job_naming_it_in_the_whole(gate
 def test_a_cancel_stops_every_part(gateway: Gateway, media_server: str) -> None:
     job = gateway.submit("render", render(media_server, "cancelled.mp4", width=720, height=1280))
     wait_until(lambda: gateway.status(job).get("output", {}).get("stage") == "rendering", 60, "no part started")
-    cancelled = requests.post(f"{gateway.url}/job/{job}/cancel", headers={"X-API-Key": KEY}, timeout=30)
-    wait_until(lambda: not [pid for pid in descendants(gateway.proc.pid) if command_name(pid) == "ffmpeg"], 20,
-               "a part's FFmpeg survived the cancel")
-    counts = requests.get(f"{backend_url(gateway)}/health", timeout=30).json()["jobs"]
-
-    assert cancelled.status_code == 200 and gateway.status(job)["status"] == "CANCELLED"
-    assert (counts["inQueue"], counts["inProgress"]) == (0, 0)
+    assert_cancel_stops_everything(gateway, job, KEY)
     assert "cancelled.mp4" not in stored(gateway)
 
 
