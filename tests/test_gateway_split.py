@@ -73,7 +73,12 @@ def test_a_cancel_stops_every_part(gateway: Gateway) -> None:
     job = gateway.submit("img2vid", {"images": heavy, "path": "cancelled", "width": 1280, "height": 720,
                            "zoom_types": ["zoomin"]})
     wait_until(lambda: gateway.status(job)["status"] == "IN_PROGRESS", 60, "the parts never started")
-    cancelled = requests.post(f"{gateway.url}/job/{job}/cancel", headers={"X-API-Key": KEY}, timeout=30)
+    assert_cancel_stops_everything(gateway, job, KEY)
+
+
+def assert_cancel_stops_everything(gateway: Gateway, job: str, key: str) -> None:
+    """A cancel through the gateway: every part's FFmpeg stops, nothing is left queued or running."""
+    cancelled = requests.post(f"{gateway.url}/job/{job}/cancel", headers={"X-API-Key": key}, timeout=30)
     wait_until(lambda: not [pid for pid in descendants(gateway.proc.pid) if command_name(pid) == "ffmpeg"], 20,
                "a part's FFmpeg survived the cancel")
     counts = requests.get(f"{backend_url(gateway)}/health", timeout=30).json()["jobs"]

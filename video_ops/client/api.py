@@ -7,16 +7,19 @@ import json
 import os
 import random
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import requests
 from urllib3.exceptions import NewConnectionError
 
+import video_ops.client.render_split as render_split
 import video_ops.client.split as split_batches
 
 DEFAULT_BASE_URL = "https://api.runpod.ai/v2"
 PENDING = frozenset({"IN_QUEUE", "IN_PROGRESS"})
+RENDER_SPLIT = "render-split:"  # ids of split renders, known to the client that split them
 # The reference orchestrator's polling: 2 s, growing 1.5x per poll, never above 8 s.
 POLL_FIRST_S = 2.0
 POLL_FACTOR = 1.5
@@ -182,6 +185,7 @@ class Client:
         self._clock = clock
         self._sleep = sleep
         self.session = requests.Session()
+        self._render_splits: dict[str, render_split.RenderSplit] = {}  # split renders this client drives
         api_key = api_key or os.environ.get("RUNPOD_API_KEY")
         if api_key:
             self.session.headers["Authorization"] = f"Bearer {api_key}"
@@ -249,7 +253,10 @@ class Client:
         return {"input": job_input, **{key: value for key, value in extras.items() if value is not None}}
 
     def status(self, job_id: str) -> dict:
-        """RunPod's status JSON for a job, as is; for a split img2vid batch, its parts' merged."""
+        """RunPod's status JSON for a job, as is; for a split img2vid batch, its parts' merged; for a split
+        render, its plan's, parts' or join's as one job (submitting its next jobs when their time comes)."""
+        if job_id in self._render_splits:
+            return self._render_split_status(job_id, self._render_splits[job_id])
         parts = split_batches.parse_composite(job_id)
         if parts is None:
             return self._call("GET", f"status/{job_id}", idempotent=True)
@@ -266,7 +273,13 @@ class Client:
 
     def cancel(self, job_id: str) -> dict:
         """Cancel a queued or running job (cancelling twice is harmless, so it is retried); every part of a
-        split batch."""
+        split batch or render."""
+        if job_id in self._render_splits:
+            split = self._render_splits[job_id]
+            split.cancelled = True
+            for part in split.current():
+                self.cancel(part)
+            return self.status(job_id)
         parts = split_batches.parse_composite(job_id)
         if parts is not None:
             for part, _, _ in parts:
@@ -391,6 +404,35 @@ class Client:
                 self.cancel(part)
             raise
         return split_batches.composite_id(parts)
+
+    def render(self, job: dict, *, split_seconds: float | None = None) -> str:
+        """Submit a render job (`job`: render's fields); returns the job id.
+
+        With `split_seconds`, a longer timeline is cut into parts of about that length, rendered at once
+        by as many workers, then joined (docs/render.md); the id (`render-split:...`) names them all for
+        `status`, `result`, `wait` and `cancel` of this client, with one result as the unsplit render's.
+        """
+        job_input = {**job, "operation": "render"}
+        if not split_seconds or not render_split.worth_splitting(job_input, split_seconds):
+            return self.submit(job_input)
+        name = uuid.uuid4().hex[:12]
+        split = render_split.RenderSplit.start(job_input, split_seconds, name)
+        split.plan_id = self.submit(split.plan_input())
+        job_id = RENDER_SPLIT + name
+        self._render_splits[job_id] = split
+        return job_id
+
+    def _render_split_status(self, job_id: str, split: render_split.RenderSplit) -> dict:
+        current = split.current()
+        statuses = [self.status(part) for part in current]
+        view, inputs = split.step(job_id, statuses)
+        if inputs:
+            split.submitted(inputs, [self.submit(one) for one in inputs])
+        if view["status"] in render_split.ENDED_BADLY:  # one part ended badly: the others stop too
+            for part, status in zip(current, statuses, strict=True):
+                if status.get("status") in PENDING:
+                    self.cancel(part)
+        return view
 
     def addaudio(
         self,

@@ -29,6 +29,7 @@ READY = "gateway ready: "
 SYNC_CAP_S = 900.0  # the guide's 15 minutes
 STOP_GRACE_S = 5
 SPLIT_IMAGES = 20  # img2vid jobs with more images are sent as parts of this many
+SPLIT_RENDER_SECONDS = 120  # renders with a longer timeline are sent as parts of about this length (0: never)
 # uvicorn's logging with the access log moved to stderr: stdout carries only the ready line (as the local
 # endpoint's does), so a parent that reads that line and no more never blocks the server on a full pipe.
 LOGGING = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
@@ -138,7 +139,8 @@ def _serve(listener: socket.socket, client: Client, kind: str, s3_config: dict[s
     target = database()
     store = Store(target)
     print(f"gateway: job records in {printable(target)}", file=sys.stderr)
-    backend = SplittingBackend(client, kind, store, env_int("VIDEO_OPS_SPLIT_IMAGES", SPLIT_IMAGES), s3_config)
+    backend = SplittingBackend(client, kind, store, env_int("VIDEO_OPS_SPLIT_IMAGES", SPLIT_IMAGES), s3_config,
+                               env_int("VIDEO_OPS_SPLIT_RENDER_SECONDS", SPLIT_RENDER_SECONDS))
     public_url = os.environ.get("VIDEO_OPS_GATEWAY_PUBLIC_URL", "").strip() or None
     app = create_app(backend, OPERATIONS, keys, sync_cap_s, store, public_url,
                      env_float("VIDEO_OPS_GATEWAY_LEASE_S", LEASE_S), env_float("VIDEO_OPS_JOB_RETENTION_DAYS",

@@ -261,7 +261,7 @@ class Store:
         """Forget jobs that ended (or, never seen ending, were created) more than `keep_s` ago; how many."""
         cutoff = self.clock() - keep_s
         old = "COALESCE(ended, created) < ? AND lease_until IS NULL"
-        for table in ("webhook_attempts", "splits"):
+        for table in ("webhook_attempts", "splits", "render_splits"):
             self.db.execute(f"DELETE FROM {table} WHERE job_id IN (SELECT job_id FROM job_records WHERE {old})",
                             (cutoff,))
         return self.db.execute(f"DELETE FROM job_records WHERE {old}", (cutoff,))
@@ -274,6 +274,15 @@ class Store:
     def split(self, job_id: str) -> list[tuple[str, int, int]] | None:
         rows = self.db.rows("SELECT parts FROM splits WHERE job_id = ?", (job_id,))
         return [tuple(part) for part in json.loads(rows[0][0])] if rows else None  # type: ignore[misc]
+
+    def save_render_split(self, job_id: str, state: dict[str, Any]) -> None:
+        """A render sent as plan, parts and join: where it is (`RenderSplit`'s fields)."""
+        self.db.execute("INSERT INTO render_splits (job_id, state) VALUES (?, ?) "
+                        "ON CONFLICT (job_id) DO UPDATE SET state = excluded.state", (job_id, json.dumps(state)))
+
+    def render_split(self, job_id: str) -> dict[str, Any] | None:
+        rows = self.db.rows("SELECT state FROM render_splits WHERE job_id = ?", (job_id,))
+        return json.loads(rows[0][0]) if rows else None
 
     def close(self) -> None:
         self.db.close()

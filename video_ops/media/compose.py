@@ -3,8 +3,9 @@
 Each scene is a frame source opened when its first frame is needed (the next one is opened ahead, in
 a thread, so painting a canvas or starting a decoder overlaps the frames before it) and closed as
 soon as its last frame is out: however long the video, only two or three scenes hold memory. Frames
-are asked for in order; asking for frame 0 again starts over (an encoder retry reads the stream
-anew). Transitions blend in Y'CbCr with integer weights, so the same job gives the same bytes.
+are asked for in order, from any frame on (a part of a split render starts where it starts); asking
+for an earlier frame again starts over (an encoder retry reads the stream anew). Transitions blend in
+Y'CbCr with integer weights, so the same job gives the same bytes.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ BLACK_LUMA, NEUTRAL_CHROMA = 16, 128  # limited-range black, as the canvas and C
 
 class FrameSource(Protocol):
     def frame(self, index: int) -> bytes | memoryview:
-        """Frame `index` of the scene; indexes come in order from 0."""
+        """Frame `index` of the scene; indexes come in order, from 0 or from where a part starts."""
 
     def close(self) -> None:
         """Free what the scene holds (a canvas, a decoder process)."""
@@ -91,10 +92,12 @@ class Timeline:
         self._pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="scene-open")
         self._open: dict[int, concurrent.futures.Future[FrameSource]] = {}
         self._black = _black_frame(size)
+        self._asked = -1
 
     def frame(self, index: int) -> bytes | memoryview:
-        if index == 0:
+        if index <= self._asked:
             self._close_before(len(self.placements))
+        self._asked = index
         active = self._active(index)
         self._close_before(active[0])
         self._open_ahead(active[-1])

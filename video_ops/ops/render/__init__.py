@@ -10,6 +10,6 @@ stays at a few scenes whatever the length; every input is downloaded and checked
 frame sources, `captions` and `sound` what burns in and sounds beside them, `job` the one encode.
 """
 
-from video_ops.ops.render.job import OPERATION
+from video_ops.ops.render.stages import OPERATION
 
 __all__ = ["OPERATION"]

@@ -1,5 +1,5 @@
-"""The render job: download and plan, prepare captions and sound, then one FFmpeg fed the composed
-frames encodes everything once."""
+"""The render of a whole timeline: download and plan, prepare captions and sound, then one FFmpeg fed the
+composed frames encodes everything once; its pieces also make a split render's parts and join."""
 
 from __future__ import annotations
 
@@ -10,16 +10,16 @@ from typing import Any
 
 from video_ops.base.errors import JobError
 from video_ops.io.keys import clean_filename, clean_prefix, join_key
+from video_ops.io.storage import StoredObject
 from video_ops.jobkit.context import JobContext
-from video_ops.jobkit.contract import Operation
 from video_ops.jobkit.results import single_output
 from video_ops.media import audio
 from video_ops.media.canvas import COLOUR_TAGS
-from video_ops.media.compose import SceneError, Timeline
+from video_ops.media.compose import Placement, SceneError, Timeline
 from video_ops.media.encoders import AAC_ARGS, Encoder
 from video_ops.media.ffmpeg import step_timeout
 from video_ops.media.framefeed import frame_feed
-from video_ops.media.probe import probe
+from video_ops.media.probe import MediaInfo, probe
 from video_ops.ops.caption import SCRIPT_NAME, filter_value
 from video_ops.ops.render.captions import CaptionScript, narration_words, write_captions
 from video_ops.ops.render.model import NARRATION, RenderInput, scene_field
@@ -49,31 +49,38 @@ class Extras:
         return self.captions.warnings if self.captions else []
 
 
-async def run(ctx: JobContext, job: RenderInput) -> dict:
+async def run_whole(ctx: JobContext, job: RenderInput) -> dict:
     filename = clean_filename(job.output_filename or f"render_{ctx.safe_job_id}.mp4")
     key = join_key(clean_prefix(job.path), filename)
     inputs = await download_and_check(ctx, job)
     plan = plan_timeline(job, inputs)
     output = ctx.workdir / "output.mp4"
     with ctx.timed("process"):
-        extras = await _prepare_extras(ctx, job, inputs, plan)
-        encoder = await _encode(ctx, job, inputs, plan, extras, output)
+        extras = await prepare_extras(ctx, job, inputs, plan)
+        encoder = await encode_picture(ctx, job, inputs, plan, extras, output, range(plan.frames))
         result = await probe(output, "output")
     stored, = await ctx.upload([(output, key)])
+    return {**whole_result(job, plan, extras, stored, filename, result), **encoder.describe()}
+
+
+def whole_result(job: RenderInput, plan: Plan, extras: Extras, stored: StoredObject, filename: str,
+                 output: MediaInfo) -> dict:
+    """The render's result, the same whether it was made in one job or joined from parts."""
     return {
-        **single_output("Video rendered successfully", stored, filename, result),
+        **single_output("Video rendered successfully", stored, filename, output),
         "frames": plan.frames,
         "scenes": describe_scenes(job, plan),
         **extras.counts,
         **({"transcription": extras.heard} if extras.heard else {}),
         **({"audio_analysis": extras.soundtrack.analysis(), "loops_applied": extras.soundtrack.bed.loops}
            if extras.soundtrack else {}),
-        **encoder.describe(),
         "warnings": [*plan.warnings, *extras.warnings],
     }
 
 
-async def _prepare_extras(ctx: JobContext, job: RenderInput, inputs: Inputs, plan: Plan) -> Extras:
+async def prepare_extras(ctx: JobContext, job: RenderInput, inputs: Inputs, plan: Plan, *,
+                         sound: bool = True) -> Extras:
+    """The captions' script for the whole timeline and, with `sound`, the music's plan."""
     layout = mix_layout(inputs)
     captions, heard = None, None
     if job.captions is not None:
@@ -83,48 +90,69 @@ async def _prepare_extras(ctx: JobContext, job: RenderInput, inputs: Inputs, pla
         assert source is not None
         captions = await write_captions(job.captions, source, plan.seconds, (job.width, job.height),
                                         ctx.workdir / SCRIPT_NAME)
-    return Extras(layout, captions, await plan_music(ctx, job, inputs, plan, layout), heard)
+    return Extras(layout, captions, await plan_music(ctx, job, inputs, plan, layout) if sound else None, heard)
 
 
-def encode_args(url: str, job: RenderInput, inputs: Inputs, plan: Plan, extras: Extras, output: Path,
-                encoder: Encoder) -> list[str]:
-    """Input 0: the composed frames; then the narration, the music and the clips' sound. The sound always
-    comes out (silence when there is nothing to hear), exactly as long as the picture."""
-    rate = f"{plan.rate.numerator}/{plan.rate.denominator}"
-    args = ["-f", "rawvideo", "-pix_fmt", "yuv420p", "-video_size", f"{job.width}x{job.height}",
-            "-framerate", rate, "-i", url]
+def sound_args(job: RenderInput, inputs: Inputs, plan: Plan, extras: Extras) -> tuple[list[str], str]:
+    """The audio inputs after the picture (input 0) and the graph ending in `[aout]`: silence when there is
+    nothing to hear."""
     extra_inputs, numbers = sound_inputs(job, inputs)
-    args += [part for one in extra_inputs for part in one]
+    args = [part for one in extra_inputs for part in one]
     graph = audio_graph(job, inputs, plan, extras.soundtrack, extras.layout, numbers)
     if graph is None:
         args += ["-f", "lavfi", "-i", f"anullsrc=channel_layout=stereo:sample_rate={audio.SAMPLE_RATE}"]
         graph = f"[{len(extra_inputs) + 1}:a]anull[aout]"
+    return args, graph
+
+
+def encode_args(url: str, job: RenderInput, inputs: Inputs, plan: Plan, extras: Extras, output: Path,
+                encoder: Encoder, frames: range) -> list[str]:
+    """Input 0: the composed frames of `frames`; for the whole timeline, then the narration, the music and
+    the clips' sound, exactly as long as the picture. A part is picture only (its sound is made once, at
+    the join), its frames stamped with their timeline times while the captions burn in, so a cue over
+    the cut shows on both sides of it."""
+    rate = f"{plan.rate.numerator}/{plan.rate.denominator}"
+    args = ["-f", "rawvideo", "-pix_fmt", "yuv420p", "-video_size", f"{job.width}x{job.height}",
+            "-framerate", rate, "-i", url]
+    whole = frames == range(plan.frames)
     picture = "[0:v]null[vout]"
     if extras.captions is not None:
-        picture = f"[0:v]ass=filename={filter_value(str(extras.captions.path))}[vout]"
+        burn = f"ass=filename={filter_value(str(extras.captions.path))}"
+        picture = (f"[0:v]{burn}[vout]" if whole else
+                   f"[0:v]setpts=PTS+round({frames.start * plan.rate.denominator}/({plan.rate.numerator}*TB)),"
+                   f"{burn},setpts=PTS-STARTPTS[vout]")  # rounded: setpts truncates, 47.99.. would be 47
+    if whole:
+        sound_in, graph = sound_args(job, inputs, plan, extras)
+        args += [*sound_in, "-filter_complex", f"{picture};{graph}", "-map", "[vout]", "-map", "[aout]", *AAC_ARGS]
+    else:
+        args += ["-filter_complex", picture, "-map", "[vout]", "-an"]
     # No `-frames:v`: the feed sends exactly the plan's frames, and in FFmpeg 5.1 a stream reaching its
     # frame limit ends the whole output, cutting the sound short; `-t` ends both streams exactly.
-    args += ["-filter_complex", f"{picture};{graph}", "-map", "[vout]", "-map", "[aout]",
-             *encoder.video_args(), "-r", rate, *COLOUR_TAGS,
-             *AAC_ARGS, "-t", f"{plan.seconds:.6f}", "-movflags", "+faststart", str(output)]
+    args += [*encoder.video_args(), "-r", rate, *COLOUR_TAGS, "-t", f"{float(len(frames) / plan.rate):.6f}",
+             "-movflags", "+faststart", str(output)]
     return args
 
 
-async def _encode(ctx: JobContext, job: RenderInput, inputs: Inputs, plan: Plan, extras: Extras,
-                  output: Path) -> Encoder:
-    timeline = Timeline(plan.placements, scene_openers(job, inputs, plan, ctx.workdir), job.transition.type,
-                        plan.overlap, (job.width, job.height))
+async def encode_picture(ctx: JobContext, job: RenderInput, inputs: Inputs, plan: Plan, extras: Extras,
+                         output: Path, frames: range) -> Encoder:
+    """The frames of `frames` composed and encoded; only the scenes on screen in them are opened."""
+    placements = plan.placements
+    shown = [k for k, p in enumerate(placements) if p.start < frames.stop and p.end > frames.start]
+    first, origin = shown[0], placements[shown[0]].start
+    timeline = Timeline([Placement(p.start - origin, p.frames) for p in placements[first: shown[-1] + 1]],
+                        scene_openers(job, inputs, plan, ctx.workdir, range(first, shown[-1] + 1)),
+                        job.transition.type, plan.overlap, (job.width, job.height))
+    seconds = len(frames) / plan.rate
     try:
-        async with frame_feed(plan.frames, timeline.frame) as url:
+        async with frame_feed(len(frames), lambda index: timeline.frame(frames.start - origin + index)) as url:
             return await ctx.encode(
-                lambda encoder: encode_args(url, job, inputs, plan, extras, output, encoder),
-                step="rendering", timeout=step_timeout(plan.seconds, SECONDS_PER_VIDEO_SECOND),
-                duration=plan.seconds,
+                lambda encoder: encode_args(url, job, inputs, plan, extras, output, encoder, frames),
+                step="rendering", timeout=step_timeout(float(seconds), SECONDS_PER_VIDEO_SECOND),
+                duration=float(seconds),
             )
     except SceneError as err:
-        raise JobError(f"{scene_field(err.position)}: {err.cause}") from None
+        raise JobError(f"{scene_field(first + err.position)}: {err.cause}") from None
     finally:
         await asyncio.to_thread(timeline.close)
 
 
-OPERATION = Operation(name="render", input_model=RenderInput, run=run)

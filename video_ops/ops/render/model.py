@@ -25,6 +25,10 @@ def scene_field(position: int) -> str:
     return f"scenes[{position}]"
 
 
+def join_field(position: int) -> str:
+    return f"join.parts[{position}]"
+
+
 class Scene(StrictModel):
     """An image shown for `duration` seconds (with an img2vid camera move), or a piece of a video clip."""
 
@@ -126,6 +130,29 @@ class Captions(SpeechOptions):
         return self.words_url or self.srt_url
 
 
+class PartRange(StrictModel):
+    """Frames `start_frame` .. `end_frame - 1` of the planned timeline, the part `index` of a split render."""
+
+    start_frame: int = Field(ge=0)
+    end_frame: int = Field(gt=0)
+    index: int = Field(ge=0, le=DEFAULT_MAX_SCENES)
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> PartRange:
+        if self.end_frame <= self.start_frame:
+            raise ValueError("'end_frame' must be after 'start_frame'")
+        return self
+
+
+class JoinParts(StrictModel):
+    """The parts' videos, in timeline order, to be joined under the whole timeline's sound."""
+
+    parts: list[UrlField] = Field(min_length=1, max_length=DEFAULT_MAX_SCENES + 1)
+
+
+Stage = Literal["whole", "plan", "part", "join"]
+
+
 class RenderInput(JobInput):
     operation: Literal["render"]
     output_filename: str | None = None
@@ -138,6 +165,10 @@ class RenderInput(JobInput):
     fit_to_narration: bool = False
     music: MusicUnder | None = None
     captions: Captions | None = None
+    # A split render (docs/render.md): the timeline only, one frame range's picture, or the parts joined.
+    plan_only: bool = False
+    part: PartRange | None = None
+    join: JoinParts | None = None
 
     @field_validator("scenes", mode="before")
     @classmethod
@@ -150,4 +181,14 @@ class RenderInput(JobInput):
             raise ValueError("'fit_to_narration' needs a 'narration'")
         if self.captions is not None and self.captions.from_narration and self.narration is None:
             raise ValueError("'captions.from_narration' needs a 'narration'")
+        if self.plan_only + (self.part is not None) + (self.join is not None) > 1:
+            raise ValueError("give at most one of 'plan_only', 'part' and 'join'")
+        if (self.part or self.join) and not self.output_filename:
+            raise ValueError("a split render's 'part' and 'join' need the final 'output_filename'")
         return self
+
+    @property
+    def stage(self) -> Stage:
+        if self.plan_only:
+            return "plan"
+        return "part" if self.part is not None else "join" if self.join is not None else "whole"

@@ -43,11 +43,14 @@ def clip_decoder_args(clip: clips.Clip, scene: Scene, frame: clips.Frame, frames
             "-f", "rawvideo", "-pix_fmt", "yuv420p"]
 
 
-def scene_openers(job: RenderInput, inputs: Inputs, plan: Plan, workdir: Path) -> list[SourceOpener]:
+def scene_openers(job: RenderInput, inputs: Inputs, plan: Plan, workdir: Path,
+                  positions: range) -> list[SourceOpener]:
+    """The openers of the scenes at `positions` (those a part shows; every one for a whole render)."""
     size = (job.width, job.height)
     frame_bytes = job.width * job.height * 3 // 2
     openers: list[SourceOpener] = []
-    for position, (scene, frames) in enumerate(zip(job.scenes, plan.counts, strict=True)):
+    for position in positions:
+        scene, frames = job.scenes[position], plan.counts[position]
         if scene.kind == "image":
             path, info = inputs.scene_file(position), inputs.images[position]
             shot = plan_shot(info, size, scene.fit or "cover", scene.motion)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -16,7 +17,7 @@ from video_ops.media.compose import Placement, place
 from video_ops.media.probe import MediaInfo, played_seconds, probe, require_audio
 from video_ops.media.timing import exact_rate, frame_counts
 from video_ops.ops.caption_highlight import words_cap
-from video_ops.ops.render.model import MUSIC, NARRATION, RenderInput, Scene, scene_field
+from video_ops.ops.render.model import MUSIC, NARRATION, RenderInput, Scene, join_field, scene_field
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,11 @@ class Inputs:
 
     def scene_file(self, position: int) -> Path:
         return self.files[scene_field(position)]
+
+    def adding(self, more: Inputs) -> Inputs:
+        """These inputs and those of a later download (a part fetches its own scenes once it is planned)."""
+        return Inputs({**self.files, **more.files}, {**self.images, **more.images}, {**self.clips, **more.clips},
+                      self.narration or more.narration, self.music or more.music, self.narration_s or more.narration_s)
 
 
 @dataclass(frozen=True)
@@ -56,23 +62,44 @@ class Plan:
         return float(self.frames / self.rate)
 
 
-async def download_and_check(ctx: JobContext, job: RenderInput) -> Inputs:
-    """All inputs at once; then every header, so a bad scene fails the job before any encoding."""
+def input_urls(job: RenderInput) -> dict[str, str]:
+    """Every input the job names, by its field."""
     urls = {scene_field(k): scene.url for k, scene in enumerate(job.scenes)}
     if job.narration is not None:
         urls[NARRATION] = job.narration.url
     if job.music is not None:
         urls[MUSIC] = job.music.url
-    caps = {}
     if job.captions is not None and job.captions.url is not None:
         urls[job.captions.field] = job.captions.url
+    if job.join is not None:
+        urls.update({join_field(k): url for k, url in enumerate(job.join.parts)})
+    return urls
+
+
+def planning_fields(job: RenderInput) -> set[str]:
+    """What the timeline depends on: the clips' lengths, and the narration's when the picture fits it."""
+    fields = {scene_field(k) for k, scene in enumerate(job.scenes) if scene.kind == "video"}
+    return fields | ({NARRATION} if job.fit_to_narration else set())
+
+
+async def download_and_check(ctx: JobContext, job: RenderInput,
+                             wanted: Collection[str] | None = None) -> Inputs:
+    """All inputs (or the `wanted` ones) at once; then every header, so a bad scene fails the job before
+    any encoding."""
+    urls = {name: url for name, url in input_urls(job).items()
+            if wanted is None or name in wanted}
+    caps = {}
+    if job.captions is not None and job.captions.field in urls:
         caps[job.captions.field] = words_cap(job.captions.srt_url is not None)
     files = await ctx.download(urls, caps)
     image_infos: dict[int, images.ImageInfo] = {}
     video_clips: dict[int, clips.Clip] = {}
 
     async def check(position: int, scene: Scene) -> None:
-        name, path = scene_field(position), files[scene_field(position)]
+        name = scene_field(position)
+        if name not in files:
+            return
+        path = files[name]
         if scene.kind == "image":
             try:
                 image_infos[position] = await asyncio.to_thread(images.inspect, path)

@@ -1,0 +1,108 @@
+"""A long render through the gateway (and `Client.render(split_seconds=...)`): a plan, parts on three
+workers at once and a join, answered as one job; a cancel, a bad scene and a killed worker end it whole."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from tests.endpoint import Gateway, children, command_name, descendants, wait_until
+from tests.helpers import REPO
+from tests.test_gateway import gateway_env
+from tests.test_gateway_split import assert_cancel_stops_everything, backend_url, ended
+from tests.test_render_split import FPS, split_job, words_over
+from video_ops.client import Client, JobFailed
+
+KEY = "render-split-key"
+
+
+@pytest.fixture(scope="module")
+def gateway(tmp_path_factory: pytest.TempPathFactory, split_media: Path) -> Iterator[Gateway]:
+    """Three workers; renders longer than 5 s are split."""
+    words_over(split_media, 5.0)
+    tmp = tmp_path_factory.mktemp("render-split")
+    env = gateway_env(tmp, VIDEO_OPS_API_KEYS=KEY, VIDEO_OPS_SPLIT_RENDER_SECONDS="5")
+    with Gateway(REPO / "handler.py", 3, tmp / "gateway.log", env) as running:
+        running.output = tmp / "output"  # type: ignore[attr-defined]
+        yield running
+
+
+def render(server: str, name: str, **change: Any) -> dict[str, Any]:
+    spec = split_job(server, output_filename=name, **change)
+    return {key: value for key, value in spec.items() if key != "operation"}
+
+
+def stored(gateway: Gateway) -> list[str]:
+    folder = gateway.output / "out"  # type: ignore[attr-defined]
+    return sorted(path.name for path in folder.iterdir()) if folder.exists() else []
+
+
+def test_a_long_render_runs_as_parts_at_once_and_comes_back_as_one_job(gateway: Gateway, media_server: str) -> None:
+    job = gateway.submit("render", render(media_server, "gateway.mp4"))
+    health = f"{backend_url(gateway)}/health"
+    busy = wait_until(lambda: requests.get(health, timeout=30).json()["workers"]["running"] == 3, 120,
+                      "the three parts never ran at once", interval=0.05)
+    done = ended(gateway, job)
+
+    assert job.startswith("split-") and busy
+    assert done["status"] == "COMPLETED", done
+    output = done["output"]
+    assert (output["frames"], output["parts"], output["words"], output["encoder"]) == (150, 3, 6, "libx264")
+    assert output["duration"] == pytest.approx(15.0, abs=0.05)
+    assert len(output["scenes"]) == 6 and output["audio_analysis"]["narration_lufs"] is not None
+    assert "gateway.mp4" in stored(gateway) and not [name for name in stored(gateway) if ".part" in name]
+
+
+def test_a_bad_scene_in_the_third_part_fails_the_job_naming_it_in_the_whole(gateway: Gateway,
+                                                                           media_server: str) -> None:
+    spec = render(media_server, "bad.mp4")
+    spec["scenes"][5]["image_url"] = f"{media_server}/render_split/clip.mp4"
+    failed = ended(gateway, gateway.submit("render", spec))
+    assert failed["status"] == "FAILED"
+    assert failed["error"].startswith("scenes[5]: "), failed
+    assert "bad.mp4" not in stored(gateway)
+
+
+def test_a_cancel_stops_every_part(gateway: Gateway, media_server: str) -> None:
+    job = gateway.submit("render", render(media_server, "cancelled.mp4", width=720, height=1280))
+    wait_until(lambda: gateway.status(job).get("output", {}).get("stage") == "rendering", 60, "no part started")
+    assert_cancel_stops_everything(gateway, job, KEY)
+    assert "cancelled.mp4" not in stored(gateway)
+
+
+def test_a_killed_part_worker_fails_the_job_and_nothing_is_the_result(gateway: Gateway, media_server: str) -> None:
+    job = gateway.submit("render", render(media_server, "killed.mp4", width=720, height=1280))
+    wait_until(lambda: gateway.status(job).get("output", {}).get("stage") == "rendering", 60, "no part started")
+    encoding = wait_until(lambda: [pid for pid in descendants(gateway.proc.pid) if command_name(pid) == "ffmpeg"],
+                          60, "no part's FFmpeg ran")
+    worker = next(pid for pid in descendants(gateway.proc.pid) if encoding[0] in children(pid))
+    os.kill(worker, signal.SIGKILL)
+    failed = ended(gateway, job)
+    assert failed["status"] == "FAILED"
+    assert "worker process exited" in failed["error"], failed
+    assert "killed.mp4" not in stored(gateway)
+
+
+def test_the_client_splits_a_render_the_same_way(gateway: Gateway, media_server: str) -> None:
+    """`Client.render(job, split_seconds=N)` on the gateway's local endpoint, without the gateway."""
+    base, endpoint_id = backend_url(gateway).rsplit("/", 1)
+    client = Client(endpoint_id, base_url=base, sleep=lambda seconds: time.sleep(min(seconds, 0.2)))
+    updates: list[dict[str, Any]] = []
+    output = client.wait(client.render(render(media_server, "client.mp4"), split_seconds=5), timeout=180,
+                         on_update=updates.append)
+    bad = render(media_server, "client-bad.mp4")
+    bad["scenes"][5]["image_url"] = f"{media_server}/render_split/clip.mp4"
+
+    assert (output["frames"], output["parts"], output["filename"]) == (150, 3, "client.mp4")
+    assert round(output["duration"] * FPS) == 150
+    stages = [update.get("output", {}).get("stage") for update in updates]
+    assert "planning" in stages and "rendering" in stages and "joining" in stages
+    with pytest.raises(JobFailed, match=r"^scenes\[5\]: "):
+        client.wait(client.render(bad, split_seconds=5), timeout=180)
