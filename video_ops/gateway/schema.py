@@ -3,7 +3,7 @@
 `schema_version` holds the version a database is at; each step runs once, in a transaction that a
 second instance starting at the same moment waits for. Version 1 replaced the first gateway's
 `webhooks` and `jobs` tables (a file from before versions existed) with one record per job; their rows
-are carried over.
+are carried over. Version 2 added the state of renders split across workers.
 """
 
 from __future__ import annotations
@@ -100,7 +100,12 @@ def _carry_jobs(db: Database) -> None:
                        (job_id, operation, script, _epoch(created)))
 
 
-STEPS: list[tuple[int, Callable[[Database], None]]] = [(1, _version_1)]
+def _version_2(db: Database) -> None:
+    """Renders split across workers: where each one is (plan, parts, join)."""
+    db.execute("CREATE TABLE render_splits (job_id VARCHAR(160) PRIMARY KEY, state TEXT NOT NULL)")
+
+
+STEPS: list[tuple[int, Callable[[Database], None]]] = [(1, _version_1), (2, _version_2)]
 LATEST = STEPS[-1][0]
 
 
