@@ -78,8 +78,10 @@ def test_a_cancel_stops_every_part(gateway: Gateway, media_server: str) -> None:
 
 
 def test_a_killed_part_worker_fails_the_job_and_nothing_is_the_result(gateway: Gateway, media_server: str) -> None:
-    job = gateway.submit("render", render(media_server, "killed.mp4", width=720, height=1280))
-    wait_until(lambda: gateway.status(job).get("output", {}).get("stage") == "rendering", 60, "no part started")
+    # Parts big enough to be still encoding when a worker is killed; the kill waits until a part's encode
+    # reports progress, so the FFmpeg found is a part's (not the plan's, which decodes the narration).
+    job = gateway.submit("render", render(media_server, "killed.mp4", width=1080, height=1920))
+    wait_until(lambda: gateway.status(job).get("output", {}).get("percent", 0) > 0, 60, "no part made progress")
     encoding = wait_until(lambda: [pid for pid in descendants(gateway.proc.pid) if command_name(pid) == "ffmpeg"],
                           60, "no part's FFmpeg ran")
     worker = next(pid for pid in descendants(gateway.proc.pid) if encoding[0] in children(pid))
