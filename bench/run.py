@@ -23,13 +23,14 @@ from typing import Any
 from video_ops.media.encoders import current_encoder
 from video_ops.ops import OPERATIONS
 
-from . import gateway, render, report, transcribe, workloads
+from . import gateway, render, render_split, report, transcribe, workloads
 from .measure import measure
 from .media import FULL, QUICK, Media, Scale, make_media
 from .workloads import REPO, Run, Workload, bench_env
 
 NAMES = ("addaudio", "caption", "img2vid-still", "img2vid-zoomin", "startup", "trilhasonora", "concatenate",
-         "concat_video_audio", "caption_segments", "caption_highlight", "render", "transcribe", "gateway")
+         "concat_video_audio", "caption_segments", "caption_highlight", "render", "render-split", "transcribe",
+         "gateway")
 GATEWAY_JOBS = 50  # the gateway's burst (bench/gateway.py); 5 with --quick
 
 
@@ -129,6 +130,7 @@ def build(media: Media, scale: Scale, moviepy: str | None) -> list[Workload]:
         workloads.caption_segments(media, scale, encoder),
         workloads.caption_highlight(media, scale, encoder),
         render.render(media, scale),
+        render_split.render_split(media, scale),
         transcribe.transcribe(media, scale),
     ]
 
@@ -174,17 +176,21 @@ def run_all(chosen: list[Workload], reps: int, scratch: Path) -> list[dict[str, 
 
 
 def sample(run: Run, folder: Path, env: dict[str, str]) -> dict[str, Any]:
-    """One measured run; for the worker, wall and CPU time are the job's own (from `bench.jobrun`)."""
+    """One measured run; where the run's jobs report (`bench.jobrun`), wall and CPU time are the jobs' own."""
     load = os.getloadavg()[0]
     measured = measure(run.commands, cwd=folder, env=env)
     record: dict[str, Any] = {"wall_s": measured.wall_s, "cpu_s": measured.cpu_s,
                               "peak_rss_mb": measured.peak_rss_mb, "load_1min": load}
-    if run.job_report is not None:
-        job = json.loads(run.job_report.read_text())
+    if run.job_reports:
+        jobs = [json.loads(path.read_text()) for path in run.job_reports]
+
+        def total(key: str) -> float:
+            return sum(job[key] for job in jobs)
+
         record.update(
-            wall_s=job["job_wall_s"], cpu_s=job["job_cpu_s"], process_wall_s=measured.wall_s,
-            process_cpu_s=measured.cpu_s, media_work_s=job["media_work_s"], overhead_s=job["overhead_s"],
-            probe_s=job["probe_s"], ffmpeg_runs=job["ffmpeg_runs"], timings=job["result"]["timings"],
+            wall_s=total("job_wall_s"), cpu_s=total("job_cpu_s"), process_wall_s=measured.wall_s,
+            process_cpu_s=measured.cpu_s, media_work_s=total("media_work_s"), overhead_s=total("overhead_s"),
+            probe_s=total("probe_s"), ffmpeg_runs=total("ffmpeg_runs"), timings=jobs[0]["result"]["timings"],
         )
     return record
 

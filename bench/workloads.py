@@ -45,11 +45,12 @@ JITTER_COLUMNS = {"frames": "frames followed", "travel_px": "dot travel, px", "m
 
 @dataclass(frozen=True)
 class Run:
-    """One variant's commands for one repetition, the files they write, and the worker's own report."""
+    """One variant's commands for one repetition, the files they write, and the worker's own reports (one a
+    job, `bench.jobrun`'s: then the variant's times are its jobs' own, summed)."""
 
     commands: list[list[str]]
     outputs: list[Path]
-    job_report: Path | None = None
+    job_reports: tuple[Path, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -96,7 +97,7 @@ def worker_variant(label: str, job_input: dict[str, Any], outputs: list[str], ex
         return Run(
             commands=[[sys.executable, "-m", "bench.jobrun", str(job), str(report), *extra_work]],
             outputs=[folder / "output" / OUTPUT_PREFIX / name for name in outputs],
-            job_report=report,
+            job_reports=(report,),
         )
 
     return Variant("worker", label, "worker", prepare)

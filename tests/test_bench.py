@@ -46,6 +46,7 @@ def expected_workloads() -> set[str]:
         names.add("trilhasonora")
     names |= {"caption_segments", "caption_highlight"} & set(OPERATIONS)
     names |= {"concatenate", "concat_video_audio", "render", "transcribe"} & set(OPERATIONS)
+    names |= {"render-split"} if "render" in OPERATIONS else set()
     return names
 
 

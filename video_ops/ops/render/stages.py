@@ -79,7 +79,7 @@ async def run_join(ctx: JobContext, job: RenderInput) -> dict:
         await _check_parts(parts, job, plan.frames, plan.rate)
         extras = await prepare_extras(ctx, job, inputs, plan)
         listing = ctx.workdir / "parts.ffconcat"
-        listing.write_text("ffconcat version 1.0\n" + "".join(f"file '{_quoted(part)}'\n" for part in parts))
+        listing.write_text("ffconcat version 1.0\n" + "".join(f"file '{_quoted(part.resolve())}'\n" for part in parts))
         sound_in, graph = sound_args(job, inputs, plan, extras)
         await ctx.ffmpeg(["-f", "concat", "-safe", "0", "-i", str(listing), *sound_in, "-filter_complex", graph,
                           "-map", "0:v", "-map", "[aout]", "-c:v", "copy", *AAC_ARGS, "-t", f"{plan.seconds:.6f}",
