@@ -20,6 +20,7 @@ from tests.endpoint import wait_until
 from tests.helpers import REPO
 from tests.test_gateway import gateway_env
 from video_ops.client import Client
+from video_ops.gateway import schema
 from video_ops.gateway.app import create_app
 from video_ops.gateway.backend import Backend
 from video_ops.gateway.store import Store
@@ -233,9 +234,23 @@ def test_a_file_of_the_first_gateway_keeps_its_rows_through_the_upgrade(tmp_path
     again = Store(path)
     owed, sent, tracked = (store.get(job) for job in ("owed", "sent", "tracked"))
 
-    assert (store.upgraded_from, again.upgraded_from) == (0, 1)
+    assert (store.upgraded_from, again.upgraded_from) == (0, schema.LATEST)
     assert owed is not None and (owed.status, owed.id_roteiro, owed.webhook_status) == ("IN_QUEUE", "r-9", "pending")
     assert sent is not None and (sent.status, sent.output, sent.webhook_status) == ("COMPLETED", {"x": 1}, "delivered")
     assert tracked is not None and (tracked.operation, tracked.id_roteiro) == ("img2vid", 7)
     assert store.split("split-1") == [("part-a", 0, 20), ("part-b", 20, 5)]
+    store.save_render_split("split-2", {"plan_id": "p", "parts": [["a", 0, 30]]})  # version 2's table
+    store.save_render_split("split-2", {"plan_id": "p", "parts": [["a", 0, 30]], "last_id": "j"})
+    assert again.render_split("split-2") == {"plan_id": "p", "parts": [["a", 0, 30]], "last_id": "j"}
     assert {record.job_id for record in store.claim("next", 30)} == {"owed", "tracked"}  # followed again at once
+
+
+def test_a_split_renders_state_is_kept_and_replaced_on_both_databases(database: str | Path) -> None:
+    """The gateway moves a split render on by rewriting its state; any instance reads the latest."""
+    first, other = Store(database), Store(database)
+    first.save_render_split("split-r", {"plan_id": "plan-1", "parts": []})
+    first.save_render_split("split-r", {"plan_id": "plan-1", "parts": [["part-1", 0, 75], ["part-2", 75, 150]]})
+    assert other.render_split("split-r") == {"plan_id": "plan-1", "parts": [["part-1", 0, 75], ["part-2", 75, 150]]}
+    assert other.render_split("split-unknown") is None
+    first.close()
+    other.close()
