@@ -68,7 +68,7 @@ class SplittingBackend(Backend):
         return job_id
 
     async def status(self, job_id: str) -> dict[str, Any]:
-        state = self.store.render_split(job_id)
+        state = self._render_state(job_id)
         if state is not None:
             return await self._render_status(job_id)
         parts = self._parts(job_id)
@@ -81,7 +81,7 @@ class SplittingBackend(Backend):
         return merged
 
     async def cancel(self, job_id: str) -> dict[str, Any]:
-        state = self.store.render_split(job_id)
+        state = self._render_state(job_id)
         if state is not None:
             async with self._render_steps:
                 split = RenderSplit(**state)
@@ -114,6 +114,10 @@ class SplittingBackend(Backend):
             await self._cancel_parts([job for job, status in zip(current, statuses, strict=True)
                                       if status.get("status") in PENDING])
         return view
+
+    def _render_state(self, job_id: str) -> dict[str, Any] | None:
+        """A split render's state; None for any other job (asked of the database only for split ids)."""
+        return self.store.render_split(job_id) if job_id.startswith(PREFIX) else None
 
     def _parts(self, job_id: str) -> list[Part] | None:
         if not job_id.startswith(PREFIX):

@@ -21,16 +21,22 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from video_ops.local_endpoint import outputs
+from video_ops.io.local_results import output_file
 from video_ops.local_endpoint.jobqueue import LocalQueue
 from video_ops.local_endpoint.journal import Journal
 
+OUTPUT_ROUTE = "output"  # without a bucket, results are served at /output/<object key>: links that open
 TAKE_POLL_S = 5.0  # how long job-take holds a worker's request open when the queue is empty
 STOP_POLL_S = 30.0  # the stop channel's long-poll; the SDK gives up on it after 90 s
 RUNSYNC_WAIT_MS = 90_000  # RunPod's default for /runsync, and its maximum below
 RUNSYNC_MAX_WAIT_MS = 300_000
 STOP_GRACE_S = 5.0  # for workers to drop cancelled jobs and exit before they are killed
 RESTART_DELAY_S = 1.0
+# Workers (and their FFmpeg) run at a lower priority: FFmpeg takes every core it can, and the server that answers
+# callers (and a gateway on the same machine) would wait behind it for a time slice. It changes nothing while
+# the CPU is otherwise idle.
+WORKER_NICENESS = 10
+IDLE_CONNECTION_S = 120.0  # a kept connection idle this long is closed, and its thread ends
 RECORDING = threading.Lock()  # one line per job, never interleaved
 WEBHOOK_RETRY_DELAYS_S = (10.0, 10.0)  # RunPod's: two more tries, 10 s apart, after a non-200
 
@@ -40,6 +46,12 @@ class Handler(BaseHTTPRequestHandler):
     (the results kept locally when no bucket is configured)."""
 
     server: EndpointServer
+    # Keep-alive: a caller polling every job (a gateway, a client) reuses its connections instead of opening
+    # one per call. Without Nagle a reply's headers and body leave at once; with it, a kept connection waited
+    # for the caller's delayed ACK (40 ms) between the two.
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
+    timeout = IDLE_CONNECTION_S
 
     def do_GET(self) -> None:
         self._route("GET")
@@ -51,6 +63,12 @@ class Handler(BaseHTTPRequestHandler):
         """Quiet: workers poll constantly; their own logs say what happens."""
 
     def _route(self, method: str) -> None:
+        # Read every body whole, used or not: on a kept connection unread bytes would be taken for the next request.
+        length = self.headers.get("Content-Length") or "0"
+        if not length.isdigit():
+            self.close_connection = True
+            return self._send(HTTPStatus.BAD_REQUEST, {"error": "Content-Length is not a number"})
+        self.raw_body = self.rfile.read(int(length))
         url = urlsplit(self.path)
         parts = url.path.strip("/").split("/")
         query = {key: values[-1] for key, values in parse_qs(url.query).items()}
@@ -59,8 +77,8 @@ class Handler(BaseHTTPRequestHandler):
                 self._public(method, parts[2], parts[3] if len(parts) > 3 else None, query)
             elif len(parts) == 3 and parts[0] == "internal":
                 self._internal(parts[1], parts[2], query)
-            elif method == "GET" and parts[0] == outputs.ROUTE:
-                self._output(url.path.partition(f"/{outputs.ROUTE}/")[2])
+            elif method == "GET" and parts[0] == OUTPUT_ROUTE:
+                self._output(url.path.partition(f"/{OUTPUT_ROUTE}/")[2])
             else:
                 self._send(HTTPStatus.NOT_FOUND, {"error": f"no route {method} {url.path}"})
         except ValueError as exc:
@@ -113,7 +131,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def _output(self, url_path: str) -> None:
         """Stream one result file; anything not a file inside the output folder is a 404."""
-        found = outputs.output_file(self.server.output_dir, url_path)
+        found = output_file(self.server.output_dir, url_path)
         if found is None:
             return self._send(HTTPStatus.NOT_FOUND, {"error": "no such output"})
         self.send_response(HTTPStatus.OK)
@@ -124,9 +142,8 @@ class Handler(BaseHTTPRequestHandler):
             shutil.copyfileobj(source, self.wfile)
 
     def _body(self) -> Any:
-        raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         try:
-            return json.loads(raw or b"null")
+            return json.loads(self.raw_body or b"null")
         except ValueError as exc:
             raise ValueError(f"the body is not JSON: {exc}") from exc
 
@@ -245,7 +262,7 @@ class WorkerPool:
             self.queue.add_pod(pod_id)
             # Own session: Ctrl-C reaches only the endpoint, and a kill reaches the worker's children.
             self.procs[pod_id] = proc = subprocess.Popen(
-                [sys.executable, "-u", self.handler],
+                ["nice", "-n", str(WORKER_NICENESS), sys.executable, "-u", self.handler],
                 env=self._env(pod_id),
                 stdin=subprocess.DEVNULL,
                 stdout=sys.stderr,
@@ -365,7 +382,7 @@ class LocalEndpoint:
         worker_env = {
             "VIDEO_OPS_LOCAL_OUTPUT": os.environ.get("VIDEO_OPS_LOCAL_OUTPUT", "1"),
             "VIDEO_OPS_OUTPUT_DIR": str(output_dir),
-            "VIDEO_OPS_OUTPUT_URL": f"{self.base_url}/{outputs.ROUTE}",
+            "VIDEO_OPS_OUTPUT_URL": f"{self.base_url}/{OUTPUT_ROUTE}",
         }
         self.pool = WorkerPool(self.queue, handler, workers, f"{self.base_url}/internal", worker_env)
 
