@@ -299,6 +299,12 @@ CORPUS: list[Hostile] = [
     Hostile("render fitted to no narration", render(fit_to_narration=True), "Invalid input: 'fit_to_narration' needs a 'narration'."),
     Hostile("render narration without sound", render(narration={"url": "{server}/silent.mp4"}), "narration.url: the file has no audio stream (found: video)."),
     Hostile("render music without sound", render(music={"url": "{server}/silent.mp4"}), "music.url: the file has no audio stream (found: video)."),
+    # a split render's jobs (docs/render.md): the stages are exclusive, and the join copies only what fits
+    Hostile("render sound and part at once", render(output_filename="x.mp4", sound_only=True, part={"start_frame": 0, "end_frame": 5, "index": 0}), "Invalid input: give at most one of 'plan_only', 'sound_only', 'part' and 'join'."),
+    Hostile("render sound job without its final name", render(sound_only=True), "Invalid input: a split render's 'sound_only', 'part' and 'join' need the final 'output_filename'."),
+    Hostile("render join without its sound", render(output_filename="x.mp4", join={"parts": ["{server}/video.mp4"]}), "Invalid input: missing required field 'join.sound'."),
+    Hostile("render join of a soundless sound", render(output_filename="x.mp4", join={"parts": ["{server}/video.mp4"], "sound": "{server}/silent.mp4"}), "join.sound: not this render's sound (the timeline is 1.000 s long)."),
+    Hostile("render join of another video's picture", render({"image_url": "{server}/tiny.png", "duration": 2}, output_filename="x.mp4", join={"parts": ["{server}/video.mp4"], "sound": "{server}/video.mp4"}), "join.parts[0]: not a 64x36 part of this render."),
     Hostile("render captions from two sources", render(captions={"srt_url": "{server}/cues.srt", "words_url": "{server}/nowords.json"}), "Invalid input: field 'captions': give one of 'srt_url', 'words_url' or 'from_narration'."),
     Hostile("render captions with a bad colour", render(captions={"words_url": "{server}/nowords.json", "style": {"highlight_cor": "#GG0000"}}), "Invalid input: field 'captions.style': 'highlight_cor': '#GG0000' is not a colour; use #RRGGBB, #RRGGBBAA or &HAABBGGRR."),
     Hostile("render captions without words", render(captions={"words_url": "{server}/nowords.json"}), "captions.words_url: the file holds no words; expected " + WORDS_SHAPES + "."),

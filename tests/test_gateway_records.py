@@ -254,3 +254,22 @@ def test_a_split_renders_state_is_kept_and_replaced_on_both_databases(database: 
     assert other.render_split("split-unknown") is None
     first.close()
     other.close()
+
+
+def test_work_is_taken_over_only_once_its_lease_ran_out_on_both_databases(database: str | Path) -> None:
+    """An instance that keeps renewing keeps its work; another takes it only after the lease ran out, and the
+    first then knows it lost it (it stops delivering)."""
+    clock = Clock()
+    first, other = Store(database, clock=clock), Store(database, clock=clock)
+    first.add("held", "addaudio", None, {}, ("http://127.0.0.1:9/hook", False), "first", 30)
+    assert other.claim("other", 30) == []
+    clock.advance(20)
+    assert first.renew("first", 30) == 1
+    clock.advance(20)  # 40 s after the submit, 20 s after the renewal: still held
+    assert other.claim("other", 30) == []
+    clock.advance(11)
+    taken = other.claim("other", 30)
+    assert [(record.job_id, record.owner) for record in taken] == [("held", "other")]
+    assert other.claim("third", 30) == [] and not first.holds("held", "first", 30)
+    first.close()
+    other.close()

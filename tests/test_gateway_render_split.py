@@ -1,10 +1,14 @@
-"""A long render through the gateway (and `Client.render(split_seconds=...)`): a plan, parts on three
-workers at once and a join, answered as one job; a cancel, a bad scene and a killed worker end it whole."""
+"""A long render through the gateway (and `Client.render(split_seconds=...)`): a plan, the sound and the
+parts on three workers at once, then a join, answered as one job with one webhook; a cancel, a bad scene
+and a killed worker end it whole."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,8 +19,10 @@ import requests
 
 from tests.endpoint import Gateway, children, command_name, descendants, wait_until
 from tests.helpers import REPO
+from tests.servers import serving
 from tests.test_gateway import gateway_env
 from tests.test_gateway_split import assert_cancel_stops_everything, backend_url, ended
+from tests.test_gateway_webhooks import Receiver
 from tests.test_render_split import FPS, split_job, words_over
 from video_ops.client import Client, JobFailed
 
@@ -28,7 +34,8 @@ def gateway(tmp_path_factory: pytest.TempPathFactory, split_media: Path) -> Iter
     """Three workers; renders longer than 5 s are split."""
     words_over(split_media, 5.0)
     tmp = tmp_path_factory.mktemp("render-split")
-    env = gateway_env(tmp, VIDEO_OPS_API_KEYS=KEY, VIDEO_OPS_SPLIT_RENDER_SECONDS="5")
+    env = gateway_env(tmp, VIDEO_OPS_API_KEYS=KEY, VIDEO_OPS_SPLIT_RENDER_SECONDS="5",
+                      VIDEO_OPS_ALLOW_PRIVATE_WEBHOOKS="1")
     with Gateway(REPO / "handler.py", 3, tmp / "gateway.log", env) as running:
         running.output = tmp / "output"  # type: ignore[attr-defined]
         yield running
@@ -44,12 +51,20 @@ def stored(gateway: Gateway) -> list[str]:
     return sorted(path.name for path in folder.iterdir()) if folder.exists() else []
 
 
-def test_a_long_render_runs_as_parts_at_once_and_comes_back_as_one_job(gateway: Gateway, media_server: str) -> None:
-    job = gateway.submit("render", render(media_server, "gateway.mp4"))
+@pytest.fixture(scope="module")
+def receiver() -> Iterator[Receiver]:
+    with serving(Receiver()) as server:
+        yield server
+
+
+def test_a_long_render_runs_as_parts_at_once_and_comes_back_as_one_job(gateway: Gateway, media_server: str,
+                                                                      receiver: Receiver) -> None:
+    job = gateway.submit("render", {**render(media_server, "gateway.mp4"), "webhook_url": receiver.url("/split")})
     health = f"{backend_url(gateway)}/health"
     busy = wait_until(lambda: requests.get(health, timeout=30).json()["workers"]["running"] == 3, 120,
-                      "the three parts never ran at once", interval=0.05)
+                      "the sound and the parts never ran at once", interval=0.05)
     done = ended(gateway, job)
+    hooks = wait_until(lambda: receiver.received("/split"), 30, "no webhook came")
 
     assert job.startswith("split-") and busy
     assert done["status"] == "COMPLETED", done
@@ -57,7 +72,18 @@ def test_a_long_render_runs_as_parts_at_once_and_comes_back_as_one_job(gateway: 
     assert (output["frames"], output["parts"], output["words"], output["encoder"]) == (150, 3, 6, "libx264")
     assert output["duration"] == pytest.approx(15.0, abs=0.05)
     assert len(output["scenes"]) == 6 and output["audio_analysis"]["narration_lufs"] is not None
-    assert "gateway.mp4" in stored(gateway) and not [name for name in stored(gateway) if ".part" in name]
+    assert "gateway.mp4" in stored(gateway)
+    assert not [name for name in stored(gateway) if ".part" in name or ".sound" in name]
+    time.sleep(1)  # a second webhook, were one sent, would have come by now
+    assert len(receiver.received("/split")) == 1
+    hook = json.loads(hooks[0][1])
+    assert (hook["jobId"], hook["status"]) == (job, "COMPLETED"), hook
+    assert hook["result"]["video_url"] == output["video_url"] and hook["result"]["parts"] == 3
+    headers = {"X-API-Key": KEY}
+    current = requests.get(f"{gateway.url}/jobs/{job}", headers=headers, timeout=30).json()
+    listed = requests.get(f"{gateway.url}/jobs?operation=render", headers=headers, timeout=30).json()["jobs"]
+    assert current["result"] == output and current["webhook"]["status"] == "delivered"
+    assert job in [item["jobId"] for item in listed]
 
 
 def test_a_bad_scene_in_the_third_part_fails_the_job_naming_it_in_the_whole(gateway: Gateway,
@@ -79,7 +105,8 @@ def test_a_cancel_stops_every_part(gateway: Gateway, media_server: str) -> None:
 
 def test_a_killed_part_worker_fails_the_job_and_nothing_is_the_result(gateway: Gateway, media_server: str) -> None:
     # Parts big enough to be still encoding when a worker is killed; the kill waits until a part's encode
-    # reports progress, so the FFmpeg found is a part's (not the plan's, which decodes the narration).
+    # reports progress, so the FFmpeg found is a part's or the sound's (not the plan's, which decodes the
+    # narration): either fails the job.
     job = gateway.submit("render", render(media_server, "killed.mp4", width=1080, height=1920))
     wait_until(lambda: gateway.status(job).get("output", {}).get("percent", 0) > 0, 60, "no part made progress")
     encoding = wait_until(lambda: [pid for pid in descendants(gateway.proc.pid) if command_name(pid) == "ffmpeg"],
@@ -108,3 +135,20 @@ def test_the_client_splits_a_render_the_same_way(gateway: Gateway, media_server:
     assert "planning" in stages and "rendering" in stages and "joining" in stages
     with pytest.raises(JobFailed, match=r"^scenes\[5\]: "):
         client.wait(client.render(bad, split_seconds=5), timeout=180)
+
+
+def test_zero_turns_the_render_split_off(tmp_path: Path, media_server: str) -> None:
+    env = gateway_env(tmp_path, VIDEO_OPS_API_KEYS=KEY, VIDEO_OPS_SPLIT_RENDER_SECONDS="0")
+    with Gateway(REPO / "handler.py", 1, tmp_path / "gateway.log", env) as running:
+        job = running.submit("render", render(media_server, "whole.mp4"))
+        cancelled = requests.post(f"{running.url}/job/{job}/cancel", headers={"X-API-Key": KEY}, timeout=30)
+    assert not job.startswith("split-") and cancelled.status_code == 200
+
+
+def test_a_negative_split_length_is_refused_in_one_sentence(tmp_path: Path) -> None:
+    env = {**os.environ, **gateway_env(tmp_path, VIDEO_OPS_SPLIT_RENDER_SECONDS="-1")}
+    done = subprocess.run([sys.executable, "-m", "video_ops.gateway", "--port", "0"], cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2
+    assert done.stderr == ("gateway: Environment variable VIDEO_OPS_SPLIT_RENDER_SECONDS must be 0 or more, "
+                           "got '-1'.\n")

@@ -16,7 +16,8 @@ import requests
 
 from tests.endpoint import LocalEndpoint
 from tests.helpers import REPO
-from video_ops.local_endpoint.outputs import output_file
+from video_ops.client import Client, JobFailed
+from video_ops.io.local_results import output_file
 
 
 @pytest.fixture(scope="module")
@@ -78,3 +79,21 @@ def test_a_link_out_of_the_folder_is_not_followed(tmp_path: Path) -> None:
     assert output_file(root, "videos/escape.mp4") is None
     assert output_file(root, "videos/../../secret.txt") is None
     assert output_file(root, "/" + str(tmp_path / "secret.txt")) is None
+
+
+def test_a_later_job_reads_a_result_link_from_the_folder(endpoint: LocalEndpoint) -> None:
+    """A split render's join is given its parts' links: the worker reads them from the output folder (the
+    download guard refuses 127.0.0.1), and nothing outside the folder."""
+    base, endpoint_id = endpoint.url.rsplit("/", 1)
+    client = Client(endpoint_id, base_url=base)
+    audio = (REPO / "samples" / "sample_audio.mp3").resolve().as_uri()
+    first = client.run({"operation": "addaudio", "url_video": (REPO / "samples" / "sample_video.mp4").as_uri(),
+                        "url_audio": audio, "path": "chain", "output_filename": "first.mp4"}, timeout=120)
+    second = client.run({"operation": "addaudio", "url_video": first["video_url"], "url_audio": audio,
+                         "path": "chain", "output_filename": "second.mp4"}, timeout=120)
+    outside = first["video_url"].replace("/output/chain/first.mp4", "/output/../secret.txt")
+    with pytest.raises(JobFailed, match=r"^url_video: refused to download from '127\.0\.0\.1'"):
+        client.run({"operation": "addaudio", "url_video": outside, "url_audio": audio, "path": "chain"}, timeout=120)
+
+    assert first["video_url"].startswith("http://127.0.0.1:")
+    assert second["duration"] == pytest.approx(first["duration"], abs=0.1)

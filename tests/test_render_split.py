@@ -22,7 +22,7 @@ from tests.helpers import local_output, run_job
 from tests.pictures import counted_frames, frames
 from tests.sound import loudness
 from tests.test_render import played_seconds
-from video_ops.client.render_split import cut, part_input, worth_splitting
+from video_ops.client.render_split import RenderSplit, cut, part_input, sound_input, worth_splitting
 
 SIZE, FPS = (180, 320), 10
 HIGHLIGHT = (214, 0, 0)  # caption_highlight's default box colour
@@ -54,11 +54,19 @@ def words_over(folder: Path, at: float) -> None:
 
 
 def render_split(spec: dict[str, Any], ranges: list[tuple[int, int]]) -> dict[str, Any]:
-    """The parts, each as its own job, then the join: what a caller of a split render runs."""
-    parts = [run_job(part_input(spec, frames, k), job_id=f"part-{k}") for k, frames in enumerate(ranges)]
-    for part in parts:
-        assert part.get("success"), part
-    return run_job({**spec, "join": {"parts": [part["video_url"] for part in parts]}}, job_id="join")
+    """The sound job and the parts, each as its own job, then the join, as the gateway and the client drive
+    them: the joined result as `RenderSplit` makes it."""
+    split = RenderSplit(spec, PART_SECONDS)
+    first = [sound_input(spec), *(part_input(spec, frames, k) for k, frames in enumerate(ranges))]
+    split.submitted(first, [f"job-{k}" for k in range(len(first))])
+    made = [run_job(one, job_id=job_id) for one, job_id in zip(first, split.current(), strict=True)]
+    for result in made:
+        assert result.get("success"), result
+    _, (join,) = split.step("split", [{"status": "COMPLETED", "output": result} for result in made])
+    split.submitted([join], ["join"])
+    final, _ = split.step("split", [{"status": "COMPLETED", "output": run_job(join, job_id="join")}])
+    assert final["status"] == "COMPLETED", final
+    return final["output"]
 
 
 @pytest.fixture(scope="module")

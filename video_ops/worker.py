@@ -8,7 +8,8 @@ import time
 from typing import Any
 
 from video_ops.base.errors import JobError
-from video_ops.io.storage import local_output_dir, open_storage
+from video_ops.io.local_results import local_output_dir
+from video_ops.io.storage import open_storage
 from video_ops.jobkit.context import JobContext, safe_job_id
 from video_ops.jobkit.contract import parse_input
 from video_ops.jobkit.progress import ProgressReporter

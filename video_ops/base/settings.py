@@ -20,8 +20,9 @@ def env_bool(name: str, default: bool = False) -> bool:
     return raw.strip().lower() in _TRUE
 
 
-def env_float(name: str, default: float) -> float:
-    """A positive number from the environment; a malformed one is an operator error worth stating."""
+def env_float(name: str, default: float, *, zero_allowed: bool = False) -> float:
+    """A positive number from the environment (or 0, where 0 turns something off); a malformed one is an
+    operator error worth stating."""
     raw = os.environ.get(name)
     if raw is None or not raw.strip():
         return default
@@ -29,13 +30,14 @@ def env_float(name: str, default: float) -> float:
         value = float(raw)
     except ValueError:
         raise JobError(f"Environment variable {name} must be a number, got {raw!r}.") from None
-    if value <= 0:
-        raise JobError(f"Environment variable {name} must be positive, got {raw!r}.")
+    if value < 0 or (value == 0 and not zero_allowed):
+        raise JobError(f"Environment variable {name} must be {'0 or more' if zero_allowed else 'positive'}, "
+                       f"got {raw!r}.")
     return value
 
 
-def env_int(name: str, default: int) -> int:
-    return int(env_float(name, default))
+def env_int(name: str, default: int, *, zero_allowed: bool = False) -> int:
+    return int(env_float(name, default, zero_allowed=zero_allowed))
 
 
 def is_deployed() -> bool:

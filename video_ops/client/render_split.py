@@ -2,9 +2,10 @@
 
 Pure (no I/O), shared by `Client.render(..., split_seconds=N)` and the gateway, which drive it: a
 `plan_only` job gives the timeline in frames; it is cut between scenes (never inside a transition)
-into frame ranges of about N seconds, each a `part` job; when every part is done, a `join` job copies
-their pictures end to end under the sound mixed once for the whole timeline. `step` turns the
-current jobs' RunPod statuses into the one job's status and the jobs to submit next.
+into frame ranges of about N seconds, each a `part` job, sent with one `sound_only` job that mixes the
+sound once for the whole timeline; when all are done, a `join` job copies the parts' pictures end to
+end and the sound beside them. `step` turns the current jobs' RunPod statuses into the one job's
+status and the jobs to submit next.
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ from fractions import Fraction
 from typing import Any
 
 ENDED_BADLY = ("FAILED", "TIMED_OUT", "CANCELLED")
-PICTURE_SHARE = 95  # percent of the progress that the parts make; the join, a copy, the rest
+PICTURE_SHARE = 95  # percent of the progress that the parts and the sound make; the join, a copy, the rest
+# What the joined result takes from the others': the parts' encoder, the sound job's music.
+CARRIED_FIELDS = ("encoder", "encoder_fallback_reason", "audio_analysis", "loops_applied")
 
 
 def timeline_seconds(job_input: dict[str, Any]) -> float | None:
@@ -77,17 +80,27 @@ def part_input(job_input: dict[str, Any], frames: tuple[int, int], index: int) -
     return {**job_input, "part": {"start_frame": frames[0], "end_frame": frames[1], "index": index}}
 
 
+def sound_input(job_input: dict[str, Any]) -> dict[str, Any]:
+    return {**job_input, "sound_only": True}
+
+
+def join_input(job_input: dict[str, Any], sound: dict[str, Any], parts: list[dict[str, Any]]) -> dict[str, Any]:
+    """The join of the parts' and the sound job's results."""
+    return {**job_input, "join": {"parts": [part["video_url"] for part in parts], "sound": sound["audio_url"]}}
+
+
 @dataclass
 class RenderSplit:
-    """Where a split render is: its plan job, then its parts (id, first frame, end frame), then its last
-    job (the join, or the whole render when the plan found it short); JSON-able as `vars()`."""
+    """Where a split render is: its plan job, then its sound job and parts (id, first frame, end frame), then
+    its last job (the join, or the whole render when the plan found it short); JSON-able as `vars()`."""
 
     job_input: dict[str, Any]
     seconds: float
     plan_id: str = ""
+    sound_id: str = ""
     parts: list[tuple[str, int, int]] = field(default_factory=list)
     last_id: str = ""
-    encoder: dict[str, Any] = field(default_factory=dict)  # the parts' encoder, for the joined result
+    carried: dict[str, Any] = field(default_factory=dict)  # the parts' encoder and the music, for the result
     cancelled: bool = False
 
     @classmethod
@@ -103,13 +116,14 @@ class RenderSplit:
         """The jobs whose statuses `step` reads now, in timeline order."""
         if self.last_id:
             return [self.last_id]
-        return [part for part, _, _ in self.parts] if self.parts else [self.plan_id]
+        return [self.sound_id, *(part for part, _, _ in self.parts)] if self.parts else [self.plan_id]
 
     def submitted(self, inputs: list[dict[str, Any]], ids: list[str]) -> None:
         """Record the jobs `step` asked for."""
-        if "part" in inputs[0]:
+        if inputs[0].get("sound_only"):
+            self.sound_id = ids[0]
             self.parts = [(job_id, one["part"]["start_frame"], one["part"]["end_frame"])
-                          for one, job_id in zip(inputs, ids, strict=True)]
+                          for one, job_id in zip(inputs[1:], ids[1:], strict=True)]
         else:
             self.last_id = ids[0]
 
@@ -127,16 +141,17 @@ class RenderSplit:
         done = all(state == "COMPLETED" for state in states)
         if self.last_id:
             if done:
-                return {"id": job_id, "status": "COMPLETED", "output": {**outputs[0], **self.encoder}}, []
+                return {"id": job_id, "status": "COMPLETED", "output": {**outputs[0], **self.carried}}, []
             share = PICTURE_SHARE if self.parts else 0
             return _running(job_id, "joining" if self.parts else "rendering",
                             share + _percent(states[0], outputs[0]) * (100 - share) / 100, len(self.parts)), []
         if self.parts:
             if done:
-                self.encoder = {key: outputs[0][key] for key in ("encoder", "encoder_fallback_reason")
-                                if key in outputs[0]}
-                joined = {**self.job_input, "join": {"parts": [output["video_url"] for output in outputs]}}
-                return _running(job_id, "joining", PICTURE_SHARE, len(self.parts)), [joined]
+                sound, parts = outputs[0], outputs[1:]
+                self.carried = {key: value for key, value in {**parts[0], **sound}.items()
+                                if key in CARRIED_FIELDS}
+                return (_running(job_id, "joining", PICTURE_SHARE, len(self.parts)),
+                        [join_input(self.job_input, sound, parts)])
             mean = sum(_percent(state, output) for state, output in zip(states, outputs, strict=True)) / len(states)
             view = _running(job_id, "rendering", mean * PICTURE_SHARE / 100, len(self.parts))
             return {**view, "status": "IN_PROGRESS" if set(states) != {"IN_QUEUE"} else "IN_QUEUE"}, []
@@ -145,7 +160,8 @@ class RenderSplit:
             if len(ranges) == 1:  # short enough after all: one ordinary render
                 return _running(job_id, "rendering", 0, 0), [self.job_input]
             return (_running(job_id, "rendering", 0, len(ranges)),
-                    [part_input(self.job_input, frames, k) for k, frames in enumerate(ranges)])
+                    [sound_input(self.job_input), *(part_input(self.job_input, frames, k)
+                                                    for k, frames in enumerate(ranges))])
         return {"id": job_id, "status": states[0] or "IN_QUEUE", "output": {"stage": "planning"}}, []
 
 

@@ -95,6 +95,8 @@ def main(argv: list[str] | None = None) -> int:
         s3_config = bucket_config() if endpoint_id else None  # a local endpoint's workers read BUCKET_* themselves
         env_float("VIDEO_OPS_GATEWAY_LEASE_S", LEASE_S)
         env_float("VIDEO_OPS_JOB_RETENTION_DAYS", RETENTION_DAYS)
+        env_int("VIDEO_OPS_SPLIT_IMAGES", SPLIT_IMAGES)
+        env_float("VIDEO_OPS_SPLIT_RENDER_SECONDS", SPLIT_RENDER_SECONDS, zero_allowed=True)
     except JobError as err:
         print(f"gateway: {err}", file=sys.stderr)
         return 2
@@ -140,7 +142,7 @@ def _serve(listener: socket.socket, client: Client, kind: str, s3_config: dict[s
     store = Store(target)
     print(f"gateway: job records in {printable(target)}", file=sys.stderr)
     backend = SplittingBackend(client, kind, store, env_int("VIDEO_OPS_SPLIT_IMAGES", SPLIT_IMAGES), s3_config,
-                               env_int("VIDEO_OPS_SPLIT_RENDER_SECONDS", SPLIT_RENDER_SECONDS))
+                               env_float("VIDEO_OPS_SPLIT_RENDER_SECONDS", SPLIT_RENDER_SECONDS, zero_allowed=True))
     public_url = os.environ.get("VIDEO_OPS_GATEWAY_PUBLIC_URL", "").strip() or None
     app = create_app(backend, OPERATIONS, keys, sync_cap_s, store, public_url,
                      env_float("VIDEO_OPS_GATEWAY_LEASE_S", LEASE_S), env_float("VIDEO_OPS_JOB_RETENTION_DAYS",

@@ -26,6 +26,7 @@ from video_ops.base.errors import JobError
 from video_ops.base.settings import env_bool, env_float, env_int, env_str
 from video_ops.base.tasks import all_or_nothing
 from video_ops.io.drive_pages import PAGE_LIMIT, is_sign_in, next_url, sign_in_error
+from video_ops.io.local_results import own_result
 from video_ops.io.share_links import Source, source_of
 
 S3Reader = Callable[[str, str, Path, str, "DownloadLimits"], Awaitable[None]]
@@ -147,7 +148,10 @@ async def fetch(
     url: str, dest: Path, field: str, limits: DownloadLimits, s3_reader: S3Reader | None, slots: DownloadSlots
 ) -> Path:
     scheme = urlsplit(url).scheme.lower()
-    if scheme in {"http", "https"}:
+    if scheme in {"http", "https"} and (own := own_result(url)) is not None:
+        async with slots.any:
+            await _copy_local(own, dest, field, limits)
+    elif scheme in {"http", "https"}:
         await _fetch_http(url, dest, field, limits, slots)
     elif scheme in {"s3", "file"}:
         async with slots.any:
@@ -362,6 +366,10 @@ async def _fetch_file(url: str, dest: Path, field: str, limits: DownloadLimits) 
     source = Path(parts.path)
     if not source.is_file():
         raise JobError(f"{field}: no such local file: {parts.path}.")
+    await _copy_local(source, dest, field, limits)
+
+
+async def _copy_local(source: Path, dest: Path, field: str, limits: DownloadLimits) -> None:
     if source.stat().st_size > limits.max_bytes:
         raise JobError(limits.refusal(field, source.stat().st_size))
     try:

@@ -18,6 +18,7 @@ from pydantic import SecretStr
 from video_ops.base.errors import JobError
 from video_ops.base.models import StrictModel
 from video_ops.base.settings import env_bool, env_float, env_int, env_str, is_deployed
+from video_ops.io.local_results import local_output_dir
 
 if TYPE_CHECKING:
     from video_ops.io.fetch import DownloadLimits
@@ -133,11 +134,6 @@ def open_storage(input_config: S3Config | None, request_config: Any) -> Storage:
             "No bucket is configured: send input.s3_config or s3Config, or set BUCKET_NAME and its credentials."
         )
     return LocalStorage(local_output_dir(), env_str("VIDEO_OPS_OUTPUT_URL") or None)
-
-
-def local_output_dir() -> Path:
-    """Where a run without a bucket writes its outputs."""
-    return Path(env_str("VIDEO_OPS_OUTPUT_DIR", "output"))
 
 
 class S3Storage:

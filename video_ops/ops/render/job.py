@@ -72,18 +72,25 @@ def whole_result(job: RenderInput, plan: Plan, extras: Extras, stored: StoredObj
         "scenes": describe_scenes(job, plan),
         **extras.counts,
         **({"transcription": extras.heard} if extras.heard else {}),
-        **({"audio_analysis": extras.soundtrack.analysis(), "loops_applied": extras.soundtrack.bed.loops}
-           if extras.soundtrack else {}),
+        **music_result(extras.soundtrack),
         "warnings": [*plan.warnings, *extras.warnings],
     }
 
 
+def music_result(soundtrack: MusicUnderVoice | None) -> dict:
+    """What the result says of the music under the narration; a split render's sound job says it too."""
+    if soundtrack is None:
+        return {}
+    return {"audio_analysis": soundtrack.analysis(), "loops_applied": soundtrack.bed.loops}
+
+
 async def prepare_extras(ctx: JobContext, job: RenderInput, inputs: Inputs, plan: Plan, *,
-                         sound: bool = True) -> Extras:
-    """The captions' script for the whole timeline and, with `sound`, the music's plan."""
+                         sound: bool = True, with_captions: bool = True) -> Extras:
+    """The captions' script for the whole timeline (unless `with_captions` is False) and, with `sound`, the music's
+    plan."""
     layout = mix_layout(inputs)
     captions, heard = None, None
-    if job.captions is not None:
+    if job.captions is not None and with_captions:
         source = inputs.files.get(job.captions.field)
         if job.captions.from_narration:
             source, heard = await narration_words(ctx, job.captions, inputs.files[NARRATION])
@@ -93,23 +100,24 @@ async def prepare_extras(ctx: JobContext, job: RenderInput, inputs: Inputs, plan
     return Extras(layout, captions, await plan_music(ctx, job, inputs, plan, layout) if sound else None, heard)
 
 
-def sound_args(job: RenderInput, inputs: Inputs, plan: Plan, extras: Extras) -> tuple[list[str], str]:
-    """The audio inputs after the picture (input 0) and the graph ending in `[aout]`: silence when there is
-    nothing to hear."""
-    extra_inputs, numbers = sound_inputs(job, inputs)
+def sound_args(job: RenderInput, inputs: Inputs, plan: Plan, extras: Extras,
+               first: int = 1) -> tuple[list[str], str]:
+    """The audio inputs, numbered from `first` (after the picture, input 0, in the encode), and the graph ending
+    in `[aout]`: silence when there is nothing to hear."""
+    extra_inputs, numbers = sound_inputs(job, inputs, first)
     args = [part for one in extra_inputs for part in one]
     graph = audio_graph(job, inputs, plan, extras.soundtrack, extras.layout, numbers)
     if graph is None:
         args += ["-f", "lavfi", "-i", f"anullsrc=channel_layout=stereo:sample_rate={audio.SAMPLE_RATE}"]
-        graph = f"[{len(extra_inputs) + 1}:a]anull[aout]"
+        graph = f"[{first + len(extra_inputs)}:a]anull[aout]"
     return args, graph
 
 
 def encode_args(url: str, job: RenderInput, inputs: Inputs, plan: Plan, extras: Extras, output: Path,
                 encoder: Encoder, frames: range) -> list[str]:
     """Input 0: the composed frames of `frames`; for the whole timeline, then the narration, the music and
-    the clips' sound, exactly as long as the picture. A part is picture only (its sound is made once, at
-    the join), its frames stamped with their timeline times while the captions burn in, so a cue over
+    the clips' sound, exactly as long as the picture. A part is picture only (its sound is made once, by
+    the split's sound job), its frames stamped with their timeline times while the captions burn in, so a cue over
     the cut shows on both sides of it."""
     rate = f"{plan.rate.numerator}/{plan.rate.denominator}"
     args = ["-f", "rawvideo", "-pix_fmt", "yuv420p", "-video_size", f"{job.width}x{job.height}",

@@ -29,6 +29,9 @@ def join_field(position: int) -> str:
     return f"join.parts[{position}]"
 
 
+JOIN_SOUND = "join.sound"
+
+
 class Scene(StrictModel):
     """An image shown for `duration` seconds (with an img2vid camera move), or a piece of a video clip."""
 
@@ -145,12 +148,14 @@ class PartRange(StrictModel):
 
 
 class JoinParts(StrictModel):
-    """The parts' videos, in timeline order, to be joined under the whole timeline's sound."""
+    """The parts' videos, in timeline order, and the whole timeline's sound (a `sound_only` job's), to be
+    copied together."""
 
     parts: list[UrlField] = Field(min_length=1, max_length=DEFAULT_MAX_SCENES + 1)
+    sound: UrlField
 
 
-Stage = Literal["whole", "plan", "part", "join"]
+Stage = Literal["whole", "plan", "sound", "part", "join"]
 
 
 class RenderInput(JobInput):
@@ -165,8 +170,10 @@ class RenderInput(JobInput):
     fit_to_narration: bool = False
     music: MusicUnder | None = None
     captions: Captions | None = None
-    # A split render (docs/render.md): the timeline only, one frame range's picture, or the parts joined.
+    # A split render (docs/render.md): the timeline only, the whole timeline's sound, one frame range's
+    # picture, or the parts and the sound copied together.
     plan_only: bool = False
+    sound_only: bool = False
     part: PartRange | None = None
     join: JoinParts | None = None
 
@@ -181,14 +188,16 @@ class RenderInput(JobInput):
             raise ValueError("'fit_to_narration' needs a 'narration'")
         if self.captions is not None and self.captions.from_narration and self.narration is None:
             raise ValueError("'captions.from_narration' needs a 'narration'")
-        if self.plan_only + (self.part is not None) + (self.join is not None) > 1:
-            raise ValueError("give at most one of 'plan_only', 'part' and 'join'")
-        if (self.part or self.join) and not self.output_filename:
-            raise ValueError("a split render's 'part' and 'join' need the final 'output_filename'")
+        if self.plan_only + self.sound_only + (self.part is not None) + (self.join is not None) > 1:
+            raise ValueError("give at most one of 'plan_only', 'sound_only', 'part' and 'join'")
+        if (self.sound_only or self.part or self.join) and not self.output_filename:
+            raise ValueError("a split render's 'sound_only', 'part' and 'join' need the final 'output_filename'")
         return self
 
     @property
     def stage(self) -> Stage:
         if self.plan_only:
             return "plan"
+        if self.sound_only:
+            return "sound"
         return "part" if self.part is not None else "join" if self.join is not None else "whole"

@@ -17,7 +17,7 @@ from video_ops.media.compose import Placement, place
 from video_ops.media.probe import MediaInfo, played_seconds, probe, require_audio
 from video_ops.media.timing import exact_rate, frame_counts
 from video_ops.ops.caption_highlight import words_cap
-from video_ops.ops.render.model import MUSIC, NARRATION, RenderInput, Scene, join_field, scene_field
+from video_ops.ops.render.model import JOIN_SOUND, MUSIC, NARRATION, RenderInput, Scene, join_field, scene_field
 
 
 @dataclass(frozen=True)
@@ -72,7 +72,7 @@ def input_urls(job: RenderInput) -> dict[str, str]:
     if job.captions is not None and job.captions.url is not None:
         urls[job.captions.field] = job.captions.url
     if job.join is not None:
-        urls.update({join_field(k): url for k, url in enumerate(job.join.parts)})
+        urls.update({join_field(k): url for k, url in enumerate(job.join.parts)}, **{JOIN_SOUND: job.join.sound})
     return urls
 
 

@@ -36,18 +36,19 @@ def clip_volume(job: RenderInput, scene: Scene) -> float:
     return 1.0 if job.narration is None else 0.0
 
 
-def sound_inputs(job: RenderInput, inputs: Inputs) -> tuple[list[list[str]], dict[str, int]]:
-    """The audio inputs after the frames (input 0): their argv and their input numbers by name."""
+def sound_inputs(job: RenderInput, inputs: Inputs, first: int = 1) -> tuple[list[list[str]], dict[str, int]]:
+    """The audio inputs, numbered from `first` (after the frames, input 0, in a render's encode): their argv
+    and their input numbers by name."""
     args: list[list[str]] = []
     numbers: dict[str, int] = {}
     for name in (NARRATION, MUSIC):
         if name in inputs.files:
-            numbers[name] = len(args) + 1
+            numbers[name] = first + len(args)
             args.append(["-i", str(inputs.files[name])])
     for position, scene in enumerate(job.scenes):
         clip = inputs.clips.get(position)
         if clip is not None and clip.audio is not None and clip_volume(job, scene) > 0:
-            numbers[scene_field(position)] = len(args) + 1
+            numbers[scene_field(position)] = first + len(args)
             args.append(["-ss", f"{scene.trim_start:.6f}", "-i", str(clip.path)])
     return args, numbers
 

@@ -1,6 +1,6 @@
 """A render's stages: the whole timeline in one job, or split across workers (docs/render.md): its
-timeline alone (`plan_only`), the picture of one frame range (`part`), and the parts' pictures copied
-end to end under the sound made once for the whole timeline (`join`)."""
+timeline alone (`plan_only`), its sound mixed once for the whole timeline (`sound_only`), the picture of
+one frame range (`part`), and the parts' pictures and that sound copied together (`join`)."""
 
 from __future__ import annotations
 
@@ -16,11 +16,20 @@ from video_ops.jobkit.results import single_output
 from video_ops.media.encoders import AAC_ARGS
 from video_ops.media.ffmpeg import step_timeout
 from video_ops.media.probe import probe
-from video_ops.ops.render.job import encode_picture, prepare_extras, run_whole, sound_args, whole_result
-from video_ops.ops.render.model import RenderInput, join_field, scene_field
-from video_ops.ops.render.plan import describe_scenes, download_and_check, input_urls, plan_timeline, planning_fields
+from video_ops.ops.render.job import (
+    encode_picture,
+    music_result,
+    prepare_extras,
+    run_whole,
+    sound_args,
+    whole_result,
+)
+from video_ops.ops.render.model import JOIN_SOUND, MUSIC, NARRATION, RenderInput, join_field, scene_field
+from video_ops.ops.render.plan import describe_scenes, download_and_check, plan_timeline, planning_fields
 
-JOIN_SECONDS_PER_VIDEO_SECOND = 3.0  # the join copies the picture: its time is the sound's mix and the I/O
+SOUND_SECONDS_PER_VIDEO_SECOND = 3.0  # timeout budget: decoding and mixing, far above what it costs here
+JOIN_SECONDS_PER_VIDEO_SECOND = 1.0  # the join only copies: its time is I/O
+SOUND_TOLERANCE_S = 0.05  # how far the sound's stated length may be from the timeline's: AAC's framing
 
 
 def part_filename(filename: str, index: int) -> str:
@@ -28,8 +37,13 @@ def part_filename(filename: str, index: int) -> str:
     return f"{filename.removesuffix('.mp4')}.part{index:03d}.mp4"
 
 
+def sound_filename(filename: str) -> str:
+    """The sound's object beside the final video: `final.sound.m4a`."""
+    return f"{filename.removesuffix('.mp4')}.sound.m4a"
+
+
 async def run(ctx: JobContext, job: RenderInput) -> dict:
-    stages = {"whole": run_whole, "plan": run_plan, "part": run_part, "join": run_join}
+    stages = {"whole": run_whole, "plan": run_plan, "sound": run_sound, "part": run_part, "join": run_join}
     return await stages[job.stage](ctx, job)
 
 
@@ -39,6 +53,28 @@ async def run_plan(ctx: JobContext, job: RenderInput) -> dict:
     return {"message": "Timeline planned", "frames": plan.frames, "overlap": plan.overlap,
             "frame_rate": f"{plan.rate.numerator}/{plan.rate.denominator}", "duration": round(plan.seconds, 6),
             "scenes": describe_scenes(job, plan), "warnings": plan.warnings}
+
+
+async def run_sound(ctx: JobContext, job: RenderInput) -> dict:
+    """The narration, music, ducking and clip sound mixed once over the whole timeline (loudness measured
+    over the whole), beside the parts, so the join only copies it."""
+    assert job.output_filename is not None
+    filename = sound_filename(clean_filename(job.output_filename))
+    heard = {NARRATION, MUSIC} | {scene_field(k) for k, scene in enumerate(job.scenes) if scene.kind == "video"}
+    inputs = await download_and_check(ctx, job, heard)
+    plan = plan_timeline(job, inputs)
+    output = ctx.workdir / "sound.m4a"
+    with ctx.timed("process"):
+        extras = await prepare_extras(ctx, job, inputs, plan, with_captions=False)
+        sound_in, graph = sound_args(job, inputs, plan, extras, first=0)
+        await ctx.ffmpeg([*sound_in, "-filter_complex", graph, "-map", "[aout]", *AAC_ARGS,
+                          "-t", f"{plan.seconds:.6f}", str(output)],
+                         step="mixing", duration=plan.seconds,
+                         timeout=step_timeout(plan.seconds, SOUND_SECONDS_PER_VIDEO_SECOND))
+        result = await probe(output, "output")
+    stored, = await ctx.upload([(output, join_key(clean_prefix(job.path), filename))], "audio/mp4")
+    return {"message": "Sound mixed", "audio_url": stored.url, "filename": filename, "s3_key": stored.key,
+            "duration": result.duration, "size_bytes": stored.size_bytes, **music_result(extras.soundtrack)}
 
 
 async def run_part(ctx: JobContext, job: RenderInput) -> dict:
@@ -66,30 +102,30 @@ async def run_part(ctx: JobContext, job: RenderInput) -> dict:
 
 
 async def run_join(ctx: JobContext, job: RenderInput) -> dict:
-    """The parts copied end to end (no second encoding) under the whole timeline's sound, mixed once;
-    the part objects are removed once the video is stored."""
+    """The parts' pictures and the sound job's sound copied together (nothing is encoded again); the part
+    and sound objects are removed once the video is stored."""
     assert job.join is not None and job.output_filename is not None
     filename, prefix = clean_filename(job.output_filename), clean_prefix(job.path)
-    images = {scene_field(k) for k, scene in enumerate(job.scenes) if scene.kind == "image"}
-    inputs = await download_and_check(ctx, job, set(input_urls(job)) - images)
+    joined = {join_field(k) for k in range(len(job.join.parts))} | {JOIN_SOUND}
+    captions = set() if job.captions is None else {NARRATION if job.captions.from_narration else job.captions.field}
+    inputs = await download_and_check(ctx, job, planning_fields(job) | joined | captions)
     plan = plan_timeline(job, inputs)
-    parts = [inputs.files[join_field(k)] for k in range(len(job.join.parts))]
+    parts, sound = [inputs.files[join_field(k)] for k in range(len(job.join.parts))], inputs.files[JOIN_SOUND]
     output = ctx.workdir / "output.mp4"
     with ctx.timed("process"):
+        await _check_sound(sound, plan.seconds)
         await _check_parts(parts, job, plan.frames, plan.rate)
-        extras = await prepare_extras(ctx, job, inputs, plan)
+        extras = await prepare_extras(ctx, job, inputs, plan, sound=False)  # the captions' counts
         listing = ctx.workdir / "parts.ffconcat"
         listing.write_text("ffconcat version 1.0\n" + "".join(f"file '{_quoted(part.resolve())}'\n" for part in parts))
-        sound_in, graph = sound_args(job, inputs, plan, extras)
-        await ctx.ffmpeg(["-f", "concat", "-safe", "0", "-i", str(listing), *sound_in, "-filter_complex", graph,
-                          "-map", "0:v", "-map", "[aout]", "-c:v", "copy", *AAC_ARGS, "-t", f"{plan.seconds:.6f}",
-                          "-movflags", "+faststart", str(output)],
+        await ctx.ffmpeg(["-f", "concat", "-safe", "0", "-i", str(listing), "-i", str(sound), "-map", "0:v",
+                          "-map", "1:a", "-c", "copy", "-movflags", "+faststart", str(output)],
                          step="joining", duration=plan.seconds,
                          timeout=step_timeout(plan.seconds, JOIN_SECONDS_PER_VIDEO_SECOND))
         result = await probe(output, "output")
     stored, = await ctx.upload([(output, join_key(prefix, filename))])
-    await asyncio.gather(*(ctx.storage.delete(join_key(prefix, part_filename(filename, k)))
-                           for k in range(len(parts))), return_exceptions=True)
+    made = [part_filename(filename, k) for k in range(len(parts))] + [sound_filename(filename)]
+    await asyncio.gather(*(ctx.storage.delete(join_key(prefix, name)) for name in made), return_exceptions=True)
     return {**whole_result(job, plan, extras, stored, filename, result), "parts": len(parts)}
 
 
@@ -104,6 +140,13 @@ async def _check_parts(parts: list[Path], job: RenderInput, frames: int, rate: F
     if total != frames:
         raise JobError(f"join.parts: the parts hold {total} frames, the timeline {frames}; "
                        "they are not this render's parts.")
+
+
+async def _check_sound(sound: Path, seconds: float) -> None:
+    """The sound job's sound: audio, as long as the timeline."""
+    heard = (await probe(sound, JOIN_SOUND)).audio
+    if heard is None or abs((heard.duration or 0.0) - seconds) > SOUND_TOLERANCE_S:
+        raise JobError(f"{JOIN_SOUND}: not this render's sound (the timeline is {seconds:.3f} s long).")
 
 
 def _quoted(path: Path) -> str:
