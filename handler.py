@@ -7,10 +7,11 @@ import runpod
 from video_ops.base.settings import is_deployed
 from video_ops.media.encoders import check_encoder
 from video_ops.subtitles.fonts import check_fonts
-from video_ops.worker import handle_job, handle_local_job
+from video_ops.worker import end_with_local_endpoint, handle_job, handle_local_job
 
 if __name__ == "__main__":
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    end_with_local_endpoint()
     # Deployed, the encoder probe runs before the first job; a local run probes on its first job.
     runpod.serverless.register_fitness_check(check_encoder)
     runpod.serverless.register_fitness_check(check_fonts)  # and the fonts, read once

@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.endpoint import SLEEPY, LocalEndpoint, alive, wait_until
+from tests.endpoint import SLEEPY, LocalEndpoint, alive, command_name, descendants, wait_until
+from tests.helpers import REPO
 from video_ops.client import ClientError, JobCancelled, JobFailed, JobNotReady, JobTimedOut
 
 
@@ -245,3 +246,22 @@ def test_help_says_development_only() -> None:
     assert "FOR DEVELOPMENT ONLY" in done.stdout
     assert "127.0.0.1" in done.stdout
     assert "not checked" in done.stdout
+
+
+def test_a_killed_endpoint_takes_its_workers_and_their_ffmpeg_with_it(tmp_path: Path) -> None:
+    """SIGKILL leaves no cleanup to the endpoint: its workers end themselves, or they would poll the dead
+    address for ever (the SDK retries at once, at half a core each)."""
+    env = {"VIDEO_OPS_ALLOW_FILE_URLS": "1", "VIDEO_OPS_OUTPUT_DIR": str(tmp_path / "output"),
+           "VIDEO_OPS_WORKDIR": str(tmp_path / "work"), "VIDEO_OPS_ENCODER": "x264", "BUCKET_NAME": ""}
+    with LocalEndpoint(REPO / "handler.py", 2, tmp_path / "endpoint.log", env) as endpoint:
+        image = {"id": "long", "image_url": (REPO / "samples" / "sample_image.jpg").as_uri(), "duration": 600}
+        endpoint.client().submit({"operation": "img2vid", "images": [image], "width": 1920, "height": 1080,
+                                  "path": "long"})
+        wait_until(lambda: [pid for pid in descendants(endpoint.proc.pid) if command_name(pid) == "ffmpeg"], 60,
+                   "no FFmpeg ran")
+        left = descendants(endpoint.proc.pid)
+        endpoint.proc.kill()
+        endpoint.proc.wait()
+        wait_until(lambda: not [pid for pid in left if alive(pid)], 20,
+                   f"still running: {[command_name(pid) for pid in left if alive(pid)]}")
+    assert len(left) >= 5  # two workers, their heartbeats, an FFmpeg

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import ctypes
 import json
 import logging
+import os
+import signal
 import time
 from typing import Any
 
@@ -16,6 +19,7 @@ from video_ops.jobkit.progress import ProgressReporter
 from video_ops.ops import OPERATIONS
 
 log = logging.getLogger(__name__)
+PR_SET_PDEATHSIG = 1
 
 
 async def handle_job(job: dict[str, Any]) -> dict[str, Any]:
@@ -52,3 +56,16 @@ async def handle_local_job(job: dict[str, Any]) -> dict[str, Any]:
         path.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         log.info("job %s: the whole result is in %s", job.get("id"), path.resolve())
     return result
+
+
+def end_with_local_endpoint() -> None:
+    """Under the local endpoint (which names itself in VIDEO_OPS_LOCAL_ENDPOINT_PID), end with it, FFmpeg and
+    the SDK's heartbeat included: a worker whose endpoint was killed would otherwise poll the dead address
+    for ever, the SDK retrying at once and using half a core. Linux's PR_SET_PDEATHSIG sends SIGHUP."""
+    endpoint = os.environ.get("VIDEO_OPS_LOCAL_ENDPOINT_PID", "")
+    if not endpoint.isdigit():
+        return
+    signal.signal(signal.SIGHUP, lambda *_: os.killpg(os.getpgrp(), signal.SIGKILL))
+    ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGHUP)
+    if os.getppid() != int(endpoint):  # it ended before the line above
+        os.killpg(os.getpgrp(), signal.SIGKILL)

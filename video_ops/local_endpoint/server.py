@@ -240,6 +240,7 @@ class WorkerPool:
             **os.environ,
             **self.extra_env,
             "RUNPOD_POD_ID": pod_id,
+            "VIDEO_OPS_LOCAL_ENDPOINT_PID": str(os.getpid()),  # the worker ends with this process
             # The SDK substitutes $ID and $RUNPOD_POD_ID, appends "&job_in_progress=..." to the job-take
             # URL (hence its query string) and "&isStream=..." to the job-done URL, and derives the stop
             # channel by replacing /job-take/ with /job-stop/.
