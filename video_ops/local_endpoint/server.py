@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from video_ops.io.local_results import output_file
+from video_ops.io.local_results import local_output_dir, output_file
 from video_ops.local_endpoint.jobqueue import LocalQueue
 from video_ops.local_endpoint.journal import Journal
 
@@ -376,7 +376,7 @@ class LocalEndpoint:
 
     def __init__(self, host: str, port: int, workers: int, handler: str, journal: Path | None = None) -> None:
         self.queue = LocalQueue(on_final=post_webhook, journal=Journal(journal) if journal else None)
-        output_dir = Path(os.environ.get("VIDEO_OPS_OUTPUT_DIR", "").strip() or "output").resolve()
+        output_dir = local_output_dir().resolve()
         self.server = EndpointServer((host, port), self.queue, output_dir)
         connect_host = "127.0.0.1" if host in ("0.0.0.0", "", "::") else host
         self.base_url = f"http://{connect_host}:{self.server.server_address[1]}"
