@@ -94,6 +94,15 @@ class Gateway(LocalEndpoint):
     def status(self, job_id: str) -> dict:
         return requests.get(f"{self.url}/video/job/{job_id}", headers={"X-API-Key": self.key}, timeout=30).json()
 
+    def endpoint_pid(self) -> int:
+        """The gateway's local endpoint: its one child process."""
+        (endpoint,) = children(self.proc.pid)
+        return endpoint
+
+    def worker_pids(self) -> list[int]:
+        """The endpoint's workers: the gateway's grandchildren."""
+        return [worker for endpoint in children(self.proc.pid) for worker in children(endpoint)]
+
 
 def _stat(pid: int | str) -> list[str] | None:
     """Fields of /proc/<pid>/stat from the state on (state, ppid, pgrp, session, ...); None once gone."""

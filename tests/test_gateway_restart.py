@@ -4,13 +4,15 @@ it stopped run after the restart, and their webhooks are delivered."""
 from __future__ import annotations
 
 import json
+import os
+import signal
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.endpoint import Gateway, wait_until
+from tests.endpoint import Gateway, alive, descendants, wait_until
 from tests.helpers import REPO
 from tests.servers import serving
 from tests.test_gateway import gateway_env
@@ -29,7 +31,10 @@ def receiver() -> Iterator[Receiver]:
         yield server
 
 
-def test_queued_and_running_jobs_run_after_a_gateway_restart(receiver: Receiver, tmp_path: Path) -> None:
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGKILL], ids=["sigterm", "sigkill"])
+def test_queued_and_running_jobs_run_after_a_gateway_restart(
+    receiver: Receiver, tmp_path: Path, stop: signal.Signals
+) -> None:
     env = gateway_env(tmp_path, VIDEO_OPS_API_KEYS=KEY, VIDEO_OPS_ALLOW_PRIVATE_WEBHOOKS="1")
     with Gateway(REPO / "handler.py", 1, tmp_path / "first.log", env) as first:
         running = first.submit("img2vid", {**LONG, "webhook_url": receiver.url("/long")})
@@ -37,7 +42,11 @@ def test_queued_and_running_jobs_run_after_a_gateway_restart(receiver: Receiver,
         queued = [first.submit("addaudio", {**SHORT, "output_filename": f"q{n}.mp4",
                                             "webhook_url": receiver.url(f"/queued-{n}")}) for n in range(2)]
         before = [first.status(job)["status"] for job in (running, *queued)]
-    # Leaving the `with` stopped the gateway (SIGTERM) and its worker: nothing ran meanwhile.
+        left_behind = descendants(first.proc.pid)  # its endpoint, the worker, the worker's FFmpeg
+        first.proc.send_signal(stop)
+        wait_until(lambda: not [pid for pid in left_behind if alive(pid)], 20,
+                   f"the gateway's endpoint, worker or FFmpeg outlived a {stop.name}")
+    # Nothing ran meanwhile.
     with Gateway(REPO / "handler.py", 1, tmp_path / "second.log", env) as second:
         paths = ("/long", "/queued-0", "/queued-1")
         wait_until(lambda: all(receiver.received(path) for path in paths), 180, "not every webhook came",
@@ -50,3 +59,12 @@ def test_queued_and_running_jobs_run_after_a_gateway_restart(receiver: Receiver,
     assert [len(receiver.received(path)) for path in paths] == [1, 1, 1]
     assert after[0]["output"]["videos"][0]["frames"] == 20 * 24
     assert [json.loads(receiver.received(path)[0][1])["jobId"] for path in paths] == [running, *queued]
+
+
+def test_a_gateway_whose_endpoint_dies_stops_with_one_sentence(tmp_path: Path) -> None:
+    with Gateway(REPO / "handler.py", 1, tmp_path / "gateway.log", gateway_env(tmp_path)) as gateway:
+        workers = gateway.worker_pids()
+        os.kill(gateway.endpoint_pid(), signal.SIGKILL)
+        assert gateway.proc.wait(20) == 1
+    assert "gateway: the local endpoint exited with code -9; stopping" in gateway.log.read_text()
+    wait_until(lambda: not [pid for pid in workers if alive(pid)], 10, "the workers outlived their endpoint")

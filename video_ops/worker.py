@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ctypes
 import json
 import logging
 import os
@@ -11,6 +10,7 @@ import time
 from typing import Any
 
 from video_ops.base.errors import JobError
+from video_ops.base.lifetime import end_with_parent, parent_named_in
 from video_ops.io.local_results import local_output_dir
 from video_ops.io.storage import open_storage
 from video_ops.jobkit.context import JobContext, safe_job_id
@@ -19,7 +19,6 @@ from video_ops.jobkit.progress import ProgressReporter
 from video_ops.ops import OPERATIONS
 
 log = logging.getLogger(__name__)
-PR_SET_PDEATHSIG = 1
 
 
 async def handle_job(job: dict[str, Any]) -> dict[str, Any]:
@@ -61,11 +60,10 @@ async def handle_local_job(job: dict[str, Any]) -> dict[str, Any]:
 def end_with_local_endpoint() -> None:
     """Under the local endpoint (which names itself in VIDEO_OPS_LOCAL_ENDPOINT_PID), end with it, FFmpeg and
     the SDK's heartbeat included: a worker whose endpoint was killed would otherwise poll the dead address
-    for ever, the SDK retrying at once and using half a core. Linux's PR_SET_PDEATHSIG sends SIGHUP."""
-    endpoint = os.environ.get("VIDEO_OPS_LOCAL_ENDPOINT_PID", "")
-    if not endpoint.isdigit():
+    for ever, the SDK retrying at once and using half a core."""
+    endpoint = parent_named_in("VIDEO_OPS_LOCAL_ENDPOINT_PID")
+    if endpoint is None:
         return
     signal.signal(signal.SIGHUP, lambda *_: os.killpg(os.getpgrp(), signal.SIGKILL))
-    ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGHUP)
-    if os.getppid() != int(endpoint):  # it ended before the line above
+    if not end_with_parent(endpoint, signal.SIGHUP):
         os.killpg(os.getpgrp(), signal.SIGKILL)

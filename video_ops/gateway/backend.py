@@ -33,6 +33,7 @@ class Backend:
         self.client = client
         self.kind = kind
         self.s3_config = s3_config  # the gateway's own bucket, sent with jobs that name none
+        client.session.trust_env = False
         adapter = HTTPAdapter(pool_connections=2, pool_maxsize=CONNECTIONS)
         for prefix in ("http://", "https://"):
             client.session.mount(prefix, adapter)

@@ -8,7 +8,6 @@ import ipaddress
 import os
 import socket
 import sys
-import threading
 from pathlib import Path
 
 import uvicorn
@@ -18,11 +17,12 @@ from video_ops.base.settings import env_float, env_int, env_str
 from video_ops.client import Client
 from video_ops.gateway.app import create_app
 from video_ops.gateway.database import is_postgres, printable
+from video_ops.gateway.local import EmbeddedEndpoint
 from video_ops.gateway.split import SplittingBackend
 from video_ops.gateway.store import Store
 from video_ops.gateway.watcher import LEASE_S, RETENTION_DAYS
 from video_ops.io.storage import resolve_bucket
-from video_ops.local_endpoint.server import LocalEndpoint, check_worker_arguments, server_parser
+from video_ops.local_endpoint.server import check_worker_arguments, server_parser
 from video_ops.ops import OPERATIONS
 
 READY = "gateway ready: "
@@ -117,17 +117,12 @@ def local_queue() -> Path:
 
 def _serve_local(listener: socket.socket, args: argparse.Namespace, keys: list[str], sync_cap_s: float) -> int:
     """Start the local endpoint and its workers, serve, and stop them all on the way out."""
-    local = LocalEndpoint("127.0.0.1", 0, args.workers, args.handler, local_queue())
 
-    def serve(stop: threading.Event) -> int:
-        # uvicorn handles SIGINT and SIGTERM while it runs, then restores the local endpoint's handlers and
-        # raises the signal it caught again: that only sets `stop`, so the workers are still stopped.
-        threading.Thread(target=local.sweep_until, args=(stop,), daemon=True).start()
-        print(f"gateway: jobs run on the local endpoint {local.api_url}/local, {args.workers} worker(s)",
-              file=sys.stderr)
-        return _serve(listener, Client("local", base_url=local.api_url), "local endpoint", None, keys, sync_cap_s)
+    def serve(api_url: str) -> int:
+        print(f"gateway: jobs run on the local endpoint {api_url}/local, {args.workers} worker(s)", file=sys.stderr)
+        return _serve(listener, Client("local", base_url=api_url), "local endpoint", None, keys, sync_cap_s)
 
-    return local.run("gateway: local endpoint", serve)
+    return EmbeddedEndpoint(args.workers, args.handler, local_queue()).run(serve)
 
 
 def database() -> str | Path:

@@ -21,10 +21,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from video_ops.base.lifetime import end_with_parent, parent_named_in
 from video_ops.io.local_results import local_output_dir, output_file
 from video_ops.local_endpoint.jobqueue import LocalQueue
 from video_ops.local_endpoint.journal import Journal
 
+READY = "local endpoint ready: "  # then the API base for clients, on stdout
+GATEWAY_PID = "VIDEO_OPS_GATEWAY_PID"  # set by a gateway that runs this endpoint as its child
 OUTPUT_ROUTE = "output"  # without a bucket, results are served at /output/<object key>: links that open
 TAKE_POLL_S = 5.0  # how long job-take holds a worker's request open when the queue is empty
 STOP_POLL_S = 30.0  # the stop channel's long-poll; the SDK gives up on it after 90 s
@@ -430,11 +433,16 @@ class LocalEndpoint:
 
 def main(argv: list[str] | None = None) -> int:
     args = _arguments(argv)
+    gateway = parent_named_in(GATEWAY_PID)
+    # A gateway's endpoint stops (its SIGTERM handling: workers stopped, the queue kept) when the gateway ends,
+    # SIGKILL included; until `run` handles SIGTERM, it simply ends, before any worker started.
+    if gateway is not None and not end_with_parent(gateway, signal.SIGTERM):
+        return 0
     journal = os.environ.get("VIDEO_OPS_LOCAL_QUEUE_DB", "").strip()
     endpoint = LocalEndpoint(args.host, args.port, args.workers, args.handler, Path(journal) if journal else None)
 
     def serve(stop: threading.Event) -> int:
-        print(f"local endpoint ready: {endpoint.api_url}/local", flush=True)
+        print(f"{READY}{endpoint.api_url}/local", flush=True)
         hint = f"export RUNPOD_ENDPOINT_BASE_URL={endpoint.api_url} RUNPOD_ENDPOINT_ID=local"
         print(f"local endpoint: {hint}", file=sys.stderr)
         endpoint.sweep_until(stop)
