@@ -134,9 +134,16 @@ def _nothing_sent(exc: requests.RequestException) -> bool:
     return isinstance(reason, NewConnectionError)
 
 
-def _retry_after(response: requests.Response) -> float | None:
-    """Seconds from a Retry-After header (delta-seconds or HTTP date), if it has one."""
-    value = response.headers.get("Retry-After")
+def request_body(
+    job_input: dict, webhook: str | None = None, policy: dict | None = None, s3_config: dict | None = None
+) -> dict:
+    """RunPod's request body: the input plus the request-level options that are set."""
+    extras = {"webhook": webhook, "policy": policy, "s3Config": s3_config}
+    return {"input": job_input, **{key: value for key, value in extras.items() if value is not None}}
+
+
+def retry_after_s(value: str | None) -> float | None:
+    """Seconds from a Retry-After header's value (delta-seconds or HTTP date), if it has one."""
     if not value:
         return None
     try:
@@ -149,17 +156,33 @@ def _retry_after(response: requests.Response) -> float | None:
         return None
 
 
-def _api_message(response: requests.Response) -> tuple[str, Any]:
-    """RunPod's error message and parsed body; its bodies are JSON, text, or empty."""
+def retry_pause_s(
+    idempotent: bool, attempt: int, retries: int, status_code: int, retry_after: str | None
+) -> float | None:
+    """How long to wait before asking again after an HTTP error; None when the error is the answer (it is final,
+    the call is not safe to repeat, or the retries are spent)."""
+    if not (idempotent and attempt < retries and status_code in RETRY_STATUSES):
+        return None
+    pause = retry_after_s(retry_after)
+    return backoff_s(attempt) if pause is None else pause
+
+
+def backoff_s(attempt: int) -> float:
+    """Exponential backoff with jitter, so many clients do not retry in step."""
+    return min(RETRY_MAX_S, RETRY_BASE_S * 2**attempt) * random.uniform(0.5, 1.0)
+
+
+def api_error(status_code: int, text: str, reason: str | None) -> ClientError:
+    """RunPod's error as a ClientError: its message (bodies are JSON, text, or empty) and the parsed body."""
     try:
-        body = response.json()
+        body: Any = json.loads(text)
     except ValueError:
-        body = response.text
+        body = text
     if isinstance(body, dict):
         message = body.get("error") or body.get("message") or json.dumps(body)
     else:
-        message = body or response.reason or "no message"
-    return decode_error(message), body
+        message = body or reason or "no message"
+    return ClientError(decode_error(message), status_code, body)
 
 
 class Client:
@@ -215,7 +238,7 @@ class Client:
             except requests.RequestException as exc:
                 if attempt == self.retries or not (idempotent or _nothing_sent(exc)):
                     raise ClientError(f"{method} {url} failed: {exc}") from exc
-                pause = self._backoff(attempt)
+                pause = backoff_s(attempt)
             else:
                 if response.ok:
                     try:
@@ -223,18 +246,12 @@ class Client:
                     except ValueError as exc:
                         error = ClientError(f"{method} {url} answered non-JSON", response.status_code, response.text)
                         raise error from exc
-                if not (idempotent and attempt < self.retries and response.status_code in RETRY_STATUSES):
-                    message, parsed = _api_message(response)
-                    raise ClientError(message, response.status_code, parsed)
-                pause = _retry_after(response)
-                pause = self._backoff(attempt) if pause is None else pause
+                pause = retry_pause_s(idempotent, attempt, self.retries, response.status_code,
+                                      response.headers.get("Retry-After"))
+                if pause is None:
+                    raise api_error(response.status_code, response.text, response.reason)
             self._sleep(pause)
             attempt += 1
-
-    @staticmethod
-    def _backoff(attempt: int) -> float:
-        """Exponential backoff with jitter, so many clients do not retry in step."""
-        return min(RETRY_MAX_S, RETRY_BASE_S * 2**attempt) * random.uniform(0.5, 1.0)
 
     # --- RunPod's routes -------------------------------------------------------------------------
     def submit(
@@ -246,16 +263,8 @@ class Client:
         s3_config: dict | None = None,
     ) -> str:
         """Queue a job (POST /run) and return its id."""
-        body = self._request(job_input, webhook, policy, s3_config)
+        body = request_body(job_input, webhook, policy, s3_config)
         return self._call("POST", "run", idempotent=False, body=body)["id"]
-
-    @staticmethod
-    def _request(
-        job_input: dict, webhook: str | None = None, policy: dict | None = None, s3_config: dict | None = None
-    ) -> dict:
-        """RunPod's request body: the input plus the request-level options that are set."""
-        extras = {"webhook": webhook, "policy": policy, "s3Config": s3_config}
-        return {"input": job_input, **{key: value for key, value in extras.items() if value is not None}}
 
     def status(self, job_id: str) -> dict:
         """RunPod's status JSON for a job, as is; for a split img2vid batch, its parts' merged; for a split
@@ -351,7 +360,7 @@ class Client:
             "POST",
             "runsync",
             idempotent=False,
-            body=self._request(job_input, **submit_options),
+            body=request_body(job_input, **submit_options),
             params={"wait": int(wait_s * 1000)},
             timeout=(connect, wait_s + 30.0),
         )

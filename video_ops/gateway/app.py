@@ -55,6 +55,7 @@ def create_app(
             LOG.info("resumed %d webhook(s) owed by an earlier run", resumed)
         yield
         await watcher.stop()
+        await backend.close()
 
     app = FastAPI(
         lifespan=lifespan,
