@@ -13,6 +13,7 @@ means nothing is left to do.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections.abc import Callable
@@ -128,6 +129,14 @@ class Store:
     def get(self, job_id: str) -> Record | None:
         rows = self.db.rows(f"SELECT {COLUMNS} FROM job_records WHERE job_id = ?", (job_id,))
         return _record(rows[0]) if rows else None
+
+    async def read(self, job_id: str) -> Record | None:
+        """`get` for the status routes. A PostgreSQL read waits on another process (on a busy machine, for its
+        turn on a core), so it runs in a thread and the event loop answers other polls meanwhile; a SQLite
+        read is a call in this process, quicker than the hop to a thread."""
+        if self.shared:
+            return await asyncio.to_thread(self.get, job_id)
+        return self.get(job_id)
 
     def by_callback(self, digest: str) -> Record | None:
         """The job RunPod reports to this callback token's digest, while its end is still awaited."""

@@ -128,7 +128,7 @@ class Watcher:
     async def status(self, job_id: str) -> tuple[dict[str, Any], Record | None]:
         """RunPod's status JSON for the job, from its record once it ended (however old), else from the
         backend; and the record, if the gateway has one."""
-        record = self.store.get(job_id)
+        record = await self.store.read(job_id)
         if record is not None and not record.pending:
             return replies.recorded(record), record
         try:
