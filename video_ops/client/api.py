@@ -27,8 +27,9 @@ POLL_MAX_S = 8.0
 RETRY_BASE_S = 0.5
 RETRY_MAX_S = 8.0
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
-# Connections kept open for reuse. requests keeps 10 by default; a gateway calls from up to 40 threads at once,
-# and every connection past the tenth was closed after one call, so each call paid a new TCP handshake.
+# Connections kept open for reuse. requests keeps 10 by default; a program that calls from more threads at once
+# (a web app, a batch script) had every connection past the tenth closed after one call, each call paying a new
+# TCP handshake.
 POOL_SIZE = 64
 
 StatusCallback = Callable[[dict], None]
