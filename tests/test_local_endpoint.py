@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import queue
 import subprocess
 import sys
@@ -265,3 +266,29 @@ def test_a_killed_endpoint_takes_its_workers_and_their_ffmpeg_with_it(tmp_path: 
         wait_until(lambda: not [pid for pid in left if alive(pid)], 20,
                    f"still running: {[command_name(pid) for pid in left if alive(pid)]}")
     assert len(left) >= 5  # two workers, their heartbeats, an FFmpeg
+
+
+# Stop signals that land while the stop event's lock is held, as it is inside `stop.wait` and `stop.set`
+# (a gateway sends its endpoint SIGTERM more than once): the endpoint must still stop.
+SIGNAL_WHILE_WAITING = """
+import os, signal, sys, time
+from video_ops.local_endpoint.server import LocalEndpoint
+
+def serve(stop):
+    with stop._cond:  # where Event.wait and Event.set hold it
+        for _ in range(20):
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(0.01)  # the handler runs now, if this is the main thread
+    for _ in range(20):
+        os.kill(os.getpid(), signal.SIGTERM)
+    return 0 if stop.wait(30) else 3
+
+raise SystemExit(LocalEndpoint("127.0.0.1", 0, 1, sys.argv[1]).run("test", serve))
+"""
+
+
+def test_a_stop_signal_during_a_wait_on_the_stop_event_still_stops_the_endpoint(tmp_path: Path) -> None:
+    env = {**os.environ, "SLEEPY_LOG": str(tmp_path / "ran.txt"), "VIDEO_OPS_OUTPUT_DIR": str(tmp_path / "out")}
+    done = subprocess.run([sys.executable, "-c", SIGNAL_WHILE_WAITING, str(SLEEPY)], cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr[-2000:]

@@ -35,6 +35,7 @@ RUNSYNC_WAIT_MS = 90_000  # RunPod's default for /runsync, and its maximum below
 RUNSYNC_MAX_WAIT_MS = 300_000
 STOP_GRACE_S = 5.0  # for workers to drop cancelled jobs and exit before they are killed
 RESTART_DELAY_S = 1.0
+SIGNAL_POLL_S = 0.1  # how soon a stop signal reaches the stop event
 # Workers (and their FFmpeg) run at a lower priority: FFmpeg takes every core it can, and the server that answers
 # callers (and a gateway on the same machine) would wait behind it for a time slice. It changes nothing while
 # the CPU is otherwise idle.
@@ -404,12 +405,27 @@ class LocalEndpoint:
     def run(self, label: str, serve: Callable[[threading.Event], int]) -> int:
         """Start, call `serve` once every worker is up, and stop everything however it ends.
 
-        SIGINT and SIGTERM set the stop event that `start` and `serve` watch (until `serve` installs
-        handlers of its own); `label` begins the message about a worker that died at start-up.
+        SIGINT and SIGTERM set the stop event that `start` and `serve` watch; `label` begins the message
+        about a worker that died at start-up. A signal handler runs in the main thread between two bytecodes,
+        even inside `Event.set` or `Event.wait` holding the event's lock, or inside itself: had it set the
+        event, it could have waited for that lock for ever (a stopped endpoint that never stopped). So the
+        handler only notes the signal; the main thread joins the thread that does the work and sets the
+        event for it.
         """
         stop = threading.Event()
+        signalled: list[int] = []  # appending takes no lock
         for sig in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(sig, lambda *_: stop.set())
+            signal.signal(sig, lambda number, _: signalled.append(number))
+        outcome: list[int] = []
+        work = threading.Thread(target=lambda: outcome.append(self._run(label, serve, stop)), name="endpoint")
+        work.start()
+        while work.is_alive():
+            work.join(SIGNAL_POLL_S)
+            if signalled and not stop.is_set():
+                stop.set()
+        return outcome[0] if outcome else 1  # an exception in the work thread was printed by the thread
+
+    def _run(self, label: str, serve: Callable[[threading.Event], int], stop: threading.Event) -> int:
         try:
             if not self.start(stop):
                 if self.pool.early_exit:
