@@ -101,7 +101,8 @@ class Listing:
 
 class Store:
     """The gateway's database (a SQLite file, or PostgreSQL shared by several instances), used from the event
-    loop's thread: every statement is short and commits on its own."""
+    loop's thread (a status route's PostgreSQL read from a thread: psycopg's connection takes one call at a
+    time): every statement is short and commits on its own."""
 
     def __init__(self, target: str | Path, clock: Callable[[], float] = time.time) -> None:
         self.db = Database(target)
