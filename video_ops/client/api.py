@@ -173,6 +173,14 @@ def backoff_s(attempt: int) -> float:
     return min(RETRY_MAX_S, RETRY_BASE_S * 2**attempt) * random.uniform(0.5, 1.0)
 
 
+def json_answer(method: str, url: str, status_code: int, text: str) -> Any:
+    """A successful call's JSON body; a body that is not JSON is the API's fault, said in one sentence."""
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise ClientError(f"{method} {url} answered non-JSON", status_code, text) from exc
+
+
 def api_error(status_code: int, text: str, reason: str | None) -> ClientError:
     """RunPod's error as a ClientError: its message (bodies are JSON, text, or empty) and the parsed body."""
     try:
@@ -242,11 +250,7 @@ class Client:
                 pause = backoff_s(attempt)
             else:
                 if response.ok:
-                    try:
-                        return response.json()
-                    except ValueError as exc:
-                        error = ClientError(f"{method} {url} answered non-JSON", response.status_code, response.text)
-                        raise error from exc
+                    return json_answer(method, url, response.status_code, response.text)
                 pause = retry_pause_s(idempotent, attempt, self.retries, response.status_code,
                                       response.headers.get("Retry-After"))
                 if pause is None:
