@@ -11,6 +11,8 @@ import json
 import os
 import shutil
 import subprocess
+import tempfile
+from pathlib import Path
 
 import pytest
 
@@ -81,8 +83,18 @@ def test_a_failed_job_prints_its_error_as_the_last_line(image):
 
 @pytest.mark.skipif(not is_root, reason="shows the sentence a user without root sees, by dropping root")
 def test_without_root_the_script_says_so_in_one_sentence():
-    done = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
-                           "bash", str(SCRIPT), "build"], cwd=REPO, capture_output=True, text=True, timeout=60)
+    """The dropped user runs a copy in a folder it can enter: the clone may lie under one it cannot (0700)."""
+    folder = Path(tempfile.mkdtemp())
+    try:
+        folder.chmod(0o755)
+        (folder / "scripts").mkdir(mode=0o755)
+        script = folder / "scripts" / "image.sh"
+        shutil.copy(SCRIPT, script)
+        script.chmod(0o755)
+        done = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                               "bash", str(script), "build"], cwd=folder, capture_output=True, text=True, timeout=60)
+    finally:
+        shutil.rmtree(folder)
     assert done.returncode == 1
     assert done.stderr.strip().splitlines() == [
         "image.sh: this needs root: podman's chroot isolation and the image mounts it uses run as root here "
