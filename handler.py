@@ -6,12 +6,14 @@ import runpod
 
 from video_ops.base.settings import is_deployed
 from video_ops.media.encoders import check_encoder
+from video_ops.stop_guard import install_stop_guard
 from video_ops.subtitles.fonts import check_fonts
 from video_ops.worker import end_with_local_endpoint, handle_job, handle_local_job
 
 if __name__ == "__main__":
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     end_with_local_endpoint()
+    install_stop_guard()  # every stop frees the job's slot, whenever it comes
     # Deployed, the encoder probe runs before the first job; a local run probes on its first job.
     runpod.serverless.register_fitness_check(check_encoder)
     runpod.serverless.register_fitness_check(check_fonts)  # and the fonts, read once

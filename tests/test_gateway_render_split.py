@@ -21,7 +21,12 @@ from tests.endpoint import Gateway, children, command_name, descendants, wait_un
 from tests.helpers import REPO
 from tests.servers import serving
 from tests.test_gateway import gateway_env
-from tests.test_gateway_split import assert_cancel_stops_everything, backend_url, ended
+from tests.test_gateway_split import (
+    assert_cancel_stops_everything,
+    assert_every_worker_asks_for_work_within_10_s,
+    backend_url,
+    ended,
+)
 from tests.test_gateway_webhooks import Receiver
 from tests.test_render_split import FPS, split_job, words_over
 from video_ops.client import Client, JobFailed
@@ -94,6 +99,7 @@ def test_a_bad_scene_in_the_third_part_fails_the_job_naming_it_in_the_whole(gate
     assert failed["status"] == "FAILED"
     assert failed["error"].startswith("scenes[5]: "), failed
     assert "bad.mp4" not in stored(gateway)
+    assert_every_worker_asks_for_work_within_10_s(gateway, 3)  # the failed part's siblings were cancelled
 
 
 def test_a_cancel_stops_every_part(gateway: Gateway, media_server: str) -> None:

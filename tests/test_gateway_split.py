@@ -32,6 +32,13 @@ def backend_url(gateway: Gateway) -> str:
     return re.search(r"jobs run on the local endpoint (\S+)", gateway.log.read_text()).group(1)
 
 
+def assert_every_worker_asks_for_work_within_10_s(gateway: Gateway, workers: int) -> None:
+    """After a cancel, every worker has freed its slot: none holds a job it no longer runs."""
+    health = f"{backend_url(gateway)}/health"
+    wait_until(lambda: requests.get(health, timeout=30).json()["workers"]["idle"] == workers, 10,
+               "a worker did not ask for work within 10 s of the cancel", interval=0.05)
+
+
 def images(count: int, url: str = "file:samples/sample_image.jpg") -> list[dict[str, Any]]:
     return [{"id": f"img-{n}", "image_url": url, "duracao": 0.5} for n in range(count)]
 
@@ -85,6 +92,7 @@ def assert_cancel_stops_everything(gateway: Gateway, job: str, key: str) -> None
 
     assert cancelled.status_code == 200 and gateway.status(job)["status"] == "CANCELLED"
     assert (counts["inQueue"], counts["inProgress"]) == (0, 0)
+    assert_every_worker_asks_for_work_within_10_s(gateway, 3)
 
 
 def test_the_client_splits_a_batch_the_same_way(gateway: Gateway) -> None:

@@ -19,6 +19,7 @@ LAYERS = {
     "jobkit": 2,
     "ops": 3,
     "worker": 4,
+    "stop_guard": 4,
     "client": 4,
     "local_endpoint": 4,
     "gateway": 5,

@@ -1,6 +1,7 @@
 """A test worker: sleeps in steps with progress, fails on request, and can run a child `sleep`.
 
-Input: {"steps": n, "step_s": s, "error": "msg"?, "raise": "msg"?, "child_s": s?, "crash": true?}.
+Input: {"steps": n, "step_s": s, "error": "msg"?, "raise": "msg"?, "child_s": s?, "crash": true?,
+"ignore_stop": true?}. It starts as handler.py does, with the stop guard installed.
 Each job id it starts is appended to the file named by $SLEEPY_LOG, so tests can see that no job
 runs twice; the pid of the child `sleep` goes to $SLEEPY_LOG.<job id>.pid so tests can watch it die.
 """
@@ -9,6 +10,8 @@ import asyncio
 import os
 
 import runpod
+
+from video_ops.stop_guard import install_stop_guard
 
 
 async def handler(job: dict) -> dict:
@@ -30,7 +33,11 @@ async def handler(job: dict) -> dict:
                 await child.wait()
     for step in range(spec.get("steps", 0)):
         runpod.serverless.progress_update(job, {"stage": "sleeping", "percent": 100 * step / spec["steps"]})
-        await asyncio.sleep(spec.get("step_s", 0.1))
+        try:
+            await asyncio.sleep(spec.get("step_s", 0.1))
+        except asyncio.CancelledError:
+            if not spec.get("ignore_stop"):
+                raise
     if spec.get("raise"):
         raise RuntimeError(spec["raise"])
     if spec.get("error"):
@@ -39,4 +46,5 @@ async def handler(job: dict) -> dict:
 
 
 if __name__ == "__main__":
+    install_stop_guard()
     runpod.serverless.start({"handler": handler})
