@@ -180,6 +180,8 @@ CORPUS: list[Hostile] = [
     Hostile("empty file", addaudio(url_video="{server}/empty.mp4"), "url_video: the file is empty (0 bytes)."),
     Hostile("truncated MP4", addaudio(url_video="{server}/truncated.mp4"), "url_video: the file is not a media file FFmpeg can read (moov atom not found / Invalid data found when processing input)."),
     Hostile("audio given as video", addaudio(url_video="{server}/tone.mp3"), "url_video: the file has no video stream (found: audio)."),
+    Hostile("MJPEG QuickTime FFmpeg cannot decode", caption(url_video="{server}/mjpeg-undecodable.mov"), "url_video: the video stream (mjpeg, QuickTime) cannot be decoded."),
+    Hostile("HEVC TS without parameter sets", concatenate("{server}/video.mp4", "{server}/hevc-no-parameter-sets.ts"), "video_urls[1]: the video stream (hevc, MPEG-TS) cannot be decoded."),
     Hostile("video without audio as audio", addaudio(url_audio="{server}/silent.mp4"), "url_audio: the file has no audio stream (found: video)."),
     Hostile("image given as audio", addaudio(url_audio="{server}/tiny.png"), "url_audio: the file has no audio stream (found: video)."),
     # addaudio options

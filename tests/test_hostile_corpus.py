@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import struct
 import wave
 import zlib
@@ -12,12 +13,13 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from tests.helpers import leftover_workdirs, run_job
+from tests.helpers import REPO, leftover_workdirs, run_job
 from tests.hostile_jobs import CORPUS, Hostile, addaudio
 from tests.media import zero_length_mp4
 from video_ops.ops import OPERATIONS
 
 assert len(CORPUS) >= 60
+RECORDINGS = REPO / "tests" / "recordings"
 
 
 def bomb_png(path: Path, side: int = 60000) -> None:
@@ -44,6 +46,8 @@ def hostile_media(media_dir: Path) -> Path:
     whole = (media_dir / "video.mp4").read_bytes()
     (media_dir / "truncated.mp4").write_bytes(whole[: len(whole) // 3])
     bomb_png(media_dir / "bomb.png")
+    for name in ("mjpeg-undecodable.mov", "hevc-no-parameter-sets.ts"):  # tests/recordings/README.md
+        shutil.copyfile(RECORDINGS / name, media_dir / name)
     (media_dir / "cues.srt").write_text("1\n00:00:00,500 --> 00:00:01,500\nHello\n")
     (media_dir / "empty.srt").write_text("")
     (media_dir / "garbage.srt").write_bytes(whole[:3000])

@@ -18,6 +18,7 @@ from pathlib import Path
 from video_ops.base.errors import JobError
 from video_ops.media.encoders import AAC_ARGS, Encoder
 from video_ops.media.motion import Fit
+from video_ops.media.packets import PacketTimes
 from video_ops.media.picture import copies
 from video_ops.media.probe import MediaInfo, Stream, require_video
 
@@ -33,6 +34,7 @@ class Clip:
     picture: Stream
     audio: Stream | None
     seconds: float  # of the picture, not the container: a longer audio track does not count
+    packets: PacketTimes | None = None  # read for a picture that could be copied
 
     @property
     def display_size(self) -> tuple[float, float]:
@@ -78,8 +80,8 @@ class Sound:
     layout: str  # "mono" or "stereo"
 
 
-def read_clip(info: MediaInfo, path: Path, field: str) -> Clip:
-    """A probed clip, checked: it has a picture that lasts."""
+def read_clip(info: MediaInfo, path: Path, field: str, packets: PacketTimes | None = None) -> Clip:
+    """A probed clip, checked: it has a picture that lasts (`packets`: its picture's packet times)."""
     picture = require_video(info, field)
     shown = picture.duration if picture.duration is not None else info.duration
     if shown is None:
@@ -89,7 +91,7 @@ def read_clip(info: MediaInfo, path: Path, field: str) -> Clip:
     # A picture that starts after the file's first sound (a phone's, an encoder's B-frame delay) holds
     # its first frame until then, as a player does: the clip plays from the file's start.
     lead = picture.start_time - min(stream.start_time for stream in info.streams)
-    return Clip(path=path, picture=picture, audio=info.audio, seconds=lead + shown)
+    return Clip(path=path, picture=picture, audio=info.audio, seconds=lead + shown, packets=packets)
 
 
 def frame_rate(stream: Stream) -> Fraction:
@@ -113,7 +115,8 @@ def natural_size(clip: Clip) -> tuple[int, int]:
 def copy_mismatch(clips: Sequence[Clip], frame: Frame) -> tuple[int, str] | None:
     """Why the pictures cannot be joined without re-encoding (the first clip at fault and what differs),
     or None when they can: one codec players accept, one size, pixel format, frame rate, time base and
-    B-frame delay, all upright with square pixels, and all already `frame`.
+    B-frame delay, all upright with square pixels, timestamps that can be trusted (from a key frame, near
+    zero) and rising across every join, and all already `frame`.
 
     The audio does not matter: every join rebuilds it (`audio_chain`), which is cheap.
     """
@@ -124,6 +127,9 @@ def copy_mismatch(clips: Sequence[Clip], frame: Frame) -> tuple[int, str] | None
             return position, f"its picture ({picture.codec_name} {picture.pix_fmt}) is not 8-bit 4:2:0 H.264 or HEVC"
         if picture.rotation or _ratio(picture.sample_aspect_ratio) != 1:
             return position, "it is rotated by metadata or has non-square pixels"
+        untrusted = clip.packets.untrusted() if clip.packets is not None else "its packet times were not read"
+        if untrusted:
+            return position, untrusted
         for what, mine, theirs in (("codec", picture.codec_name, first.codec_name),
                                    ("pixel format", picture.pix_fmt, first.pix_fmt),
                                    ("size", f"{picture.width}x{picture.height}", f"{first.width}x{first.height}"),
@@ -133,6 +139,10 @@ def copy_mismatch(clips: Sequence[Clip], frame: Frame) -> tuple[int, str] | None
                                    ("B-frame delay", picture.reorder_delay, first.reorder_delay)):
             if mine != theirs:
                 return position, f"its {what} is {mine}, not {theirs} as in the first clip"
+    for position, (before, clip) in enumerate(itertools.pairwise(clips), start=1):
+        if before.packets and clip.packets and not clip.packets.follows(before.packets):
+            return position, ("its B-frame delay is longer than the clip before it leaves after its last decode "
+                              "time (frame times that change pace): copied, decode times would run backwards")
     if (first.width, first.height) != (frame.width, frame.height) or clips[0].rate != frame.rate:
         return 0, f"it is not {frame.width}x{frame.height} at {float(frame.rate):g} fps"
     return None

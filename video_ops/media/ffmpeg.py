@@ -92,10 +92,11 @@ async def run_ffmpeg(
     return stderr
 
 
-async def run_ffprobe(path: Path, *, timeout: float = 30.0) -> tuple[int, dict[str, Any], str]:
-    """ffprobe's JSON for `path`: returns (exit code, parsed JSON, stderr)."""
+async def run_ffprobe(path: Path, *, timeout: float = 30.0, show: Sequence[str] = ("-show_format", "-show_streams")
+                      ) -> tuple[int, dict[str, Any], str]:
+    """ffprobe's JSON for `path` (`show`: what to list): returns (exit code, parsed JSON, stderr)."""
     process = await asyncio.create_subprocess_exec(
-        "ffprobe", "-v", "error", "-show_format", "-show_streams", "-of", "json", str(path),
+        "ffprobe", "-v", "error", *show, "-of", "json", str(path),
         stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,

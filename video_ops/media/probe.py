@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -9,9 +10,12 @@ from typing import Any
 
 from video_ops.base.errors import JobError
 from video_ops.base.settings import env_float
-from video_ops.media.ffmpeg import run_ffmpeg, run_ffprobe, step_timeout, summarize_stderr
+from video_ops.media.ffmpeg import FFmpegError, run_ffmpeg, run_ffprobe, step_timeout, summarize_stderr
 
 DEFAULT_MAX_INPUT_DURATION_S = 4 * 3600.0
+FRAMES_CHECKED = 3  # decoded at probe time: a stream FFmpeg cannot decode fails before any work
+_CONTAINERS = {"mpegts": "MPEG-TS", "matroska,webm": "Matroska/WebM", "avi": "AVI", "flv": "FLV"}
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -46,6 +50,14 @@ class MediaInfo:
     duration: float | None
     size_bytes: int
     streams: tuple[Stream, ...]
+    brand: str = ""  # an MP4 family file's major brand: "qt" is QuickTime
+
+    @property
+    def container(self) -> str:
+        """The container in the user's words (QuickTime, MP4, MPEG-TS...)."""
+        if self.format_name.startswith("mov,"):
+            return "QuickTime" if self.brand == "qt" else "MP4"
+        return _CONTAINERS.get(self.format_name, self.format_name)
 
     @property
     def video(self) -> Stream | None:
@@ -72,7 +84,29 @@ async def probe(path: Path, field: str) -> MediaInfo:
             f"{field}: the media lasts {info.duration:.0f} s, over the limit of {limit:g} s "
             "(raise it with VIDEO_OPS_MAX_INPUT_DURATION_S)."
         )
+    if info.video is not None:
+        await _first_frames_decode(path, info, info.video, field)
     return info
+
+
+async def _first_frames_decode(path: Path, info: MediaInfo, video: Stream, field: str) -> None:
+    """Decode the first frames of the picture: a stream FFmpeg cannot decode (a codec variant it lacks,
+    HEVC without its parameter sets) fails here, naming the field, not later in FFmpeg's own words."""
+    report = path.with_name(f"{path.name}.decoded")
+    what = f"{field}: the video stream ({video.codec_name}, {info.container})"
+    try:
+        await run_ffmpeg(["-i", str(path), "-map", f"0:{video.index}", "-frames:v", str(FRAMES_CHECKED),
+                          "-f", "null", "-progress", str(report), "-"],
+                         step=f"{field}: decoding the first frames", timeout=60.0, workdir=path.parent)
+    except FFmpegError as error:
+        log.info("%s: decoding the first frames failed: %s", field, error.stderr)
+        raise JobError(f"{what} cannot be decoded.") from None
+    finally:
+        done = report.read_text() if report.exists() else ""
+        report.unlink(missing_ok=True)
+    frames = [line.partition("=")[2] for line in done.splitlines() if line.startswith("frame=")]
+    if not frames or frames[-1].strip() in ("", "0"):
+        raise JobError(f"{what} decodes to no picture.")
 
 
 async def played_seconds(path: Path, stream: Stream, field: str) -> float:
@@ -98,6 +132,7 @@ def parse_probe(data: dict[str, Any]) -> MediaInfo:
         duration=_float(fmt.get("duration")),
         size_bytes=int(fmt.get("size") or 0),
         streams=streams,
+        brand=str(fmt.get("tags", {}).get("major_brand", "")).strip(),
     )
 
 

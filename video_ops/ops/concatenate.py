@@ -15,7 +15,16 @@ from video_ops.jobkit.results import single_output
 from video_ops.media.clips import copy_mismatch, joined_audio, natural_size
 from video_ops.media.ffmpeg import step_timeout
 from video_ops.media.probe import probe
-from video_ops.ops.joining import ClipsInput, ClipUrl, Piece, clip_field, fetch_clips, join_args, make_pieces
+from video_ops.ops.joining import (
+    ClipsInput,
+    ClipUrl,
+    Piece,
+    clip_field,
+    fetch_clips,
+    join_args,
+    make_pieces,
+    reencode_reason,
+)
 
 
 class ConcatenateInput(ClipsInput):
@@ -28,7 +37,8 @@ async def run(ctx: JobContext, job: ConcatenateInput) -> dict:
     key = join_key(clean_prefix(job.path), filename)
     clips, _ = await fetch_clips(ctx, job.video_urls)
     frame = job.frame(natural_size(clips[0]), clips[0].rate)
-    copies = copy_mismatch(clips, frame) is None
+    mismatch = copy_mismatch(clips, frame)
+    copies = mismatch is None
     pieces = [Piece(clip, frame.frames(clip.seconds), copied=copies) for clip in clips]
     for position, piece in enumerate(pieces):
         if piece.frames < 1:
@@ -49,6 +59,7 @@ async def run(ctx: JobContext, job: ConcatenateInput) -> dict:
         **single_output(f"{len(clips)} videos concatenated and uploaded to S3 successfully", stored, filename, result),
         "video_count": len(clips),
         "video_stream": "copied" if copies else "re-encoded",
+        **reencode_reason(mismatch),
         **(encoder.describe() if encoder else {}),
     }
 

@@ -21,6 +21,8 @@ from video_ops.media.clips import Clip, Frame, concat_script, normalise_args, re
 from video_ops.media.encoders import Encoder
 from video_ops.media.ffmpeg import step_timeout
 from video_ops.media.motion import Fit
+from video_ops.media.packets import packet_times
+from video_ops.media.picture import copies
 from video_ops.media.probe import probe
 from video_ops.ops.img2vid import Colour, parallel_renders
 
@@ -77,6 +79,12 @@ def clip_field(position: int) -> str:
     return f"video_urls[{position}]"
 
 
+def reencode_reason(mismatch: tuple[int, str] | None) -> dict[str, str]:
+    """The result's `reencode_reason`: why the clips were brought to one encoding rather than copied
+    (a clip whose timestamps cannot be trusted is normalised first, and the caller should know)."""
+    return {} if mismatch is None else {"reencode_reason": f"{clip_field(mismatch[0])}: {mismatch[1]}."}
+
+
 async def fetch_clips(ctx: JobContext, urls: Sequence[str], extra: dict[str, str] | None = None
                       ) -> tuple[list[Clip], dict[str, Path]]:
     """Download every distinct URL once (with `extra` inputs, all at once), then probe every clip: a bad
@@ -88,9 +96,13 @@ async def fetch_clips(ctx: JobContext, urls: Sequence[str], extra: dict[str, str
     slots = asyncio.Semaphore(_PROBES_AT_ONCE)
 
     async def inspect(position: int) -> Clip:
-        path = files[clip_field(first_of[urls[position]])]
+        path, field = files[clip_field(first_of[urls[position]])], clip_field(position)
         async with slots:
-            return read_clip(await probe(path, clip_field(position)), path, clip_field(position))
+            info = await probe(path, field)
+            picture = info.video
+            packets = (await packet_times(path, picture.index, picture.time_base, field)
+                       if picture is not None and copies(picture) else None)
+            return read_clip(info, path, field, packets)
 
     with ctx.timed("probe"):
         distinct = await all_or_nothing(*(inspect(position) for position in first_of.values()))

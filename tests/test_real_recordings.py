@@ -1,0 +1,66 @@
+"""The recordings of tests/recordings (real recordings' defects) through concatenate: what used to
+break now decodes cleanly, or is normalised first with the reason in the result."""
+
+from __future__ import annotations
+
+import itertools
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import REPO, local_output, run_job
+from tests.media import probe, stream
+
+RECORDINGS = REPO / "tests" / "recordings"
+
+
+@pytest.fixture(scope="module")
+def served(media_dir: Path, media_server: str) -> str:
+    for name in ("slowmo-bframes.mp4", "broadcast-midgop.ts", "phone-rotated.mp4"):
+        shutil.copyfile(RECORDINGS / name, media_dir / name)
+    return media_server
+
+
+def read_back(path: Path) -> str:
+    """FFmpeg's complaints reading the whole file (frame times kept as they are: VFR is no fault)."""
+    return subprocess.run(["ffmpeg", "-v", "warning", "-nostdin", "-i", str(path), "-enc_time_base", "-1",
+                           "-f", "null", "-"], capture_output=True, text=True).stderr
+
+
+def packet_times(path: Path) -> list[tuple[int, int]]:
+    out = subprocess.run(["ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries", "packet=pts,dts",
+                          "-of", "csv=p=0", str(path)], check=True, capture_output=True, text=True).stdout
+    return [(int(pts), int(dts)) for pts, dts in (line.split(",")[:2] for line in out.split())]
+
+
+def test_slow_motion_joined_with_itself_keeps_decode_times_rising(served: str):
+    url = f"{served}/slowmo-bframes.mp4"
+    result = run_job({"operation": "concatenate", "path": "out", "video_urls": [url, url]})
+    output = local_output(result)
+    times = packet_times(output)
+    dts = [d for _, d in times]
+    assert all(b > a for a, b in itertools.pairwise(dts)), "decode times repeat or run backwards"
+    frames = sorted(p for p, _ in times)
+    assert len(set(frames)) == len(frames), "two frames share a time"
+    assert read_back(output) == ""
+    assert result["video_stream"] == "re-encoded"
+    assert result["reencode_reason"].startswith("video_urls[1]: its B-frame delay is longer")
+
+
+def test_broadcast_ts_far_from_zero_is_normalised_first(served: str):
+    url = f"{served}/broadcast-midgop.ts"
+    result = run_job({"operation": "concatenate", "path": "out", "video_urls": [url, url]})
+    output = local_output(result)
+    info = probe(output)
+    assert float(info["format"]["duration"]) < 6.0  # two clips of 2.4 s, not hours
+    assert result["reencode_reason"] == "video_urls[0]: it starts mid-GOP (its first frame is not a key frame)."
+    assert "error" not in read_back(output).lower()
+
+
+def test_rotated_phone_clip_keeps_its_orientation(served: str):
+    url = f"{served}/phone-rotated.mp4"
+    result = run_job({"operation": "concatenate", "path": "out", "video_urls": [url, url]})
+    picture = stream(probe(local_output(result)), "video")
+    assert (picture["width"], picture["height"]) == (108, 192)
