@@ -70,14 +70,9 @@ class MediaInfo:
 
 
 async def probe(path: Path, field: str) -> MediaInfo:
-    """Probe an input; a file FFmpeg cannot read, or one too long to process, fails naming its field."""
-    if path.stat().st_size == 0:
-        raise JobError(f"{field}: the file is empty (0 bytes).")
-    code, data, stderr = await run_ffprobe(path)
-    if code != 0 or "format" not in data:
-        reason = summarize_stderr(stderr, path.parent).replace(f"{path.name}: ", "")
-        raise JobError(f"{field}: the file is not a media file FFmpeg can read ({reason}).")
-    info = parse_probe(data)
+    """Probe an input; a file FFmpeg cannot read, one too long to process, or a picture that does not decode
+    fails naming its field."""
+    info = await _read(path, field)
     limit = env_float("VIDEO_OPS_MAX_INPUT_DURATION_S", DEFAULT_MAX_INPUT_DURATION_S)
     if info.duration is not None and info.duration > limit:
         raise JobError(
@@ -87,6 +82,22 @@ async def probe(path: Path, field: str) -> MediaInfo:
     if info.video is not None:
         await _first_frames_decode(path, info, info.video, field)
     return info
+
+
+async def probe_output(path: Path) -> MediaInfo:
+    """Probe what a job wrote, for its result: the limits and the decode check are for inputs (a join of
+    hours would otherwise be blamed on the output)."""
+    return await _read(path, "output")
+
+
+async def _read(path: Path, field: str) -> MediaInfo:
+    if path.stat().st_size == 0:
+        raise JobError(f"{field}: the file is empty (0 bytes).")
+    code, data, stderr = await run_ffprobe(path)
+    if code != 0 or "format" not in data:
+        reason = summarize_stderr(stderr, path.parent).replace(f"{path.name}: ", "")
+        raise JobError(f"{field}: the file is not a media file FFmpeg can read ({reason}).")
+    return parse_probe(data)
 
 
 async def _first_frames_decode(path: Path, info: MediaInfo, video: Stream, field: str) -> None:

@@ -15,7 +15,7 @@ from video_ops.jobkit.results import single_output
 from video_ops.media import audio as sound
 from video_ops.media import picture
 from video_ops.media.encoders import AAC_ARGS
-from video_ops.media.probe import MediaInfo, probe, require_audio, require_duration, require_video
+from video_ops.media.probe import MediaInfo, probe, probe_output, require_audio, require_duration, require_video
 
 # Options of the shared audio graph that only mean something when the new track goes under the original.
 _MIX_ONLY = ("ducking", "fade_in_s", "fade_out_s", "music_offset_lu")
@@ -106,7 +106,7 @@ async def run(ctx: JobContext, job: AddAudioInput) -> dict:
     recipe = plan(job, video, audio, str(output), await _levels(ctx, job, video, audio, files))
     with ctx.timed("process"):
         encoder = await ctx.write_video(recipe, files, step="Adding the audio")
-        result = await probe(output, "output")
+        result = await probe_output(output)
     stored, = await ctx.upload([(output, key)])
     return {
         **single_output("Audio added successfully", stored, filename, result),

@@ -16,7 +16,7 @@ from video_ops.jobkit.contract import JobInput, Operation, UrlField
 from video_ops.jobkit.results import single_output
 from video_ops.media.encoders import AAC_ARGS, Encoder
 from video_ops.media.ffmpeg import step_timeout
-from video_ops.media.probe import MediaInfo, Stream, probe, require_duration, require_video
+from video_ops.media.probe import MediaInfo, Stream, probe, probe_output, require_duration, require_video
 from video_ops.subtitles.ass import write_script
 from video_ops.subtitles.charset import decode
 from video_ops.subtitles.fonts import add_font_file, choose, missing_glyphs
@@ -204,7 +204,7 @@ async def burn(ctx: JobContext, job: OutputJob, video: Path, write: ScriptWriter
                             "re-encoded to AAC.")
         encoder = await ctx.encode(lambda enc: argv(recipe, enc), step="Burning in the captions", duration=duration,
                                    timeout=step_timeout(duration, 30.0))
-        result = await probe(recipe.output, "output")
+        result = await probe_output(recipe.output)
     stored, = await ctx.upload([(recipe.output, key)])
     return {**single_output(message, stored, filename, result), **encoder.describe(), "warnings": warnings}
 

@@ -19,7 +19,7 @@ from video_ops.jobkit.results import single_output
 from video_ops.media.clips import Clip, Frame, copy_mismatch, natural_size
 from video_ops.media.encoders import AAC_ARGS
 from video_ops.media.ffmpeg import step_timeout
-from video_ops.media.probe import played_seconds, probe, require_audio
+from video_ops.media.probe import played_seconds, probe, probe_output, require_audio
 from video_ops.ops.joining import ClipsInput, ClipUrl, Piece, clip_field, fetch_clips, join_args, make_pieces
 
 REFERENCE_SIZE = (1920, 1080)  # the reference's defaults when normalising
@@ -114,7 +114,7 @@ async def run(ctx: JobContext, job: ConcatVideoAudioInput) -> dict:
         await ctx.ffmpeg(join_args(ctx, [names[piece] for piece in cycle.segments], seconds, [files["audio_url"]],
                                    tail, hevc=copied and clips[0].picture.codec_name == "hevc"),
                          step="Joining the clips", duration=video_s, timeout=step_timeout(video_s, 3.0))
-        result = await probe(output, "output")
+        result = await probe_output(output)
     stored, = await ctx.upload([(output, key)])
     diff_ms = round(abs(video_s - audio_s) * 1000, 1)
     partial = " + 1 partial" if cycle.partial else ""

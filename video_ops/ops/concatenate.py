@@ -14,7 +14,7 @@ from video_ops.jobkit.contract import Operation
 from video_ops.jobkit.results import single_output
 from video_ops.media.clips import copy_mismatch, joined_audio, natural_size
 from video_ops.media.ffmpeg import step_timeout
-from video_ops.media.probe import probe
+from video_ops.media.probe import probe_output
 from video_ops.ops.joining import (
     ClipsInput,
     ClipUrl,
@@ -53,7 +53,7 @@ async def run(ctx: JobContext, job: ConcatenateInput) -> dict:
         await ctx.ffmpeg(join_args(ctx, [names[piece] for piece in pieces], seconds, inputs, [*audio, str(output)],
                                    hevc), step="Joining the clips", duration=sum(seconds),
                          timeout=step_timeout(sum(seconds), 3.0))
-        result = await probe(output, "output")
+        result = await probe_output(output)
     stored, = await ctx.upload([(output, key)])
     return {
         **single_output(f"{len(clips)} videos concatenated and uploaded to S3 successfully", stored, filename, result),

@@ -17,7 +17,7 @@ from video_ops.jobkit.results import single_output
 from video_ops.media import audio as sound
 from video_ops.media import picture
 from video_ops.media.encoders import AAC_ARGS
-from video_ops.media.probe import MediaInfo, probe, require_audio, require_duration, require_video
+from video_ops.media.probe import MediaInfo, probe, probe_output, require_audio, require_duration, require_video
 
 MUSIC = "trilha_sonora"
 
@@ -114,7 +114,7 @@ async def run(ctx: JobContext, job: TrilhaSonoraInput) -> dict:
         duration=video_s, picture=frames)
     with ctx.timed("process"):
         encoder = await ctx.write_video(plan, files, step="Adding the soundtrack")
-        result = await probe(output, "output")
+        result = await probe_output(output)
     stored, = await ctx.upload([(output, key)])
     reduction, loops = soundtrack.reduction_db, soundtrack.bed.loops
     return {

@@ -19,7 +19,7 @@ from video_ops.media.compose import Placement, SceneError, Timeline
 from video_ops.media.encoders import AAC_ARGS, Encoder
 from video_ops.media.ffmpeg import step_timeout
 from video_ops.media.framefeed import frame_feed
-from video_ops.media.probe import MediaInfo, probe
+from video_ops.media.probe import MediaInfo, probe_output
 from video_ops.ops.caption import SCRIPT_NAME, filter_value
 from video_ops.ops.render.captions import CaptionScript, narration_words, write_captions
 from video_ops.ops.render.model import NARRATION, RenderInput, scene_field
@@ -58,7 +58,7 @@ async def run_whole(ctx: JobContext, job: RenderInput) -> dict:
     with ctx.timed("process"):
         extras = await prepare_extras(ctx, job, inputs, plan)
         encoder = await encode_picture(ctx, job, inputs, plan, extras, output, range(plan.frames))
-        result = await probe(output, "output")
+        result = await probe_output(output)
     stored, = await ctx.upload([(output, key)])
     return {**whole_result(job, plan, extras, stored, filename, result), **encoder.describe()}
 

@@ -15,7 +15,7 @@ from video_ops.jobkit.contract import Operation
 from video_ops.jobkit.results import single_output
 from video_ops.media.encoders import AAC_ARGS
 from video_ops.media.ffmpeg import step_timeout
-from video_ops.media.probe import probe
+from video_ops.media.probe import probe, probe_output
 from video_ops.ops.render.job import (
     encode_picture,
     music_result,
@@ -71,7 +71,7 @@ async def run_sound(ctx: JobContext, job: RenderInput) -> dict:
                           "-t", f"{plan.seconds:.6f}", str(output)],
                          step="mixing", duration=plan.seconds,
                          timeout=step_timeout(plan.seconds, SOUND_SECONDS_PER_VIDEO_SECOND))
-        result = await probe(output, "output")
+        result = await probe_output(output)
     stored, = await ctx.upload([(output, join_key(clean_prefix(job.path), filename))], "audio/mp4")
     return {"message": "Sound mixed", "audio_url": stored.url, "filename": filename, "s3_key": stored.key,
             "duration": result.duration, "size_bytes": stored.size_bytes, **music_result(extras.soundtrack)}
@@ -95,7 +95,7 @@ async def run_part(ctx: JobContext, job: RenderInput) -> dict:
     with ctx.timed("process"):
         extras = await prepare_extras(ctx, job, inputs, plan, sound=False)
         encoder = await encode_picture(ctx, job, inputs, plan, extras, output, frames)
-        result = await probe(output, "output")
+        result = await probe_output(output)
     stored, = await ctx.upload([(output, join_key(clean_prefix(job.path), filename))])
     return {**single_output("Part rendered", stored, filename, result), "frames": len(frames),
             "part": part.model_dump(), **encoder.describe()}
@@ -122,7 +122,7 @@ async def run_join(ctx: JobContext, job: RenderInput) -> dict:
                           "-map", "1:a", "-c", "copy", "-movflags", "+faststart", str(output)],
                          step="joining", duration=plan.seconds,
                          timeout=step_timeout(plan.seconds, JOIN_SECONDS_PER_VIDEO_SECOND))
-        result = await probe(output, "output")
+        result = await probe_output(output)
     stored, = await ctx.upload([(output, join_key(prefix, filename))])
     made = [part_filename(filename, k) for k in range(len(parts))] + [sound_filename(filename)]
     await asyncio.gather(*(ctx.storage.delete(join_key(prefix, name)) for name in made), return_exceptions=True)
