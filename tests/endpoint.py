@@ -8,13 +8,14 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
 import requests
 
-from tests.helpers import REPO
+from tests.helpers import REPO, new_bucket
 from video_ops.client import Client
 
 SLEEPY = REPO / "tests" / "handlers" / "sleepy_handler.py"
@@ -71,6 +72,16 @@ class LocalEndpoint:
 
     def worker_pids(self) -> list[int]:
         return children(self.proc.pid)
+
+
+@contextmanager
+def worker_with_a_bucket(s3_server: str, tmp: Path, **env: str) -> Iterator[tuple[LocalEndpoint, dict[str, str]]]:
+    """One real worker (`python handler.py`) configured as on RunPod: a fresh bucket through the environment
+    it inherits, its own temp root; yields the endpoint and the bucket's settings."""
+    settings = new_bucket(s3_server)
+    env = {**settings, "VIDEO_OPS_WORKDIR": str(tmp / "work"), **env}
+    with LocalEndpoint(REPO / "handler.py", 1, tmp / "endpoint.log", env) as endpoint:
+        yield endpoint, settings
 
 
 class Gateway(LocalEndpoint):

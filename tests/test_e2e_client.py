@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.endpoint import LocalEndpoint, command_name, descendants, wait_until
-from tests.helpers import REPO, leftover_workdirs, new_bucket, stored_keys
+from tests.endpoint import LocalEndpoint, command_name, descendants, wait_until, worker_with_a_bucket
+from tests.helpers import leftover_workdirs, stored_keys
 from tests.media import make_video, probe, stream
 from video_ops.client import Client, JobCancelled, JobFailed, JobNotReady
 
@@ -17,11 +17,9 @@ from video_ops.client import Client, JobCancelled, JobFailed, JobNotReady
 @pytest.fixture(scope="module")
 def deployment(s3_server: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LocalEndpoint, dict]]:
     """One real worker configured as on RunPod: the bucket through the environment it inherits."""
-    tmp = tmp_path_factory.mktemp("e2e")
-    settings = new_bucket(s3_server)
-    env = {**settings, "VIDEO_OPS_WORKDIR": str(tmp / "work"), "RUNPOD_ALLOW_PRIVATE_DOWNLOAD_URLS": "true"}
-    with LocalEndpoint(REPO / "handler.py", 1, tmp / "endpoint.log", env) as endpoint:
-        yield endpoint, settings
+    with worker_with_a_bucket(s3_server, tmp_path_factory.mktemp("e2e"), RUNPOD_ALLOW_PRIVATE_DOWNLOAD_URLS="true") \
+            as running:
+        yield running
 
 
 @pytest.fixture

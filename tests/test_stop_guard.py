@@ -19,8 +19,8 @@ import requests
 from runpod.serverless.modules import rp_scale
 from runpod.serverless.modules.worker_state import JobsProgress
 
-from tests.endpoint import SLEEPY, Gateway, LocalEndpoint, wait_until
-from tests.helpers import REPO, leftover_workdirs, new_bucket, stored_keys
+from tests.endpoint import SLEEPY, Gateway, LocalEndpoint, wait_until, worker_with_a_bucket
+from tests.helpers import REPO, leftover_workdirs, stored_keys
 from tests.test_gateway import gateway_env
 from tests.test_gateway_split import ended
 from video_ops.client import Client, JobCancelled
@@ -188,12 +188,8 @@ QUICK = {**SLOW, "images": [{"id": "quick", "image_url": "file:samples/sample_im
 
 @pytest.fixture(scope="module")
 def deployment(s3_server: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LocalEndpoint, dict]]:
-    """One real worker, as RunPod starts it, writing to a bucket."""
-    tmp = tmp_path_factory.mktemp("stops")
-    settings = new_bucket(s3_server)
-    env = {**settings, "VIDEO_OPS_WORKDIR": str(tmp / "work"), "VIDEO_OPS_ALLOW_FILE_URLS": "1"}
-    with LocalEndpoint(REPO / "handler.py", 1, tmp / "endpoint.log", env) as endpoint:
-        yield endpoint, settings
+    with worker_with_a_bucket(s3_server, tmp_path_factory.mktemp("stops"), VIDEO_OPS_ALLOW_FILE_URLS="1") as running:
+        yield running
 
 
 def taken(client: Client, job: str) -> None:
