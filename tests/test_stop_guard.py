@@ -180,10 +180,11 @@ def test_the_pinned_sdk_is_the_one_installed(monkeypatch: pytest.MonkeyPatch) ->
 
 # --- end to end: `python handler.py` behind the local endpoint ---------------------------------------------
 
+# Seconds of work, far longer than the 300 ms within which every stop comes (a 3 s still was done in 260 ms).
 SLOW = {"operation": "img2vid", "images": [{"id": "slow", "image_url": "file:samples/sample_image.jpg",
-                                            "duracao": 3}], "width": 320, "height": 180}
+                                            "duracao": 20}], "zoom_types": ["zoomin"], "width": 640, "height": 360}
 QUICK = {**SLOW, "images": [{"id": "quick", "image_url": "file:samples/sample_image.jpg", "duracao": 1}],
-         "width": 160, "height": 90}
+         "zoom_types": ["none"], "width": 160, "height": 90}
 
 
 @pytest.fixture(scope="module")
