@@ -145,10 +145,13 @@ def test_zero_turns_the_render_split_off(tmp_path: Path, media_server: str) -> N
     assert not job.startswith("split-") and cancelled.status_code == 200
 
 
-def test_a_negative_split_length_is_refused_in_one_sentence(tmp_path: Path) -> None:
-    env = {**os.environ, **gateway_env(tmp_path, VIDEO_OPS_SPLIT_RENDER_SECONDS="-1")}
+@pytest.mark.parametrize(("name", "value", "problem"), [
+    ("VIDEO_OPS_SPLIT_RENDER_SECONDS", "-1", "must be 0 or more"),
+    ("VIDEO_OPS_SPLIT_IMAGES", "0.5", "must be a whole number"),  # not parts of 0 images: no job at all
+])
+def test_a_bad_split_setting_is_refused_in_one_sentence(tmp_path: Path, name: str, value: str, problem: str) -> None:
+    env = {**os.environ, **gateway_env(tmp_path, **{name: value})}
     done = subprocess.run([sys.executable, "-m", "video_ops.gateway", "--port", "0"], cwd=REPO, env=env,
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 2
-    assert done.stderr == ("gateway: Environment variable VIDEO_OPS_SPLIT_RENDER_SECONDS must be 0 or more, "
-                           "got '-1'.\n")
+    assert done.stderr == f"gateway: Environment variable {name} {problem}, got '{value}'.\n"
