@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs one sample job locally on the bundled media: no cloud account, output under ./output.
 #   bash scripts/demo.sh           the addaudio sample
-#   bash scripts/demo.sh NAME      samples/jobs/NAME.json (one per operation)
+#   bash scripts/demo.sh NAME      samples/jobs/NAME.json (one per operation, and render_long)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 name="${1:-addaudio}"

@@ -13,11 +13,10 @@ import pytest
 from moto.server import ThreadedMotoServer
 
 from tests.helpers import new_bucket
-from tests.media import ffmpeg, make_audio, make_video
-from tests.pictures import quadrants
+from tests.media import make_audio, make_video
+from tests.render_media import render_media
 from tests.servers import TrickyServer, tricky_server
 from tests.services import Postgres, postgres_cluster
-from tests.sound import CHORD, SPEECH
 from video_ops.media.encoders import forget_probes
 from video_ops.speech.tiny_model import make as make_whisper
 
@@ -131,13 +130,5 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> str | Path:
 @pytest.fixture(scope="session")
 def split_media(media_dir: Path) -> Path:
     """A split render's media (tests/test_render_split.py): textured images, a clip, narration, music."""
-    folder = media_dir / "render_split"
-    folder.mkdir(exist_ok=True)
-    for k in range(5):
-        quadrants(640 - 80 * k, 360 + 60 * k).save(folder / f"scene{k}.png")
-    ffmpeg("-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25", "-f", "lavfi", "-i",
-           "sine=frequency=3000:sample_rate=48000", "-t", "6", "-c:v", "libx264", "-preset", "ultrafast",
-           "-pix_fmt", "yuv420p", "-c:a", "aac", str(folder / "clip.mp4"))
-    ffmpeg("-f", "lavfi", "-i", f"aevalsrc='{SPEECH}':s=48000", "-t", "15", str(folder / "narration.wav"))
-    ffmpeg("-f", "lavfi", "-i", f"aevalsrc='{CHORD}':s=48000:d=20", "-ac", "2", str(folder / "music.mp3"))
-    return folder
+    return render_media(media_dir / "render_split", [(640 - 80 * k, 360 + 60 * k) for k in range(5)],
+                        "320x240:rate=25", 6, 15, 20)

@@ -303,6 +303,9 @@ CORPUS: list[Hostile] = [
     Hostile("render music without sound", render(music={"url": "{server}/silent.mp4"}), "music.url: the file has no audio stream (found: video)."),
     # a split render's jobs (docs/render.md): the stages are exclusive, and the join copies only what fits
     Hostile("render sound and part at once", render(output_filename="x.mp4", sound_only=True, part={"start_frame": 0, "end_frame": 5, "index": 0}), "Invalid input: give at most one of 'plan_only', 'sound_only', 'part' and 'join'."),
+    Hostile("render part past the end of an images-only timeline", render(output_filename="x.mp4", part={"start_frame": 0, "end_frame": 50, "index": 0}), "part.end_frame: 50 is past the timeline's 10 frames."),
+    Hostile("render captions from an empty SRT", render(captions={"srt_url": "{server}/empty.srt"}), "captions.srt_url: the subtitle file is empty."),
+    Hostile("render part captioned from an empty SRT", render(output_filename="x.mp4", part={"start_frame": 0, "end_frame": 5, "index": 0}, captions={"srt_url": "{server}/empty.srt"}), "captions.srt_url: the subtitle file is empty."),
     Hostile("render sound job without its final name", render(sound_only=True), "Invalid input: a split render's 'sound_only', 'part' and 'join' need the final 'output_filename'."),
     Hostile("render join without its sound", render(output_filename="x.mp4", join={"parts": ["{server}/video.mp4"]}), "Invalid input: missing required field 'join.sound'."),
     Hostile("render join of a soundless sound", render(output_filename="x.mp4", join={"parts": ["{server}/video.mp4"], "sound": "{server}/silent.mp4"}), "join.sound: not this render's sound (the timeline is 1.000 s long)."),

@@ -122,11 +122,12 @@ def test_clips_render_while_later_images_still_download(worker_env, caplog):
 
 
 @pytest.mark.parametrize("name", ["VIDEO_OPS_DOWNLOADS_AT_ONCE", "VIDEO_OPS_DOWNLOADS_PER_HOST"])
-def test_a_bad_setting_is_named(worker_env, monkeypatch, name):
-    monkeypatch.setenv(name, "many")
+@pytest.mark.parametrize(("value", "problem"), [("many", "a number"), ("2.5", "a whole number")])
+def test_a_bad_setting_is_named(worker_env, monkeypatch, name, value, problem):
+    monkeypatch.setenv(name, value)
     with servers(1) as (hosts, _):
         result = run_job(job([f"{hosts[0]}/p0.png"]))
-    assert result == {"error": f"Environment variable {name} must be a number, got 'many'."}
+    assert result == {"error": f"Environment variable {name} must be {problem}, got '{value}'."}
 
 
 def test_a_missing_picture_among_many_names_it_and_leaves_nothing(worker_env, media_server):

@@ -9,6 +9,7 @@ import pytest
 
 import video_ops.io.fetch as fetch_module
 from video_ops.base.errors import JobError
+from video_ops.base.tasks import all_or_nothing
 from video_ops.io.fetch import SizeCap, fetch_all, redact_url
 
 
@@ -172,6 +173,13 @@ def test_several_inputs_download_together(media_server, tmp_path):
     paths = asyncio.run(fetch_all({"url_video": f"{media_server}/video.mp4", "url_audio": f"{media_server}/tone.mp3"},
                                   tmp_path, None))
     assert sorted(p.name for p in paths.values()) == ["url_audio", "url_video"]
+
+
+def test_nothing_to_fetch_is_no_download(tmp_path):
+    """A render's plan of image scenes depends on no file: fetching nothing gives nothing, not a ValueError."""
+    assert asyncio.run(fetch_all({}, tmp_path, None)) == {}
+    assert asyncio.run(all_or_nothing()) == []
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_first_failure_cancels_the_others(media_server, tricky, tmp_path):

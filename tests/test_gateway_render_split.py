@@ -19,6 +19,7 @@ import requests
 
 from tests.endpoint import Gateway, children, command_name, descendants, wait_until
 from tests.helpers import REPO
+from tests.pictures import counted_frames
 from tests.servers import serving
 from tests.test_gateway import gateway_env
 from tests.test_gateway_split import (
@@ -29,7 +30,10 @@ from tests.test_gateway_split import (
 )
 from tests.test_gateway_webhooks import Receiver
 from tests.test_render_split import FPS, split_job, words_over
+from tests.test_samples import SAMPLES
 from video_ops.client import Client, JobFailed
+from video_ops.client.render_split import timeline_seconds
+from video_ops.gateway.cli import SPLIT_RENDER_SECONDS
 
 KEY = "render-split-key"
 
@@ -143,6 +147,28 @@ def test_the_client_splits_a_render_the_same_way(gateway: Gateway, media_server:
         client.wait(client.render(bad, split_seconds=5), timeout=180)
 
 
+def test_the_long_sample_render_is_split_by_a_gateway_at_its_defaults(tmp_path: Path) -> None:
+    """samples/jobs/render_long.json (the bundled image, narration and words, just over two minutes) through a
+    gateway with no split setting: the users' most common video, which once failed in its plan."""
+    job_input = json.loads((SAMPLES / "render_long.json").read_text())["input"]
+    seconds = timeline_seconds(job_input)
+    assert seconds is not None and SPLIT_RENDER_SECONDS < seconds < SPLIT_RENDER_SECONDS + 5
+    env = gateway_env(tmp_path, VIDEO_OPS_API_KEYS=KEY, VIDEO_OPS_SPLIT_RENDER_SECONDS="")
+    with Gateway(REPO / "handler.py", 3, tmp_path / "gateway.log", env) as running:
+        job = running.submit("render", {key: value for key, value in job_input.items() if key != "operation"})
+        done = ended(running, job, timeout=300)
+
+    assert job.startswith("split-")
+    assert done["status"] == "COMPLETED", done
+    output, frames = done["output"], round(seconds * job_input["frame_rate"])
+    assert (output["parts"], output["frames"], output["filename"]) == (2, frames, "sample_render_long.mp4")
+    assert output["duration"] == pytest.approx(seconds, abs=0.05)
+    assert [scene["type"] for scene in output["scenes"]] == ["image"] * 10 and output["words"] == 7
+    folder = tmp_path / "output" / job_input["path"]
+    assert sorted(path.name for path in folder.iterdir()) == ["sample_render_long.mp4"]  # the parts are gone
+    assert counted_frames(folder / "sample_render_long.mp4") == frames
+
+
 def test_zero_turns_the_render_split_off(tmp_path: Path, media_server: str) -> None:
     env = gateway_env(tmp_path, VIDEO_OPS_API_KEYS=KEY, VIDEO_OPS_SPLIT_RENDER_SECONDS="0")
     with Gateway(REPO / "handler.py", 1, tmp_path / "gateway.log", env) as running:
@@ -151,10 +177,13 @@ def test_zero_turns_the_render_split_off(tmp_path: Path, media_server: str) -> N
     assert not job.startswith("split-") and cancelled.status_code == 200
 
 
-def test_a_negative_split_length_is_refused_in_one_sentence(tmp_path: Path) -> None:
-    env = {**os.environ, **gateway_env(tmp_path, VIDEO_OPS_SPLIT_RENDER_SECONDS="-1")}
+@pytest.mark.parametrize(("name", "value", "problem"), [
+    ("VIDEO_OPS_SPLIT_RENDER_SECONDS", "-1", "must be 0 or more"),
+    ("VIDEO_OPS_SPLIT_IMAGES", "0.5", "must be a whole number"),  # not parts of 0 images: no job at all
+])
+def test_a_bad_split_setting_is_refused_in_one_sentence(tmp_path: Path, name: str, value: str, problem: str) -> None:
+    env = {**os.environ, **gateway_env(tmp_path, **{name: value})}
     done = subprocess.run([sys.executable, "-m", "video_ops.gateway", "--port", "0"], cwd=REPO, env=env,
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 2
-    assert done.stderr == ("gateway: Environment variable VIDEO_OPS_SPLIT_RENDER_SECONDS must be 0 or more, "
-                           "got '-1'.\n")
+    assert done.stderr == f"gateway: Environment variable {name} {problem}, got '{value}'.\n"

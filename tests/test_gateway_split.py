@@ -14,7 +14,7 @@ from tests.endpoint import Gateway, command_name, descendants, wait_until
 from tests.helpers import REPO
 from tests.test_gateway import gateway_env
 from video_ops.client import Client, JobFailed
-from video_ops.client.split import in_whole_batch
+from video_ops.client.split import in_whole_batch, plan
 
 KEY = "split-key"
 
@@ -115,3 +115,16 @@ def test_the_client_splits_a_batch_the_same_way(gateway: Gateway) -> None:
 def test_a_parts_error_is_renumbered_for_the_whole_batch() -> None:
     assert in_whole_batch("images[3] (id 'x'): download failed.", 40) == "images[43] (id 'x'): download failed."
     assert in_whole_batch("Upload failed.", 40) == "Upload failed."
+
+
+def test_a_batch_split_one_image_a_part_names_its_videos_as_one_job_would() -> None:
+    parts = plan({"operation": "img2vid", "images": images(3), "start_index": 4}, 1)
+    assert [(part["images"], part["start_index"], offset, count) for part, offset, count in parts] == [
+        (images(3)[k:k + 1], 4 + k, k, 1) for k in range(3)]
+
+
+@pytest.mark.parametrize("size", [0, -2])
+def test_parts_of_no_image_are_refused_in_one_sentence(size: int) -> None:
+    """A split into parts that hold no image would be no job at all, reported as done."""
+    with pytest.raises(ValueError, match=rf"^images per part must be at least 1, got {size}\.$"):
+        plan({"operation": "img2vid", "images": images(3)}, size)

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import re
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,10 +17,9 @@ import numpy as np
 import pytest
 
 from tests.helpers import local_output, run_job
-from tests.pictures import counted_frames, frames
-from tests.sound import loudness
-from tests.test_render import played_seconds
-from video_ops.client.render_split import RenderSplit, cut, part_input, sound_input, worth_splitting
+from tests.pictures import frames
+from tests.splits import assert_same_picture, assert_same_sound, render_split, split_worker
+from video_ops.client.render_split import cut, worth_splitting
 
 SIZE, FPS = (180, 320), 10
 HIGHLIGHT = (214, 0, 0)  # caption_highlight's default box colour
@@ -53,32 +50,10 @@ def words_over(folder: Path, at: float) -> None:
     (folder / "words.json").write_text(json.dumps({"words": words}))
 
 
-def render_split(spec: dict[str, Any], ranges: list[tuple[int, int]]) -> dict[str, Any]:
-    """The sound job and the parts, each as its own job, then the join, as the gateway and the client drive
-    them: the joined result as `RenderSplit` makes it."""
-    split = RenderSplit(spec, PART_SECONDS)
-    first = [sound_input(spec), *(part_input(spec, frames, k) for k, frames in enumerate(ranges))]
-    split.submitted(first, [f"job-{k}" for k in range(len(first))])
-    made = [run_job(one, job_id=job_id) for one, job_id in zip(first, split.current(), strict=True)]
-    for result in made:
-        assert result.get("success"), result
-    _, (join,) = split.step("split", [{"status": "COMPLETED", "output": result} for result in made])
-    split.submitted([join], ["join"])
-    final, _ = split.step("split", [{"status": "COMPLETED", "output": run_job(join, job_id="join")}])
-    assert final["status"] == "COMPLETED", final
-    return final["output"]
-
-
 @pytest.fixture(scope="module")
 def rendered(split_media: Path, media_server: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
-    with pytest.MonkeyPatch.context() as patch:
-        output = tmp_path_factory.mktemp("split")
-        for name, value in {"VIDEO_OPS_OUTPUT_DIR": str(output), "VIDEO_OPS_ENCODER": "x264",
-                            "VIDEO_OPS_DECODER": "cpu", "RUNPOD_ALLOW_PRIVATE_DOWNLOAD_URLS": "true",
-                            "VIDEO_OPS_ALLOW_FILE_URLS": "1", "VIDEO_OPS_WORKDIR": str(output / "work")}.items():
-            patch.setenv(name, value)
-        for name in ("BUCKET_NAME", "BUCKET_ENDPOINT_URL"):
-            patch.delenv(name, raising=False)
+    output = tmp_path_factory.mktemp("split")
+    with split_worker(output):
         spec = split_job(media_server)
         plan = run_job({**spec, "plan_only": True}, job_id="plan")
         ranges = cut(plan, PART_SECONDS)
@@ -87,24 +62,11 @@ def rendered(split_media: Path, media_server: str, tmp_path_factory: pytest.Temp
         # The planner's cuts fall between scenes; a second split also cuts inside the clip's scene.
         clip = plan["scenes"][2]
         inside = round(clip["start"] * FPS) + 12
-        joined = render_split({**spec, "output_filename": "joined.mp4"}, ranges)
+        joined = render_split({**spec, "output_filename": "joined.mp4"}, ranges, PART_SECONDS)
         inside_ranges = [(0, ranges[0][1]), (ranges[0][1], inside), (inside, plan["frames"])]
-        joined_inside = render_split({**spec, "output_filename": "inside.mp4"}, inside_ranges)
+        joined_inside = render_split({**spec, "output_filename": "inside.mp4"}, inside_ranges, PART_SECONDS)
         yield {"plan": plan, "ranges": ranges, "whole": whole, "joined": joined, "inside": inside_ranges,
                "joined_inside": joined_inside, "output": output}
-
-
-def ssim_per_frame(a: Path, b: Path) -> list[float]:
-    out = subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-i", str(a), "-i", str(b), "-lavfi",
-                          "[0:v][1:v]ssim=stats_file=-", "-f", "null", "-"],
-                         capture_output=True, text=True, check=True).stdout
-    return [float(value) for value in re.findall(r"All:([\d.]+)", out)]
-
-
-def frame_times(path: Path) -> list[float]:
-    out = subprocess.run(["ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries", "frame=pts_time",
-                          "-of", "csv=p=0", str(path)], capture_output=True, text=True, check=True).stdout
-    return [float(line.strip(",")) for line in out.split()]
 
 
 def test_the_planner_cuts_between_scenes_outside_the_fades(rendered: dict) -> None:
@@ -121,25 +83,13 @@ def test_the_planner_cuts_between_scenes_outside_the_fades(rendered: dict) -> No
 
 @pytest.mark.parametrize("name", ["joined", "joined_inside"])
 def test_the_joined_video_is_the_unsplit_one_frame_for_frame(rendered: dict, name: str) -> None:
-    whole, joined = local_output(rendered["whole"]), local_output(rendered[name])
-    assert counted_frames(joined) == counted_frames(whole) == rendered[name]["frames"] == 150
-    assert rendered[name]["duration"] == pytest.approx(rendered["whole"]["duration"], abs=1e-3)
-    assert frame_times(joined) == pytest.approx([k / FPS for k in range(150)], abs=1e-3)
-    scores = ssim_per_frame(whole, joined)
-    assert len(scores) == 150 and min(scores) >= 0.99, min(scores)
-    # No repeated or dropped frame at a cut: each frame there is nearest the unsplit frame of its time.
-    ours, theirs = frames(joined).astype(int), frames(whole).astype(int)
-    cuts = [end for _, end in (rendered["ranges"] if name == "joined" else rendered["inside"])[:-1]]
-    for frame in [f for c in cuts for f in (c - 1, c)]:
-        distance = [np.abs(ours[frame] - theirs[frame + shift]).mean() for shift in (-1, 0, 1)]
-        assert distance[1] <= min(distance[0], distance[2]), (frame, distance)
+    ranges = rendered["ranges"] if name == "joined" else rendered["inside"]
+    assert ranges[-1][1] == 150
+    assert_same_picture(rendered["whole"], rendered[name], ranges, FPS)
 
 
 def test_the_sound_is_mixed_once_over_the_whole_timeline(rendered: dict) -> None:
-    whole, joined = local_output(rendered["whole"]), local_output(rendered["joined"])
-    assert loudness(joined) == pytest.approx(loudness(whole), abs=0.5)
-    assert played_seconds(joined) == played_seconds(whole)
-    assert rendered["joined"]["audio_analysis"] == rendered["whole"]["audio_analysis"]
+    assert_same_sound(rendered["whole"], rendered["joined"])
 
 
 def test_a_caption_over_the_cut_shows_on_both_sides(rendered: dict) -> None:

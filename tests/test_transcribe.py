@@ -123,12 +123,13 @@ def test_a_video_without_sound_fails_naming_the_field(media_server, whisper_mode
     assert stored_keys(bucket) == []
 
 
-def narrated_render(media_server: str, narration: str, **captions) -> dict:
+def narrated_render(media_server: str, narration: str, change: dict | None = None, **captions) -> dict:
     return run_job({"operation": "render", "path": "out", "output_filename": "narrated.mp4", "width": 320,
                     "height": 180, "frame_rate": 10, "fit_to_narration": True,
                     "scenes": [{"video_url": f"{media_server}/speech/picture.mp4"}],
                     "narration": {"url": f"{media_server}/{narration}"},
-                    "captions": {"from_narration": True, "model": "tiny", "highlight_mode": "box", **captions}})
+                    "captions": {"from_narration": True, "model": "tiny", "highlight_mode": "box", **captions},
+                    **(change or {})})
 
 
 def test_render_captions_its_narration_in_the_same_job(media_server, speech, whisper_models):
@@ -140,6 +141,14 @@ def test_render_captions_its_narration_in_the_same_job(media_server, speech, whi
     assert result["words"] == len(read_words(fetch(heard["files"]["words"]["json"]), "url_words_json"))
     assert result["captions"] >= 1 and result["duration"] == pytest.approx(6.0, abs=0.1)
     assert "transcribe_s" in result["timings"]
+
+
+def test_a_part_of_a_render_captioned_from_its_narration_hears_it(media_server, speech, whisper_models):
+    """A split never sends one (each part would transcribe the whole narration again), but a part sent by hand,
+    whose timeline does not depend on the narration, still downloads it to caption its frames."""
+    part = {"fit_to_narration": False, "part": {"start_frame": 0, "end_frame": 20, "index": 0}}
+    result = narrated_render(media_server, "speech/babble.mp3", part, enable_vad=False)
+    assert result.get("success") and result["frames"] == 20, result
 
 
 def test_render_from_a_silent_narration_fails_clearly(media_server, speech, whisper_models, bucket):

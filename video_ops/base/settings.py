@@ -37,7 +37,12 @@ def env_float(name: str, default: float, *, zero_allowed: bool = False) -> float
 
 
 def env_int(name: str, default: int, *, zero_allowed: bool = False) -> int:
-    return int(env_float(name, default, zero_allowed=zero_allowed))
+    """A positive whole number (or 0 where allowed): a fraction is refused, not cut down (0.5 images per part
+    would have been 0)."""
+    value = env_float(name, default, zero_allowed=zero_allowed)
+    if not float(value).is_integer():
+        raise JobError(f"Environment variable {name} must be a whole number, got {os.environ[name]!r}.")
+    return int(value)
 
 
 def is_deployed() -> bool:

@@ -10,8 +10,11 @@ T = TypeVar("T")
 
 
 async def all_or_nothing(*awaitables: Awaitable[T]) -> list[T]:
-    """Like `asyncio.gather`, but the first failure (or our own cancellation) cancels and awaits the others."""
+    """Like `asyncio.gather`, but the first failure (or our own cancellation) cancels and awaits the others.
+    Nothing to run gives nothing back, as `gather` does (`asyncio.wait` refuses an empty set)."""
     tasks = [asyncio.ensure_future(a) for a in awaitables]
+    if not tasks:
+        return []
     try:
         done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
         for task in tasks:

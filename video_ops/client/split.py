@@ -18,6 +18,8 @@ Part = tuple[str, int, int]  # the part's job id, the offset of its first image,
 
 def plan(job_input: dict[str, Any], images_per_part: int) -> list[tuple[dict[str, Any], int, int]]:
     """The parts' inputs, each with its offset and image count; one part when the batch is small enough."""
+    if images_per_part < 1:  # no part could hold an image: the batch would become no job at all
+        raise ValueError(f"images per part must be at least 1, got {images_per_part}.")
     images = job_input["images"]
     first = job_input.get("start_index") or 0
     return [({**job_input, "images": images[offset : offset + images_per_part], "start_index": first + offset},

@@ -82,6 +82,13 @@ def planning_fields(job: RenderInput) -> set[str]:
     return fields | ({NARRATION} if job.fit_to_narration else set())
 
 
+def caption_fields(job: RenderInput) -> set[str]:
+    """What the captions are drawn from: their file, or the narration they are heard from; none without captions."""
+    if job.captions is None:
+        return set()
+    return {NARRATION if job.captions.from_narration else job.captions.field}
+
+
 async def download_and_check(ctx: JobContext, job: RenderInput,
                              wanted: Collection[str] | None = None) -> Inputs:
     """All inputs (or the `wanted` ones) at once; then every header, so a bad scene fails the job before

@@ -25,7 +25,13 @@ from video_ops.ops.render.job import (
     whole_result,
 )
 from video_ops.ops.render.model import JOIN_SOUND, MUSIC, NARRATION, RenderInput, join_field, scene_field
-from video_ops.ops.render.plan import describe_scenes, download_and_check, plan_timeline, planning_fields
+from video_ops.ops.render.plan import (
+    caption_fields,
+    describe_scenes,
+    download_and_check,
+    plan_timeline,
+    planning_fields,
+)
 
 SOUND_SECONDS_PER_VIDEO_SECOND = 3.0  # timeout budget: decoding and mixing, far above what it costs here
 JOIN_SECONDS_PER_VIDEO_SECOND = 1.0  # the join only copies: its time is I/O
@@ -89,8 +95,7 @@ async def run_part(ctx: JobContext, job: RenderInput) -> dict:
     frames = range(part.start_frame, part.end_frame)
     shown = {scene_field(k) for k, p in enumerate(plan.placements)
              if p.start < frames.stop and p.end > frames.start and job.scenes[k].kind == "image"}
-    inputs = inputs.adding(await download_and_check(
-        ctx, job, shown | ({job.captions.field} if job.captions is not None else set())))
+    inputs = inputs.adding(await download_and_check(ctx, job, (shown | caption_fields(job)) - inputs.files.keys()))
     output = ctx.workdir / "part.mp4"
     with ctx.timed("process"):
         extras = await prepare_extras(ctx, job, inputs, plan, sound=False)
@@ -107,8 +112,7 @@ async def run_join(ctx: JobContext, job: RenderInput) -> dict:
     assert job.join is not None and job.output_filename is not None
     filename, prefix = clean_filename(job.output_filename), clean_prefix(job.path)
     joined = {join_field(k) for k in range(len(job.join.parts))} | {JOIN_SOUND}
-    captions = set() if job.captions is None else {NARRATION if job.captions.from_narration else job.captions.field}
-    inputs = await download_and_check(ctx, job, planning_fields(job) | joined | captions)
+    inputs = await download_and_check(ctx, job, planning_fields(job) | joined | caption_fields(job))
     plan = plan_timeline(job, inputs)
     parts, sound = [inputs.files[join_field(k)] for k in range(len(job.join.parts))], inputs.files[JOIN_SOUND]
     output = ctx.workdir / "output.mp4"
