@@ -20,7 +20,7 @@ RECORDINGS = REPO / "tests" / "recordings"
 
 @pytest.fixture(scope="module")
 def served(media_dir: Path, media_server: str) -> str:
-    for name in ("slowmo-bframes.mp4", "broadcast-midgop.ts", "phone-rotated.mp4"):
+    for name in ("slowmo-bframes.mp4", "broadcast-midgop.ts", "phone-rotated.mp4", "short-header.mp4"):
         shutil.copyfile(RECORDINGS / name, media_dir / name)
     return media_server
 
@@ -89,3 +89,16 @@ def test_broadcast_ts_under_a_narration_says_why_it_was_normalised(served: str):
     output = local_output(result)
     assert float(probe(output)["format"]["duration"]) < 3.0  # not a timeline of hours
     assert read_back(output) == ""
+
+
+def test_a_clip_whose_header_ends_before_its_last_frame_is_copied_whole(served: str):
+    """Copied by the header's length, the next clip started on the last frame's time (a Samsung slow-motion clip)."""
+    url = f"{served}/short-header.mp4"
+    result = run_job({"operation": "concatenate", "path": "out", "video_urls": [url, url]})
+    output = local_output(result)
+    assert result["video_stream"] == "copied"
+    frames = sorted(pts for pts, _ in packet_times(output))
+    tick = Fraction(stream(probe(output), "video")["time_base"])
+    assert min(b - a for a, b in itertools.pairwise(frames)) * tick > Fraction(1, 60), "two frames share a time"
+    assert float(stream(probe(output), "video")["duration"]) == pytest.approx(2.0, abs=0.001)
+    assert float(stream(probe(output), "audio")["duration"]) == pytest.approx(2.0, abs=0.001)

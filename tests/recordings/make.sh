@@ -19,6 +19,13 @@ ff -i slowmo-cfr.mp4 -c copy -bsf:v "setts=pts='if(lt(PTS\,36000)\,PTS\,36000+(P
    slowmo-bframes.mp4
 rm slowmo-cfr.mp4
 
+# A phone's MP4 whose header ends a frame before its last frame does: the last decode time's duration is one
+# tick (as Samsung's slow motion times its packets), so the track's length is one frame short of its frames.
+ff -f lavfi -i "testsrc2=size=160x90:rate=30" "${tone[@]}" -t 1.0 -c:v libx264 -preset veryfast -bf 2 -g 30 \
+   -pix_fmt yuv420p -c:a aac -b:a 48k -video_track_timescale 90000 short-source.mp4
+ff -i short-source.mp4 -c copy -bsf:v "setts=pts=PTS:dts=DTS:duration='if(gte(DTS\,81000)\,1\,DURATION)'" short-header.mp4
+rm short-source.mp4
+
 # An edit list: the first 0.4 s of a B-frame clip cut by the container only (packets before it stay).
 ff -f lavfi -i "testsrc2=size=160x90:rate=25" "${tone[@]}" -t 1.6 -c:v libx264 -preset veryfast -bf 2 -g 25 \
    -pix_fmt yuv420p -c:a aac -b:a 48k edit-source.mp4

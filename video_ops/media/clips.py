@@ -103,6 +103,10 @@ def read_clip(info: MediaInfo, path: Path, field: str, packets: PacketTimes | No
         raise JobError(f"{field}: the clip's length could not be read (is it a raw stream, or truncated?).")
     if shown <= 0:
         raise JobError(f"{field}: the clip lasts 0 s.")
+    if packets is not None and packets.untrusted() is None:
+        # A copy shows every stored frame: a phone's irregular decode times can make the header's length end
+        # before its last frame does (a slow-motion clip's by one frame), and the next clip would share its time.
+        shown = max(shown, packets.end_s - picture.start_time)
     # A picture that starts after the file's first sound (a phone's, an encoder's B-frame delay) holds
     # its first frame until then, as a player does: the clip plays from the file's start.
     lead = picture.start_time - min(stream.start_time for stream in info.streams)

@@ -26,6 +26,11 @@ class PacketTimes:
     end: int  # the last frame's end
     keyed: bool  # the first packet is a key frame
 
+    @property
+    def end_s(self) -> float:
+        """When the last frame ends, in the file's seconds (as ffprobe's start times are)."""
+        return float(self.end * self.time_base)
+
     def follows(self, before: PacketTimes) -> bool:
         """Whether this clip's decode times, copied right after `before`, still rise: its B-frame delay fits
         in the time `before` leaves after its last decode time (not so when frames quicken, slow motion)."""
