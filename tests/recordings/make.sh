@@ -6,10 +6,12 @@ cd "$(dirname "$0")"
 ff() { ffmpeg -v error -nostdin -y "$@"; }
 tone=(-f lavfi -i "sine=frequency=440:sample_rate=48000")
 
-# A phone's portrait clip: landscape pixels, 90 degrees of rotation metadata, AAC sound.
+# A phone's portrait clip: landscape pixels, 90 degrees of rotation metadata, AAC sound starting 79 ms after
+# the picture (an iPhone's starts 44 ms after it; 79 ms here, past a frame, so that a late mix shows).
 ff -f lavfi -i "testsrc2=size=192x108:rate=30" "${tone[@]}" -t 1.0 -c:v libx264 -preset veryfast -bf 2 \
    -pix_fmt yuv420p -c:a aac -b:a 48k -shortest phone-plain.mp4
-ff -i phone-plain.mp4 -c copy -metadata:s:v:0 rotate=90 phone-rotated.mp4 && rm phone-plain.mp4
+ff -i phone-plain.mp4 -itsoffset 0.1 -i phone-plain.mp4 -map 0:v -map 1:a -c copy -metadata:s:v:0 rotate=90 \
+   phone-rotated.mp4 && rm phone-plain.mp4
 
 # Slow motion: H.264 with B-frames at 30 fps whose container times change pace after 0.4 s, as a phone
 # writes a 120 fps burst played at a quarter speed (the timestamps say so, the frames are untouched).
