@@ -139,12 +139,12 @@ def assert_clean_output(output: Path, recording: Path, op: Op) -> None:
     if audio is not None:
         # A copied MP3 (a narration) ends on its last packet: 1152 samples, more than a frame at high rates.
         slack = frame_s if audio["codec_name"] == "aac" else max(frame_s, 1152 / int(audio["sample_rate"]))
-        starts, lengths = sync_gaps(info)
+        starts, ends = sync_gaps(info)
         if op.keeps_track:  # the recording's own track, kept as it is: no further apart than in the recording
             before = sync_gaps(probe(recording))
-            starts, lengths = starts - before[0], lengths - before[1]
+            starts, ends = starts - before[0], ends - before[1]
         assert starts <= frame_s, (video["start_time"], audio["start_time"])
-        assert lengths <= slack, (video_s, audio["duration"])
+        assert ends <= slack, (video["start_time"], video_s, audio["start_time"], audio["duration"])
     if op.own_sound and stream(probe(recording), "audio") is not None and loudest_db(recording) > -60:
         assert audio is not None and loudest_db(output) > -60, "the recording's sound was lost"
 
@@ -156,7 +156,8 @@ def sync_gaps(info: dict[str, Any]) -> tuple[float, float]:
         return 0.0, 0.0
     starts = [float(s.get("start_time", 0)) for s in (video, audio)]
     lengths = [float(s.get("duration", info["format"]["duration"])) for s in (video, audio)]
-    return abs(starts[0] - starts[1]), abs(lengths[0] - lengths[1])
+    ends = [start + length for start, length in zip(starts, lengths, strict=True)]
+    return abs(starts[0] - starts[1]), abs(ends[0] - ends[1])
 
 
 CASES = [pytest.param(recording, name, id=f"{recording.name}-{name}") for recording in recordings() for name in OPS]

@@ -33,6 +33,13 @@ ff -f lavfi -i "testsrc2=size=160x90:rate=25" "${tone[@]}" -t 1.6 -c:v libx264 -
    -pix_fmt yuv420p -c:a aac -b:a 48k edit-source.mp4
 ff -ss 0.4 -i edit-source.mp4 -c copy edit-list.mp4 && rm edit-source.mp4
 
+# An edit list's delay: the picture starts 0.5 s after the sound (an empty edit first), as a recorder that
+# started its sound early writes it.
+ff -f lavfi -i "testsrc2=size=160x90:rate=25" "${tone[@]}" -t 1.0 -c:v libx264 -preset veryfast -bf 2 -g 25 \
+   -pix_fmt yuv420p -c:a aac -b:a 48k late-source.mp4
+ff -i late-source.mp4 -itsoffset 0.5 -i late-source.mp4 -map 1:v -map 0:a -c copy late-picture.mp4
+rm late-source.mp4
+
 # Open-GOP HEVC (CRA pictures, leading B-frames) in MP4.
 ff -f lavfi -i "testsrc2=size=160x90:rate=25" "${tone[@]}" -t 1.2 -c:v libx265 -preset fast \
    -x265-params "open-gop=1:keyint=10:min-keyint=10:bframes=3:log-level=error" -pix_fmt yuv420p -tag:v hvc1 \

@@ -42,6 +42,8 @@ class PacketTimes:
             return "it starts mid-GOP (its first frame is not a key frame)"
         if abs(self.start_s) > _FAR_FROM_ZERO_S:
             return f"its timestamps start {self.start_s:.3f} s from zero"
+        if self.start_s * self.count > (self.end_s - self.start_s) * 1.5:  # over a frame and a half late
+            return f"its picture starts {self.start_s:.3f} s after the file does (an edit list's delay)"
         return None
 
 

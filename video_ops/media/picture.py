@@ -13,7 +13,7 @@ from pathlib import Path
 
 from video_ops.media.encoders import Encoder
 from video_ops.media.packets import packet_times
-from video_ops.media.probe import Stream
+from video_ops.media.probe import MediaInfo, Stream, require_video
 
 # Streams MP4 carries that every common player decodes: copying them is lossless and ~free.
 _COPYABLE = {("h264", "yuv420p"), ("h264", "yuvj420p"), ("hevc", "yuv420p"), ("hevc", "yuvj420p")}
@@ -33,18 +33,21 @@ class Source:
 
     stream: Stream
     untrusted: str | None = None
+    lead_s: float = 0.0  # how long after the file's start its first frame comes (an edit list's delay)
 
     @property
     def copied(self) -> bool:
         return copies(self.stream) and self.untrusted is None
 
 
-async def read_source(path: Path, stream: Stream, field: str) -> Source:
+async def read_source(path: Path, info: MediaInfo, field: str) -> Source:
     """The picture, its packet times checked when its codec could be copied (a demux only, no decoding)."""
+    stream = require_video(info, field)
+    lead = max(0.0, stream.start_time - info.start_time)
     if not copies(stream):
-        return Source(stream)
+        return Source(stream, lead_s=lead)
     packets = await packet_times(path, stream.index, stream.time_base, field)
-    return Source(stream, packets.untrusted())
+    return Source(stream, packets.untrusted(), lead)
 
 
 def input_args(source: Source) -> list[str]:
@@ -76,7 +79,15 @@ def argv(plan: Plan, files: dict[str, Path], encoder: Encoder) -> list[str]:
     """The plan's placeholders filled in for this encoder and these downloaded files."""
     fill = {
         DECODE: encoder.decode_args(plan.picture.stream),
-        CODEC: ["-vf", _EVEN_SIZE, *encoder.video_args()],
+        CODEC: ["-vf", ",".join([*_held_start(plan.picture), _EVEN_SIZE]), *encoder.video_args()],
         **{field: [str(path)] for field, path in files.items()},
     }
     return [part for arg in plan.args for part in fill.get(arg, [arg])]
+
+
+def _held_start(source: Source) -> list[str]:
+    """A picture that starts after its file (its sound) does shows its first frame from the start, as a
+    player holds it; encoded as it was, the output's picture began that late."""
+    if source.lead_s <= 0:
+        return []
+    return ["setpts=PTS-STARTPTS", f"tpad=start_mode=clone:start_duration={source.lead_s:.6f}"]

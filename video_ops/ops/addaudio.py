@@ -49,10 +49,10 @@ class AddAudioInput(JobInput):
 
 
 def plan(job: AddAudioInput, video: MediaInfo, audio: MediaInfo, out: str,
-         levels: sound.Levels = _UNMEASURED, untrusted: str | None = None) -> picture.Plan:
-    """What to do with this pair of inputs: inputs `0` = video file, `1` = audio file (`untrusted`: why the
-    picture's packet times cannot be copied, `picture.read_source`)."""
-    frames = picture.Source(require_video(video, "url_video"), untrusted)
+         levels: sound.Levels = _UNMEASURED, source: picture.Source | None = None) -> picture.Plan:
+    """What to do with this pair of inputs: inputs `0` = video file, `1` = audio file (`source`: the picture
+    as `picture.read_source` judged it; unjudged, it is copied when its codec allows)."""
+    frames = source or picture.Source(require_video(video, "url_video"))
     video_s = frames.stream.duration or require_duration(video, "url_video")
     audio_s = require_audio(audio, "url_audio").duration or require_duration(audio, "url_audio")
     duration = {"video": video_s, "audio": audio_s, "shortest": min(video_s, audio_s)}[job.fit]
@@ -103,9 +103,9 @@ async def run(ctx: JobContext, job: AddAudioInput) -> dict:
     key = join_key(clean_prefix(job.path), filename)
     files = await ctx.download({"url_video": job.url_video, "url_audio": job.url_audio})
     video, audio = await all_or_nothing(probe(files["url_video"], "url_video"), probe(files["url_audio"], "url_audio"))
-    source = await picture.read_source(files["url_video"], require_video(video, "url_video"), "url_video")
+    source = await picture.read_source(files["url_video"], video, "url_video")
     output = ctx.workdir / "output.mp4"
-    recipe = plan(job, video, audio, str(output), await _levels(ctx, job, video, audio, files), source.untrusted)
+    recipe = plan(job, video, audio, str(output), await _levels(ctx, job, video, audio, files), source)
     with ctx.timed("process"):
         encoder = await ctx.write_video(recipe, files, step="Adding the audio")
         result = await probe(output, "output")

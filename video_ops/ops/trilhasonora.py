@@ -17,7 +17,7 @@ from video_ops.jobkit.results import reencode_reason, single_output
 from video_ops.media import audio as sound
 from video_ops.media import picture
 from video_ops.media.encoders import AAC_ARGS
-from video_ops.media.probe import MediaInfo, probe, require_audio, require_duration, require_video
+from video_ops.media.probe import MediaInfo, probe, require_audio, require_duration
 
 MUSIC = "trilha_sonora"
 
@@ -96,7 +96,7 @@ async def run(ctx: JobContext, job: TrilhaSonoraInput) -> dict:
     key = join_key(clean_prefix(job.path), filename)
     files = await ctx.download({"url_video": job.url_video, MUSIC: job.trilha_sonora})
     video, music = await all_or_nothing(probe(files["url_video"], "url_video"), probe(files[MUSIC], MUSIC))
-    frames = await picture.read_source(files["url_video"], require_video(video, "url_video"), "url_video")
+    frames = await picture.read_source(files["url_video"], video, "url_video")
     video_s = frames.stream.duration or require_duration(video, "url_video")
     music_s = music_length(music)
 
