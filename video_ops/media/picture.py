@@ -4,6 +4,7 @@ Operations that only change the audio (`addaudio`, `trilhasonora`) share this re
 copied, tagged and re-encoded by the same rules wherever its sound is replaced. A picture whose packet
 times cannot be trusted (cut mid-GOP, timed far from zero: a broadcast recording) is encoded, as a join
 normalises such a clip: copied, its first frames would not decode and its sound would start apart from it.
+Encoded, FFmpeg holds its first frame back to the file's start (constant frame rate into MP4), as a player does.
 """
 
 from __future__ import annotations
@@ -33,7 +34,6 @@ class Source:
 
     stream: Stream
     untrusted: str | None = None
-    lead_s: float = 0.0  # how long after the file's start its first frame comes (an edit list's delay)
 
     @property
     def copied(self) -> bool:
@@ -43,11 +43,10 @@ class Source:
 async def read_source(path: Path, info: MediaInfo, field: str) -> Source:
     """The picture, its packet times checked when its codec could be copied (a demux only, no decoding)."""
     stream = require_video(info, field)
-    lead = max(0.0, stream.start_time - info.start_time)
     if not copies(stream):
-        return Source(stream, lead_s=lead)
+        return Source(stream)
     packets = await packet_times(path, stream.index, stream.time_base, field)
-    return Source(stream, packets.untrusted(), lead)
+    return Source(stream, packets.untrusted())
 
 
 def input_args(source: Source) -> list[str]:
@@ -79,15 +78,8 @@ def argv(plan: Plan, files: dict[str, Path], encoder: Encoder) -> list[str]:
     """The plan's placeholders filled in for this encoder and these downloaded files."""
     fill = {
         DECODE: encoder.decode_args(plan.picture.stream),
-        CODEC: ["-vf", ",".join([*_held_start(plan.picture), _EVEN_SIZE]), *encoder.video_args()],
+        CODEC: ["-vf", _EVEN_SIZE, *encoder.video_args()],
         **{field: [str(path)] for field, path in files.items()},
     }
     return [part for arg in plan.args for part in fill.get(arg, [arg])]
 
-
-def _held_start(source: Source) -> list[str]:
-    """A picture that starts after its file (its sound) does shows its first frame from the start, as a
-    player holds it; encoded as it was, the output's picture began that late."""
-    if source.lead_s <= 0:
-        return []
-    return ["setpts=PTS-STARTPTS", f"tpad=start_mode=clone:start_duration={source.lead_s:.6f}"]
