@@ -20,16 +20,8 @@ from video_ops.media.clips import Clip, Frame, JoinInput, copy_mismatch, natural
 from video_ops.media.encoders import AAC_ARGS
 from video_ops.media.ffmpeg import step_timeout
 from video_ops.media.probe import played_seconds, probe, require_audio
-from video_ops.ops.joining import (
-    ClipsInput,
-    ClipUrl,
-    Piece,
-    clip_field,
-    fetch_clips,
-    join_args,
-    make_pieces,
-    reencode_reason,
-)
+from video_ops.ops import joining
+from video_ops.ops.joining import ClipsInput, ClipUrl, Piece, clip_field, fetch_clips, join_args, make_pieces
 
 REFERENCE_SIZE = (1920, 1080)  # the reference's defaults when normalising
 REFERENCE_RATE = Fraction(30)
@@ -142,7 +134,7 @@ async def run(ctx: JobContext, job: ConcatVideoAudioInput) -> dict:
         "audio_duration": round(audio_s, 6),
         "duration_diff_ms": diff_ms,
         "video_stream": "copied" if copied else "re-encoded",
-        **reencode_reason(mismatch),
+        **joining.reencode_reason(mismatch),
         **(encoder.describe() if encoder else {}),
     }
 
