@@ -254,6 +254,7 @@ def test_clips_cycle_under_mp3_narration(media_server, clips, ffmpeg_runs, worke
     out = local_output(result)
     check_cycle(result, out)
     assert result["video_stream"] == "re-encoded"
+    assert result["reencode_reason"] == "video_urls[0]: the narration ends inside it, and a cut clip is encoded."
     assert stream(probe(out), "audio")["codec_name"] == "mp3"  # carried as it is
     assert encodes(ffmpeg_runs) == 3  # a and b once each, however often they repeat, and the cut a
     assert leftover_workdirs(worker_env) == []
@@ -272,7 +273,7 @@ def test_whole_cycles_of_matching_clips_are_copied(media_server, clips, ffmpeg_r
     result = cycle_job(media_server, "cycles.mp3", width=320, height=180)
 
     out = local_output(result)
-    assert result["video_stream"] == "copied" and encodes(ffmpeg_runs) == 0
+    assert result["video_stream"] == "copied" and encodes(ffmpeg_runs) == 0 and "reencode_reason" not in result
     assert (result["total_segments"], result["full_cycles"], result["partial_cycle"]) == (4, 2, False)
     assert result["message"].startswith("Cyclic concatenation complete: 2 full cycles, 4 segments, sync precision: ")
     assert frame_count(out) == 96

@@ -6,10 +6,12 @@ cd "$(dirname "$0")"
 ff() { ffmpeg -v error -nostdin -y "$@"; }
 tone=(-f lavfi -i "sine=frequency=440:sample_rate=48000")
 
-# A phone's portrait clip: landscape pixels, 90 degrees of rotation metadata, AAC sound.
+# A phone's portrait clip: landscape pixels, 90 degrees of rotation metadata, AAC sound starting 79 ms after
+# the picture (an iPhone's starts 44 ms after it; 79 ms here, past a frame, so that a late mix shows).
 ff -f lavfi -i "testsrc2=size=192x108:rate=30" "${tone[@]}" -t 1.0 -c:v libx264 -preset veryfast -bf 2 \
    -pix_fmt yuv420p -c:a aac -b:a 48k -shortest phone-plain.mp4
-ff -i phone-plain.mp4 -c copy -metadata:s:v:0 rotate=90 phone-rotated.mp4 && rm phone-plain.mp4
+ff -i phone-plain.mp4 -itsoffset 0.1 -i phone-plain.mp4 -map 0:v -map 1:a -c copy -metadata:s:v:0 rotate=90 \
+   phone-rotated.mp4 && rm phone-plain.mp4
 
 # Slow motion: H.264 with B-frames at 30 fps whose container times change pace after 0.4 s, as a phone
 # writes a 120 fps burst played at a quarter speed (the timestamps say so, the frames are untouched).
@@ -19,10 +21,24 @@ ff -i slowmo-cfr.mp4 -c copy -bsf:v "setts=pts='if(lt(PTS\,36000)\,PTS\,36000+(P
    slowmo-bframes.mp4
 rm slowmo-cfr.mp4
 
+# A phone's MP4 whose header ends a frame before its last frame does: the last decode time's duration is one
+# tick (as Samsung's slow motion times its packets), so the track's length is one frame short of its frames.
+ff -f lavfi -i "testsrc2=size=160x90:rate=30" "${tone[@]}" -t 1.0 -c:v libx264 -preset veryfast -bf 2 -g 30 \
+   -pix_fmt yuv420p -c:a aac -b:a 48k -video_track_timescale 90000 short-source.mp4
+ff -i short-source.mp4 -c copy -bsf:v "setts=pts=PTS:dts=DTS:duration='if(gte(DTS\,81000)\,1\,DURATION)'" short-header.mp4
+rm short-source.mp4
+
 # An edit list: the first 0.4 s of a B-frame clip cut by the container only (packets before it stay).
 ff -f lavfi -i "testsrc2=size=160x90:rate=25" "${tone[@]}" -t 1.6 -c:v libx264 -preset veryfast -bf 2 -g 25 \
    -pix_fmt yuv420p -c:a aac -b:a 48k edit-source.mp4
 ff -ss 0.4 -i edit-source.mp4 -c copy edit-list.mp4 && rm edit-source.mp4
+
+# An edit list's delay: the picture starts 0.5 s after the sound (an empty edit first), as a recorder that
+# started its sound early writes it.
+ff -f lavfi -i "testsrc2=size=160x90:rate=25" "${tone[@]}" -t 1.0 -c:v libx264 -preset veryfast -bf 2 -g 25 \
+   -pix_fmt yuv420p -c:a aac -b:a 48k late-source.mp4
+ff -i late-source.mp4 -itsoffset 0.5 -i late-source.mp4 -map 1:v -map 0:a -c copy late-picture.mp4
+rm late-source.mp4
 
 # Open-GOP HEVC (CRA pictures, leading B-frames) in MP4.
 ff -f lavfi -i "testsrc2=size=160x90:rate=25" "${tone[@]}" -t 1.2 -c:v libx265 -preset fast \

@@ -21,3 +21,9 @@ def single_output(message: str, stored: StoredObject, filename: str, output: Med
         "height": picture.height if picture else None,
         "size_bytes": stored.size_bytes,
     }
+
+
+def reencode_reason(field: str, why: str | None) -> dict[str, str]:
+    """The result's `reencode_reason`: why a picture that could have been copied was encoded (its timestamps
+    cannot be trusted, or it does not match the other clips), so the caller knows what was done to it."""
+    return {} if why is None else {"reencode_reason": f"{field}: {why}."}

@@ -225,7 +225,9 @@ def mix(voice: str | None, music: str, out: str, *, layout: str, duck_db: float 
     if voice is None:
         return f"[{music}]{limiter()},apad[{out}]"
     _label(voice)
-    speech = f"[{voice}]aresample={SAMPLE_RATE},aformat=channel_layouts={_layout(layout)}"
+    # first_pts=0: a voice that starts after the picture (a phone's AAC track, 44 ms in) keeps its place
+    # behind silence, rather than making the whole mix start late.
+    speech = f"[{voice}]aresample={SAMPLE_RATE}:first_pts=0,aformat=channel_layouts={_layout(layout)}"
     if duck_db and narration_lufs is not None:
         graph = (f"{speech},asplit=2[{out}_voice][{out}_key];[{out}_key]apad[{out}_keyp];"
                  + duck(music, f"{out}_keyp", f"{out}_ducked", depth_db=duck_db, narration_lufs=narration_lufs)

@@ -35,6 +35,7 @@ class Clip:
     audio: Stream | None
     seconds: float  # of the picture, not the container: a longer audio track does not count
     packets: PacketTimes | None = None  # read for a picture that could be copied
+    start_s: float = 0.0  # the file's first timestamp (a broadcast recording's is hours from zero)
 
     @property
     def display_size(self) -> tuple[float, float]:
@@ -73,6 +74,20 @@ class Frame:
 
 
 @dataclass(frozen=True)
+class JoinInput:
+    """A file a join reads beside its pictures (a clip's sound, a narration). The join keeps the concat
+    demuxer's timestamps (-copyts), which would keep this file's too: a broadcast recording's sound then
+    began hours in, and was padded with as much silence. It is moved to start at 0, as FFmpeg does by default."""
+
+    path: Path
+    start_s: float = 0.0
+
+    def args(self) -> list[str]:
+        shift = ["-itsoffset", f"{-self.start_s:.6f}"] if self.start_s else []
+        return [*shift, "-i", str(self.path)]
+
+
+@dataclass(frozen=True)
 class Sound:
     """The common audio format of a join."""
 
@@ -88,10 +103,15 @@ def read_clip(info: MediaInfo, path: Path, field: str, packets: PacketTimes | No
         raise JobError(f"{field}: the clip's length could not be read (is it a raw stream, or truncated?).")
     if shown <= 0:
         raise JobError(f"{field}: the clip lasts 0 s.")
+    if packets is not None and packets.untrusted() is None:
+        # A copy shows every stored frame: a phone's irregular decode times can make the header's length end
+        # before its last frame does (a slow-motion clip's by one frame), and the next clip would share its time.
+        shown = max(shown, packets.end_s - picture.start_time)
     # A picture that starts after the file's first sound (a phone's, an encoder's B-frame delay) holds
     # its first frame until then, as a player does: the clip plays from the file's start.
     lead = picture.start_time - min(stream.start_time for stream in info.streams)
-    return Clip(path=path, picture=picture, audio=info.audio, seconds=lead + shown, packets=packets)
+    return Clip(path=path, picture=picture, audio=info.audio, seconds=lead + shown, packets=packets,
+                start_s=info.start_time)
 
 
 def frame_rate(stream: Stream) -> Fraction:
@@ -214,7 +234,7 @@ def audio_chain(source: str | None, samples: int, sound: Sound, label: str) -> s
 
 
 def joined_audio(clips: Sequence[Clip], seconds: Sequence[float], first_input: int
-                 ) -> tuple[list[Path], list[str]]:
+                 ) -> tuple[list[JoinInput], list[str]]:
     """The clips' sound end to end, each part exactly as long as its picture (`seconds`): the files to add
     as inputs (numbered from `first_input`, each distinct file once) and the output arguments that map and
     encode it. Clips without audio give silence; no audio at all when no clip has any."""
@@ -222,16 +242,18 @@ def joined_audio(clips: Sequence[Clip], seconds: Sequence[float], first_input: i
     if sound is None:
         return [], ["-an"]
     inputs: dict[Path, int] = {}
+    starts: list[JoinInput] = []
     for clip in clips:
-        if clip.audio is not None:
-            inputs.setdefault(clip.path, first_input + len(inputs))
+        if clip.audio is not None and clip.path not in inputs:
+            inputs[clip.path] = first_input + len(inputs)
+            starts.append(JoinInput(clip.path, clip.start_s))
     chains = []
     for position, (clip, samples) in enumerate(zip(clips, sample_counts(seconds, sound.sample_rate), strict=True)):
         source = f"{inputs[clip.path]}:{clip.audio.index}" if clip.audio is not None else None
         chains.append(audio_chain(source, samples, sound, f"a{position}"))
     labels = "".join(f"[a{position}]" for position in range(len(clips)))
     graph = ";".join([*chains, f"{labels}concat=n={len(clips)}:v=0:a=1[aout]"])
-    return list(inputs), ["-filter_complex", graph, "-map", "[aout]", *AAC_ARGS]
+    return starts, ["-filter_complex", graph, "-map", "[aout]", *AAC_ARGS]
 
 
 def concat_script(names: Sequence[str], seconds: Sequence[float]) -> str:

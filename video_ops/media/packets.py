@@ -26,6 +26,11 @@ class PacketTimes:
     end: int  # the last frame's end
     keyed: bool  # the first packet is a key frame
 
+    @property
+    def end_s(self) -> float:
+        """When the last frame ends, in the file's seconds (as ffprobe's start times are)."""
+        return float(self.end * self.time_base)
+
     def follows(self, before: PacketTimes) -> bool:
         """Whether this clip's decode times, copied right after `before`, still rise: its B-frame delay fits
         in the time `before` leaves after its last decode time (not so when frames quicken, slow motion)."""
@@ -37,6 +42,8 @@ class PacketTimes:
             return "it starts mid-GOP (its first frame is not a key frame)"
         if abs(self.start_s) > _FAR_FROM_ZERO_S:
             return f"its timestamps start {self.start_s:.3f} s from zero"
+        if self.start_s * self.count > (self.end_s - self.start_s) * 1.5:  # over a frame and a half late
+            return f"its picture starts {self.start_s:.3f} s after the file does (an edit list's delay)"
         return None
 
 

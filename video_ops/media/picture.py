@@ -1,7 +1,10 @@
 """A video's picture under a new sound: copied into MP4 when players take it as it is, else encoded once.
 
 Operations that only change the audio (`addaudio`, `trilhasonora`) share this recipe, so a picture is
-copied, tagged and re-encoded by the same rules wherever its sound is replaced.
+copied, tagged and re-encoded by the same rules wherever its sound is replaced. A picture whose packet
+times cannot be trusted (cut mid-GOP, timed far from zero: a broadcast recording) is encoded, as a join
+normalises such a clip: copied, its first frames would not decode and its sound would start apart from it.
+Encoded, FFmpeg holds its first frame back to the file's start (constant frame rate into MP4), as a player does.
 """
 
 from __future__ import annotations
@@ -10,7 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from video_ops.media.encoders import Encoder
-from video_ops.media.probe import Stream
+from video_ops.media.packets import packet_times
+from video_ops.media.probe import MediaInfo, Stream, require_video
 
 # Streams MP4 carries that every common player decodes: copying them is lossless and ~free.
 _COPYABLE = {("h264", "yuv420p"), ("h264", "yuvj420p"), ("hevc", "yuv420p"), ("hevc", "yuvj420p")}
@@ -24,16 +28,37 @@ def copies(picture: Stream) -> bool:
     return (picture.codec_name, picture.pix_fmt) in _COPYABLE
 
 
-def input_args(picture: Stream) -> list[str]:
+@dataclass(frozen=True)
+class Source:
+    """A video's picture stream, and why its packets cannot be copied as they are (None: they can)."""
+
+    stream: Stream
+    untrusted: str | None = None
+
+    @property
+    def copied(self) -> bool:
+        return copies(self.stream) and self.untrusted is None
+
+
+async def read_source(path: Path, info: MediaInfo, field: str) -> Source:
+    """The picture, its packet times checked when its codec could be copied (a demux only, no decoding)."""
+    stream = require_video(info, field)
+    if not copies(stream):
+        return Source(stream)
+    packets = await packet_times(path, stream.index, stream.time_base, field)
+    return Source(stream, packets.untrusted())
+
+
+def input_args(source: Source) -> list[str]:
     """What goes before the video's `-i`: the decoder choice, only when the picture is encoded."""
-    return [] if copies(picture) else [DECODE]
+    return [] if source.copied else [DECODE]
 
 
-def output_args(picture: Stream) -> list[str]:
+def output_args(source: Source) -> list[str]:
     """The picture's output options: a copy (HEVC with the `hvc1` tag players expect) or an encode."""
-    if not copies(picture):
+    if not source.copied:
         return [CODEC]
-    return ["-c:v", "copy", *(["-tag:v", "hvc1"] if picture.codec_name == "hevc" else [])]
+    return ["-c:v", "copy", *(["-tag:v", "hvc1"] if source.stream.codec_name == "hevc" else [])]
 
 
 @dataclass(frozen=True)
@@ -42,18 +67,19 @@ class Plan:
 
     args: list[str]
     duration: float
-    picture: Stream
+    picture: Source
 
     @property
     def copies_video(self) -> bool:
-        return copies(self.picture)
+        return self.picture.copied
 
 
 def argv(plan: Plan, files: dict[str, Path], encoder: Encoder) -> list[str]:
     """The plan's placeholders filled in for this encoder and these downloaded files."""
     fill = {
-        DECODE: encoder.decode_args(plan.picture),
+        DECODE: encoder.decode_args(plan.picture.stream),
         CODEC: ["-vf", _EVEN_SIZE, *encoder.video_args()],
         **{field: [str(path)] for field, path in files.items()},
     }
     return [part for arg in plan.args for part in fill.get(arg, [arg])]
+

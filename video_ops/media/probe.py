@@ -51,6 +51,7 @@ class MediaInfo:
     size_bytes: int
     streams: tuple[Stream, ...]
     brand: str = ""  # an MP4 family file's major brand: "qt" is QuickTime
+    start_time: float = 0.0  # the file's first timestamp: FFmpeg reads it as 0 unless told -copyts
 
     @property
     def container(self) -> str:
@@ -144,6 +145,7 @@ def parse_probe(data: dict[str, Any]) -> MediaInfo:
         size_bytes=int(fmt.get("size") or 0),
         streams=streams,
         brand=str(fmt.get("tags", {}).get("major_brand", "")).strip(),
+        start_time=_float(fmt.get("start_time")) or 0.0,
     )
 
 

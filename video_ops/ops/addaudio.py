@@ -11,7 +11,7 @@ from video_ops.base.tasks import all_or_nothing
 from video_ops.io.keys import clean_filename, clean_prefix, join_key
 from video_ops.jobkit.context import JobContext
 from video_ops.jobkit.contract import JobInput, NumberField, Operation, UrlField
-from video_ops.jobkit.results import single_output
+from video_ops.jobkit.results import reencode_reason, single_output
 from video_ops.media import audio as sound
 from video_ops.media import picture
 from video_ops.media.encoders import AAC_ARGS
@@ -49,10 +49,11 @@ class AddAudioInput(JobInput):
 
 
 def plan(job: AddAudioInput, video: MediaInfo, audio: MediaInfo, out: str,
-         levels: sound.Levels = _UNMEASURED) -> picture.Plan:
-    """What to do with this pair of inputs: inputs `0` = video file, `1` = audio file."""
-    frames = require_video(video, "url_video")
-    video_s = frames.duration or require_duration(video, "url_video")
+         levels: sound.Levels = _UNMEASURED, source: picture.Source | None = None) -> picture.Plan:
+    """What to do with this pair of inputs: inputs `0` = video file, `1` = audio file (`source`: the picture
+    as `picture.read_source` judged it; unjudged, it is copied when its codec allows)."""
+    frames = source or picture.Source(require_video(video, "url_video"))
+    video_s = frames.stream.duration or require_duration(video, "url_video")
     audio_s = require_audio(audio, "url_audio").duration or require_duration(audio, "url_audio")
     duration = {"video": video_s, "audio": audio_s, "shortest": min(video_s, audio_s)}[job.fit]
     stretch = audio_s / video_s if job.fit == "audio" else 1.0
@@ -62,7 +63,7 @@ def plan(job: AddAudioInput, video: MediaInfo, audio: MediaInfo, out: str,
         args += ["-itsscale", f"{stretch:.9f}"]  # retime the picture without touching its pixels
     args += [*picture.input_args(frames), "-i", "url_video", "-i", "url_audio"]
     args += ["-filter_complex", _audio_graph(job, video, audio, duration, audio_s, stretch, levels)]
-    args += ["-map", f"0:{frames.index}", "-map", "[aout]", *picture.output_args(frames)]
+    args += ["-map", f"0:{frames.stream.index}", "-map", "[aout]", *picture.output_args(frames)]
     args += [*AAC_ARGS, "-t", f"{duration:.6f}", "-movflags", "+faststart", out]
     return picture.Plan(args=args, duration=duration, picture=frames)
 
@@ -102,8 +103,9 @@ async def run(ctx: JobContext, job: AddAudioInput) -> dict:
     key = join_key(clean_prefix(job.path), filename)
     files = await ctx.download({"url_video": job.url_video, "url_audio": job.url_audio})
     video, audio = await all_or_nothing(probe(files["url_video"], "url_video"), probe(files["url_audio"], "url_audio"))
+    source = await picture.read_source(files["url_video"], video, "url_video")
     output = ctx.workdir / "output.mp4"
-    recipe = plan(job, video, audio, str(output), await _levels(ctx, job, video, audio, files))
+    recipe = plan(job, video, audio, str(output), await _levels(ctx, job, video, audio, files), source)
     with ctx.timed("process"):
         encoder = await ctx.write_video(recipe, files, step="Adding the audio")
         result = await probe_output(output)
@@ -111,6 +113,7 @@ async def run(ctx: JobContext, job: AddAudioInput) -> dict:
     return {
         **single_output("Audio added successfully", stored, filename, result),
         "video_stream": "copied" if recipe.copies_video else "re-encoded",
+        **reencode_reason("url_video", source.untrusted),
         **(encoder.describe() if encoder else {}),
     }
 

@@ -16,10 +16,11 @@ from video_ops.io.keys import clean_filename, clean_prefix, join_key
 from video_ops.jobkit.context import JobContext
 from video_ops.jobkit.contract import Operation, UrlField
 from video_ops.jobkit.results import single_output
-from video_ops.media.clips import Clip, Frame, copy_mismatch, natural_size
+from video_ops.media.clips import Clip, Frame, JoinInput, copy_mismatch, natural_size
 from video_ops.media.encoders import AAC_ARGS
 from video_ops.media.ffmpeg import step_timeout
 from video_ops.media.probe import played_seconds, probe, probe_output, require_audio
+from video_ops.ops import joining
 from video_ops.ops.joining import ClipsInput, ClipUrl, Piece, clip_field, fetch_clips, join_args, make_pieces
 
 REFERENCE_SIZE = (1920, 1080)  # the reference's defaults when normalising
@@ -73,8 +74,9 @@ def plan_cycle(clips: Sequence[Clip], frame: Frame, total_frames: int, copied: b
     return Cycle(segments, full_cycles, partial=len(segments) > full_cycles * len(clips))
 
 
-def choose_frame(job: ConcatVideoAudioInput, clips: Sequence[Clip]) -> tuple[Frame, bool]:
-    """The frame and whether the clips are copied into it; with `normalize: false` they must already match."""
+def choose_frame(job: ConcatVideoAudioInput, clips: Sequence[Clip]) -> tuple[Frame, tuple[int, str] | None]:
+    """The frame, and why the clips cannot be copied into it (None: they are copied); with `normalize: false`
+    they must already match."""
     if not job.normalize:
         frame = Frame(*natural_size(clips[0]), clips[0].rate)
         mismatch = copy_mismatch(clips, frame)
@@ -82,9 +84,9 @@ def choose_frame(job: ConcatVideoAudioInput, clips: Sequence[Clip]) -> tuple[Fra
             position, why = mismatch
             raise JobError(f"{clip_field(position)}: {why}; with normalize false the clips must already match "
                            "(set normalize to true to bring them to one size and frame rate).")
-        return frame, True
+        return frame, None
     frame = job.frame(REFERENCE_SIZE, REFERENCE_RATE)
-    return frame, copy_mismatch(clips, frame) is None
+    return frame, copy_mismatch(clips, frame)
 
 
 async def run(ctx: JobContext, job: ConcatVideoAudioInput) -> dict:
@@ -94,7 +96,9 @@ async def run(ctx: JobContext, job: ConcatVideoAudioInput) -> dict:
     narration_info = await probe(files["audio_url"], "audio_url")
     narration = require_audio(narration_info, "audio_url")
     audio_s = await played_seconds(files["audio_url"], narration, "audio_url")
-    frame, copied = choose_frame(job, clips)
+    narration_input = JoinInput(files["audio_url"], narration_info.start_time)
+    frame, mismatch = choose_frame(job, clips)
+    copied = mismatch is None
     total_frames = frame.frames(audio_s)
     if total_frames < 1:
         raise JobError(f"audio_url: the audio lasts {audio_s:.3f} s, shorter than one frame.")
@@ -103,6 +107,7 @@ async def run(ctx: JobContext, job: ConcatVideoAudioInput) -> dict:
         # The cut segment must be encoded, and an encoded piece joins copied ones cleanly only when its
         # codec and B-frame delay happen to match theirs: bring every clip to one encoding instead.
         copied = False
+        mismatch = ((len(cycle.segments) - 1) % len(clips), "the narration ends inside it, and a cut clip is encoded")
         cycle = plan_cycle(clips, frame, total_frames, copied)
     output = ctx.workdir / "output.mp4"
     with ctx.timed("process"):
@@ -111,7 +116,7 @@ async def run(ctx: JobContext, job: ConcatVideoAudioInput) -> dict:
         video_s = sum(seconds)
         sound = ["-c:a", "copy"] if narration.codec_name in _COPIED_AUDIO else list(AAC_ARGS)
         tail = ["-map", f"1:{narration.index}", *sound, "-t", f"{video_s:.6f}", str(output)]
-        await ctx.ffmpeg(join_args(ctx, [names[piece] for piece in cycle.segments], seconds, [files["audio_url"]],
+        await ctx.ffmpeg(join_args(ctx, [names[piece] for piece in cycle.segments], seconds, [narration_input],
                                    tail, hevc=copied and clips[0].picture.codec_name == "hevc"),
                          step="Joining the clips", duration=video_s, timeout=step_timeout(video_s, 3.0))
         result = await probe_output(output)
@@ -129,6 +134,7 @@ async def run(ctx: JobContext, job: ConcatVideoAudioInput) -> dict:
         "audio_duration": round(audio_s, 6),
         "duration_diff_ms": diff_ms,
         "video_stream": "copied" if copied else "re-encoded",
+        **joining.reencode_reason(mismatch),
         **(encoder.describe() if encoder else {}),
     }
 

@@ -15,9 +15,10 @@ from typing import Annotated, Any, ClassVar
 from pydantic import BeforeValidator, Field, field_validator, model_validator
 
 from video_ops.base.tasks import all_or_nothing
+from video_ops.jobkit import results
 from video_ops.jobkit.context import JobContext
 from video_ops.jobkit.contract import FrameSide, JobInput, UrlField, within_limit
-from video_ops.media.clips import Clip, Frame, concat_script, normalise_args, read_clip
+from video_ops.media.clips import Clip, Frame, JoinInput, concat_script, normalise_args, read_clip
 from video_ops.media.encoders import Encoder
 from video_ops.media.ffmpeg import step_timeout
 from video_ops.media.motion import Fit
@@ -82,7 +83,7 @@ def clip_field(position: int) -> str:
 def reencode_reason(mismatch: tuple[int, str] | None) -> dict[str, str]:
     """The result's `reencode_reason`: why the clips were brought to one encoding rather than copied
     (a clip whose timestamps cannot be trusted is normalised first, and the caller should know)."""
-    return {} if mismatch is None else {"reencode_reason": f"{clip_field(mismatch[0])}: {mismatch[1]}."}
+    return {} if mismatch is None else results.reencode_reason(clip_field(mismatch[0]), mismatch[1])
 
 
 async def fetch_clips(ctx: JobContext, urls: Sequence[str], extra: dict[str, str] | None = None
@@ -159,7 +160,7 @@ async def make_pieces(ctx: JobContext, pieces: Sequence[Piece], frame: Frame
     return names, next((enc for enc in encoders if enc.fallback_reason), encoders[-1])
 
 
-def join_args(ctx: JobContext, names: Sequence[str], seconds: Sequence[float], inputs: Sequence[Path],
+def join_args(ctx: JobContext, names: Sequence[str], seconds: Sequence[float], inputs: Sequence[JoinInput],
               tail: Sequence[str], hevc: bool) -> list[str]:
     """The pictures end to end by copy (input 0, the concat demuxer), then `inputs` (more `-i` files) and
     `tail` (maps, filters and codecs for the audio, the output)."""
@@ -167,7 +168,7 @@ def join_args(ctx: JobContext, names: Sequence[str], seconds: Sequence[float], i
     # -copyts: the pictures keep the concat demuxer's timestamps. Otherwise FFmpeg shifts the whole
     # input by its earliest timestamp, which a B-frame stream's first clip sets ~23 ms early.
     args = ["-copyts", "-f", "concat", "-i", str(ctx.workdir / JOIN_LIST)]
-    for path in inputs:
-        args += ["-i", str(path)]
+    for extra in inputs:
+        args += extra.args()
     args += ["-map", "0:v:0", "-c:v", "copy", *(["-tag:v", "hvc1"] if hevc else [])]
     return [*args, *tail, "-movflags", "+faststart"]

@@ -13,11 +13,11 @@ from video_ops.base.tasks import all_or_nothing
 from video_ops.io.keys import clean_filename, clean_prefix, join_key
 from video_ops.jobkit.context import JobContext
 from video_ops.jobkit.contract import JobInput, NumberField, Operation, UrlField
-from video_ops.jobkit.results import single_output
+from video_ops.jobkit.results import reencode_reason, single_output
 from video_ops.media import audio as sound
 from video_ops.media import picture
 from video_ops.media.encoders import AAC_ARGS
-from video_ops.media.probe import MediaInfo, probe, probe_output, require_audio, require_duration, require_video
+from video_ops.media.probe import MediaInfo, probe, probe_output, require_audio, require_duration
 
 MUSIC = "trilha_sonora"
 
@@ -96,8 +96,8 @@ async def run(ctx: JobContext, job: TrilhaSonoraInput) -> dict:
     key = join_key(clean_prefix(job.path), filename)
     files = await ctx.download({"url_video": job.url_video, MUSIC: job.trilha_sonora})
     video, music = await all_or_nothing(probe(files["url_video"], "url_video"), probe(files[MUSIC], MUSIC))
-    frames = require_video(video, "url_video")
-    video_s = frames.duration or require_duration(video, "url_video")
+    frames = await picture.read_source(files["url_video"], video, "url_video")
+    video_s = frames.stream.duration or require_duration(video, "url_video")
     music_s = music_length(music)
 
     layout = sound.mix_layout(video.audio.channels if video.audio else None, music.audio.channels)
@@ -109,7 +109,7 @@ async def run(ctx: JobContext, job: TrilhaSonoraInput) -> dict:
     output = ctx.workdir / "output.mp4"
     plan = picture.Plan(
         args=[*picture.input_args(frames), "-i", "url_video", "-i", MUSIC, "-filter_complex", graph,
-              "-map", f"0:{frames.index}", "-map", "[aout]", *picture.output_args(frames), *AAC_ARGS,
+              "-map", f"0:{frames.stream.index}", "-map", "[aout]", *picture.output_args(frames), *AAC_ARGS,
               "-t", f"{video_s:.6f}", "-movflags", "+faststart", str(output)],
         duration=video_s, picture=frames)
     with ctx.timed("process"):
@@ -128,6 +128,7 @@ async def run(ctx: JobContext, job: TrilhaSonoraInput) -> dict:
         "audio_analysis": soundtrack.analysis(),
         "ducking": job.ducking,
         "video_stream": "copied" if encoder is None else "re-encoded",
+        **reencode_reason("url_video", frames.untrusted),
         "gpu_accelerated": bool(encoder and encoder.uses_gpu()),
         **(encoder.describe() if encoder else {"encoder": "copy"}),
     }
