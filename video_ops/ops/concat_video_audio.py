@@ -10,6 +10,7 @@ from typing import ClassVar, Literal
 
 from pydantic import AliasChoices, Field
 
+import video_ops.ops.joining as joining
 from video_ops.base.errors import JobError
 from video_ops.base.settings import env_int
 from video_ops.io.keys import clean_filename, clean_prefix, join_key
@@ -20,7 +21,6 @@ from video_ops.media.clips import Clip, Frame, JoinInput, copy_mismatch, natural
 from video_ops.media.encoders import AAC_ARGS
 from video_ops.media.ffmpeg import step_timeout
 from video_ops.media.probe import played_seconds, probe, probe_output, require_audio
-from video_ops.ops import joining
 from video_ops.ops.joining import ClipsInput, ClipUrl, Piece, clip_field, fetch_clips, join_args, make_pieces
 
 REFERENCE_SIZE = (1920, 1080)  # the reference's defaults when normalising
