@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from video_ops.media.encoders import Encoder
-from video_ops.media.packets import packet_times
+from video_ops.media.packets import PacketTimes, packet_times
 from video_ops.media.probe import MediaInfo, Stream, require_video
 
 # Streams MP4 carries that every common player decodes: copying them is lossless and ~free.
@@ -40,13 +40,17 @@ class Source:
         return copies(self.stream) and self.untrusted is None
 
 
+async def copy_times(path: Path, stream: Stream, field: str) -> PacketTimes | None:
+    """The packet times of a picture whose codec could be copied (a demux only, no decoding); None for one
+    that is encoded anyway. Joins and new-sound operations judge a copy by them alike."""
+    return await packet_times(path, stream.index, stream.time_base, field) if copies(stream) else None
+
+
 async def read_source(path: Path, info: MediaInfo, field: str) -> Source:
-    """The picture, its packet times checked when its codec could be copied (a demux only, no decoding)."""
+    """The picture, its packet times checked when its codec could be copied."""
     stream = require_video(info, field)
-    if not copies(stream):
-        return Source(stream)
-    packets = await packet_times(path, stream.index, stream.time_base, field)
-    return Source(stream, packets.untrusted())
+    packets = await copy_times(path, stream, field)
+    return Source(stream, packets.untrusted() if packets is not None else None)
 
 
 def input_args(source: Source) -> list[str]:
@@ -82,4 +86,3 @@ def argv(plan: Plan, files: dict[str, Path], encoder: Encoder) -> list[str]:
         **{field: [str(path)] for field, path in files.items()},
     }
     return [part for arg in plan.args for part in fill.get(arg, [arg])]
-

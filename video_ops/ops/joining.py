@@ -22,8 +22,7 @@ from video_ops.media.clips import Clip, Frame, JoinInput, concat_script, normali
 from video_ops.media.encoders import Encoder
 from video_ops.media.ffmpeg import step_timeout
 from video_ops.media.motion import Fit
-from video_ops.media.packets import packet_times
-from video_ops.media.picture import copies
+from video_ops.media.picture import copy_times
 from video_ops.media.probe import probe
 from video_ops.ops.img2vid import Colour, parallel_renders
 
@@ -100,9 +99,7 @@ async def fetch_clips(ctx: JobContext, urls: Sequence[str], extra: dict[str, str
         path, field = files[clip_field(first_of[urls[position]])], clip_field(position)
         async with slots:
             info = await probe(path, field)
-            picture = info.video
-            packets = (await packet_times(path, picture.index, picture.time_base, field)
-                       if picture is not None and copies(picture) else None)
+            packets = await copy_times(path, info.video, field) if info.video is not None else None
             return read_clip(info, path, field, packets)
 
     with ctx.timed("probe"):
