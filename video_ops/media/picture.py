@@ -19,7 +19,7 @@ from video_ops.media.probe import MediaInfo, Stream, require_video
 # Streams MP4 carries that every common player decodes: copying them is lossless and ~free.
 _COPYABLE = {("h264", "yuv420p"), ("h264", "yuvj420p"), ("hevc", "yuv420p"), ("hevc", "yuvj420p")}
 # 4:2:0 needs even sizes: odd ones are rounded down.
-_EVEN_SIZE = "scale=trunc(iw/2)*2:trunc(ih/2)*2"
+EVEN_SIZE = "scale=trunc(iw/2)*2:trunc(ih/2)*2"
 DECODE = "VIDEO_DECODE"  # placeholder before the video's `-i`: NVDEC options when it is encoded on the GPU
 CODEC = "VIDEO_CODEC"  # placeholder for the picture's output options
 
@@ -82,7 +82,7 @@ def argv(plan: Plan, files: dict[str, Path], encoder: Encoder) -> list[str]:
     """The plan's placeholders filled in for this encoder and these downloaded files."""
     fill = {
         DECODE: encoder.decode_args(plan.picture.stream),
-        CODEC: ["-vf", _EVEN_SIZE, *encoder.video_args()],
+        CODEC: ["-vf", EVEN_SIZE, *encoder.video_args()],
         **{field: [str(path)] for field, path in files.items()},
     }
     return [part for arg in plan.args for part in fill.get(arg, [arg])]

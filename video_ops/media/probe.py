@@ -37,6 +37,11 @@ class Stream:
     channels: int = 0
     start_time: float = 0.0
     reorder_delay: int = 0  # frames a B-frame stream's decoding runs ahead of its display (ffprobe's has_b_frames)
+    profile: str = ""  # "High", "Main"...
+    level: int = 0  # H.264: 41 is 4.1; HEVC: 30 times the level
+    colour: tuple[str, str, str, str] = ("", "", "", "")  # range, space, transfer, primaries ("" where unsaid)
+    field_order: str = ""  # "progressive", "tt"...; empty when the file does not say
+    bit_rate: int = 0
 
     @property
     def display_size(self) -> tuple[int, int]:
@@ -190,7 +195,17 @@ def _stream(raw: dict[str, Any]) -> Stream:
         channels=int(raw.get("channels") or 0),
         start_time=_float(raw.get("start_time")) or 0.0,
         reorder_delay=int(raw.get("has_b_frames") or 0),
+        profile=str(raw.get("profile") or ""),
+        level=int(raw.get("level") or 0),
+        colour=tuple(_known(raw.get(key)) for key in ("color_range", "color_space", "color_transfer",
+                                                      "color_primaries")),  # type: ignore[arg-type]
+        field_order=_known(raw.get("field_order")),
+        bit_rate=int(raw.get("bit_rate") or 0),
     )
+
+
+def _known(value: Any) -> str:
+    return "" if value in (None, "unknown", "reserved") else str(value)
 
 
 def _rotation(raw: dict[str, Any]) -> int:

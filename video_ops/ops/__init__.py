@@ -8,10 +8,13 @@ from video_ops.ops import (
     caption_segments,
     concat_video_audio,
     concatenate,
+    cut,
     img2vid,
     render,
+    split,
     transcribe,
     trilhasonora,
+    trim,
 )
 
 OPERATIONS: dict[str, Operation] = {
@@ -27,5 +30,8 @@ OPERATIONS: dict[str, Operation] = {
         trilhasonora.OPERATION,
         render.OPERATION,
         transcribe.OPERATION,
+        trim.OPERATION,
+        cut.OPERATION,
+        split.OPERATION,
     )
 }
