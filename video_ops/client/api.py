@@ -481,6 +481,30 @@ class Client:
         result's `files.words.json` goes straight into caption_highlight's `url_words_json`."""
         return self._submit_operation("transcribe", locals())
 
+    def trim(
+        self,
+        url_video: str,
+        path: str,
+        start: float | str | None = None,
+        end: float | str | None = None,
+        duration: float | str | None = None,
+        accuracy: str | None = None,
+        output_filename: str | None = None,
+        **extra: Any,
+    ) -> str:
+        """Submit a trim job (one range, frame-exact; times in seconds or "HH:MM:SS.mmm"); returns the job id."""
+        return self._submit_operation("trim", locals())
+
+    def cut(self, url_video: str, cuts: list[dict], path: str, output_filename: str | None = None,
+            **extra: Any) -> str:
+        """Submit a cut job (`cuts`: [{start, end}] taken out, the rest kept in order); returns the job id."""
+        return self._submit_operation("cut", locals())
+
+    def split(self, url_video: str, path: str, splits: list[dict] | None = None, every_s: float | None = None,
+              **extra: Any) -> str:
+        """Submit a split job (`splits`: [{start, end, output_filename?}], or `every_s`); returns the job id."""
+        return self._submit_operation("split", locals())
+
     def _submit_operation(self, operation: str, arguments: dict) -> str:
         return self.submit(self._wire_input(operation, arguments))
 

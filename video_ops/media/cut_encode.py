@@ -36,8 +36,9 @@ def smart_cut_refusal(picture: Stream, index: FrameIndex | None) -> str | None:
         return "it is interlaced"
     if index is None or index.param_sets is None:
         return "its parameter sets are not in its sample entry"
-    if len(index.copy_starts) < 2 and index.leading:
-        return "its groups of frames are open (leading pictures refer to the group before)"
+    if len(index.copy_starts) < 2 <= index.keyframes:
+        return ("its keyframes cannot start a copy (open groups of frames whose leading pictures refer to the "
+                "group before)")
     if not index.copy_starts:
         return "it has no keyframe a copy can start at"
     return None

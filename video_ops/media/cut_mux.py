@@ -108,11 +108,10 @@ def _video_packets(video: CutVideo, source: av.container.InputContainer, stream:
             first_of_run = True
             for packet, display, lead in packets:
                 data = None
-                if first_of_run and (position or number):
-                    if inband and sets is not None:
-                        data = sets.inband() + bytes(packet)
-                    if piece.copied and video.codec == "hevc":
-                        data = as_broken_link(data or bytes(packet))
+                if first_of_run and inband and sets is not None:
+                    data = sets.inband() + bytes(packet)
+                if first_of_run and piece.copied and video.codec == "hevc" and (position or number):
+                    data = as_broken_link(data or bytes(packet))
                 first_of_run = False
                 moved = av.Packet(data) if data is not None else packet
                 pts = plan.out_time(index.shown[display])
@@ -132,20 +131,20 @@ def _video_packets(video: CutVideo, source: av.container.InputContainer, stream:
 
 def _copied(source: av.container.InputContainer, stream: av.VideoStream, index: FrameIndex,
             piece: Piece) -> Iterator[tuple[av.Packet, int, int]]:
-    """The source's packets in decode order, each with its display index and its decode lead in ticks."""
+    """The source's packets in decode order (but the leading pictures the copy leaves out), each with its
+    display index and its decode lead in ticks."""
     first_dts = index.dts[piece.first]
     source.seek(first_dts, stream=stream, backward=True)
-    display_of = {t: i for i, t in enumerate(index.shown[piece.first:piece.last + 1], start=piece.first)}
-    taken = 0
+    position = piece.first
     for packet in source.demux(stream):
         if packet.size == 0 or packet.dts is None or packet.dts < first_dts:
             continue
-        position = piece.first + taken
         if packet.dts != index.dts[position]:
             raise JobError("url_video: the video's packets changed while it was being cut.")
-        yield packet, display_of[packet.pts], index.pts[position] - index.dts[position]
-        taken += 1
-        if taken == piece.frames:
+        if not piece.first < position <= piece.first + piece.skipped:
+            yield packet, index.rank[position], index.pts[position] - index.dts[position]
+        position += 1
+        if position > piece.last:
             return
     raise JobError("url_video: the video ends before the frames the cut keeps (is the file truncated?).")
 

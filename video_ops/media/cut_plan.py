@@ -16,15 +16,17 @@ from video_ops.media.frame_index import FrameIndex
 
 @dataclass(frozen=True)
 class Piece:
-    """Frames `first`..`last` (display indices; for a copy also decode indices) of one range."""
+    """Frames of one range: display indices `first`..`last` to encode, or for a copy the packets with decode
+    indices `first`..`last` but the `skipped` leading pictures right after the first."""
 
     first: int
     last: int
     copied: bool
+    skipped: int = 0
 
     @property
     def frames(self) -> int:
-        return self.last - self.first + 1
+        return self.last - self.first + 1 - self.skipped
 
 
 @dataclass(frozen=True)
@@ -72,7 +74,7 @@ def keyframe_range(index: FrameIndex, start: int, end: int) -> tuple[int, int] |
         return None
     first = index.copy_start_at_or_before(shown[0])
     first = first if first is not None else index.copy_start_at_or_after(shown[0])
-    if first is None or first > shown[1]:
+    if first is None or index.rank[first] > shown[1]:
         return None
     last = index.clean_end_at_or_before(shown[1], first)
     return None if last is None else (first, last)
@@ -80,13 +82,14 @@ def keyframe_range(index: FrameIndex, start: int, end: int) -> tuple[int, int] |
 
 def _pieces(index: FrameIndex, first: int, last: int) -> tuple[Piece, ...]:
     copy_from = index.copy_start_at_or_after(first)
-    copy_to = index.clean_end_at_or_before(last, copy_from) if copy_from is not None and copy_from <= last else None
+    fits = copy_from is not None and index.rank[copy_from] <= last
+    copy_to = index.clean_end_at_or_before(last, copy_from) if fits else None
     if copy_from is None or copy_to is None:
         return (Piece(first, last, copied=False),)
-    pieces = []
-    if copy_from > first:
-        pieces.append(Piece(first, copy_from - 1, copied=False))
-    pieces.append(Piece(copy_from, copy_to, copied=True))
+    pieces, shown_from = [], index.rank[copy_from]
+    if shown_from > first:
+        pieces.append(Piece(first, shown_from - 1, copied=False))
+    pieces.append(Piece(copy_from, copy_to, copied=True, skipped=index.leading[copy_from]))
     if copy_to < last:
         pieces.append(Piece(copy_to + 1, last, copied=False))
     return tuple(pieces)

@@ -4,7 +4,9 @@ start or stop without taking a frame it should not show.
 Read by demuxing only (no decoding), so a ten-minute file is indexed in well under a second. The index is
 what makes a cut frame-exact: the frame shown at a time is the one whose display interval holds it, and
 a copy can begin only at a keyframe that needs nothing before it and end only where every frame decoded
-so far is shown before every frame still to come ("clean points": after each B-frame group).
+so far is shown before every frame still to come ("clean points": after each B-frame group). An HEVC CRA
+may start a copy too: its leading pictures, which refer to the group before, are left out of the copy
+and encoded with the frames before it.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from pathlib import Path
 
 import av
 
-from video_ops.media.param_sets import ParamSets, read_param_sets, starts_sequence
+from video_ops.media.param_sets import ParamSets, read_param_sets, sequence_start
 
 
 @dataclass(frozen=True)
@@ -28,9 +30,11 @@ class FrameIndex:
     dts: tuple[int, ...]
     ends: tuple[int, ...]  # display order: when each frame stops being shown
     shown: tuple[int, ...]  # display order: each frame's time
-    copy_starts: tuple[int, ...]  # decode indices where a copy may begin
+    rank: tuple[int, ...]  # decode order: each frame's display index
+    copy_starts: tuple[int, ...]  # decode indices where a copy may begin, by display index
+    leading: dict[int, int]  # copy start -> how many leading pictures follow it (left out of a copy)
     clean: frozenset[int]  # decode indices after which a copy may end
-    leading: bool  # some keyframe has leading pictures (open GOP)
+    keyframes: int  # how many the container marks, copy starts or not
     param_sets: ParamSets | None
     lead: int  # ticks a keyframe is decoded ahead of its display (the B-frame delay)
 
@@ -51,13 +55,14 @@ class FrameIndex:
         return (first, last) if first <= last else None
 
     def copy_start_at_or_after(self, display: int) -> int | None:
-        """The first decode index at or after display index `display` where a copy may begin (at a copy start,
-        decode and display indices agree)."""
-        position = bisect.bisect_left(self.copy_starts, display)
-        return self.copy_starts[position] if position < len(self.copy_starts) else None
+        """The decode index of the first copy start shown at or after display index `display`."""
+        shown = [self.rank[k] for k in self.copy_starts]
+        position = bisect.bisect_left(shown, display)
+        return self.copy_starts[position] if position < len(shown) else None
 
     def copy_start_at_or_before(self, display: int) -> int | None:
-        position = bisect.bisect_right(self.copy_starts, display) - 1
+        shown = [self.rank[k] for k in self.copy_starts]
+        position = bisect.bisect_right(shown, display) - 1
         return self.copy_starts[position] if position >= 0 else None
 
     def clean_end_at_or_before(self, display: int, start: int) -> int | None:
@@ -75,20 +80,22 @@ def read_index(path: Path, stream_index: int, codec: str) -> FrameIndex:
         time_base = Fraction(stream.time_base)
         param_sets = read_param_sets(codec, stream.codec_context.extradata)
         length_size = param_sets.length_size if param_sets else 4
-        pts, dts, durations, starts = [], [], [], []
+        pts, dts, durations, starts, keyframes = [], [], [], {}, 0
         for packet in container.demux(stream):
             if packet.size == 0 or packet.pts is None:
                 continue
-            if packet.is_keyframe and starts_sequence(codec, bytes(packet), length_size):
-                starts.append(len(pts))
+            kind = sequence_start(codec, bytes(packet), length_size) if packet.is_keyframe else None
+            if kind is not None:
+                starts[len(pts)] = kind
+            keyframes += packet.is_keyframe
             pts.append(packet.pts)
             dts.append(packet.dts if packet.dts is not None else packet.pts)
             durations.append(packet.duration or 0)
-    return _index(time_base, pts, dts, durations, starts, param_sets)
+    return _index(time_base, pts, dts, durations, starts, keyframes, param_sets)
 
 
-def _index(time_base: Fraction, pts: list[int], dts: list[int], durations: list[int], starts: list[int],
-           param_sets: ParamSets | None) -> FrameIndex:
+def _index(time_base: Fraction, pts: list[int], dts: list[int], durations: list[int], starts: dict[int, str],
+           keyframes: int, param_sets: ParamSets | None) -> FrameIndex:
     count = len(pts)
     shown = sorted(pts)
     step = {t: d for t, d in zip(pts, durations, strict=True)}
@@ -102,11 +109,20 @@ def _index(time_base: Fraction, pts: list[int], dts: list[int], durations: list[
         so_far = max(so_far, pts[i])
         if so_far < later_min[i + 1]:
             clean.add(i)
-    # A copy may start at a sequence start that nothing later is shown before (no leading pictures),
-    # right after a clean point.
-    copy_starts = [i for i in starts if pts[i] == later_min[i] and (i == 0 or i - 1 in clean)]
-    leading = any(pts[i] != later_min[i] for i in starts)
-    lead = pts[copy_starts[0]] - dts[copy_starts[0]] if copy_starts else 0
+    rank = [0] * count
+    for display, decode in enumerate(sorted(range(count), key=pts.__getitem__)):
+        rank[decode] = display
+    # A copy may start at a sequence start right after a clean point: an IDR that nothing later is shown
+    # before, or a CRA whose leading pictures (right after it) are left out.
+    leading = {}
+    for i, kind in starts.items():
+        follows = 0
+        while i + follows + 1 < count and pts[i + follows + 1] < pts[i]:
+            follows += 1
+        if (i == 0 or i - 1 in clean) and (follows == 0 or kind == "cra"):
+            leading[i] = follows
+    lead = pts[min(leading)] - dts[min(leading)] if leading else 0
     return FrameIndex(time_base=time_base, pts=tuple(pts), dts=tuple(dts), ends=tuple(ends), shown=tuple(shown),
-                      copy_starts=tuple(copy_starts), clean=frozenset(clean), leading=leading,
-                      param_sets=param_sets, lead=max(lead, 0))
+                      rank=tuple(rank), copy_starts=tuple(sorted(leading)), leading=leading,
+                      clean=frozenset(clean), keyframes=keyframes, param_sets=param_sets,
+                      lead=max(lead, 0))

@@ -14,7 +14,7 @@ _H264_SPS, _H264_PPS, _H264_IDR = 7, 8, 5
 _HEVC_VPS, _HEVC_SPS, _HEVC_PPS = 32, 33, 34
 _HEVC_IRAP = range(16, 24)
 HEVC_CRA = 21
-HEVC_BLA_W_LP = 16
+HEVC_BLA_N_LP = 18
 
 
 @dataclass(frozen=True)
@@ -82,24 +82,28 @@ def nal_types(codec: str, packet: bytes, length_size: int = 4) -> list[int]:
     return kinds
 
 
-def starts_sequence(codec: str, packet: bytes, length_size: int = 4) -> bool:
-    """Whether a keyframe starts a coded video sequence that needs nothing before it: an H.264 IDR, or an
-    HEVC IRAP (a CRA's leading pictures are checked apart, by their times)."""
+def sequence_start(codec: str, packet: bytes, length_size: int = 4) -> str | None:
+    """Whether a keyframe starts a coded video sequence: "idr" when it needs nothing before it and nothing
+    after it is shown before it (an H.264 IDR, an HEVC IDR or BLA), "cra" for an HEVC CRA (its leading
+    pictures may refer to the group before), None for an I-frame that starts nothing (H.264 open GOP)."""
     kinds = nal_types(codec, packet, length_size)
     if codec == "h264":
-        return _H264_IDR in kinds
-    return any(kind in _HEVC_IRAP for kind in kinds)
+        return "idr" if _H264_IDR in kinds else None
+    if HEVC_CRA in kinds:
+        return "cra"
+    return "idr" if any(kind in _HEVC_IRAP for kind in kinds) else None
 
 
 def as_broken_link(packet: bytes, length_size: int = 4) -> bytes:
-    """An HEVC packet whose CRA is marked BLA: spliced after other frames, it starts a new sequence and its
-    leading pictures (dropped by the cut) are not expected."""
+    """An HEVC packet whose CRA is marked BLA without leading pictures: spliced after other frames, it starts
+    a new sequence, and its leading pictures (dropped by the cut, encoded with the frames before it) are
+    not expected."""
     data, offset = bytearray(packet), 0
     while offset + length_size <= len(data):
         size = int.from_bytes(data[offset:offset + length_size], "big")
         offset += length_size
         if size and (data[offset] >> 1) & 0x3F == HEVC_CRA:
-            data[offset] = (data[offset] & 0x81) | (HEVC_BLA_W_LP << 1)
+            data[offset] = (data[offset] & 0x81) | (HEVC_BLA_N_LP << 1)
         offset += size
     return bytes(data)
 

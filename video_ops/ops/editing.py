@@ -273,8 +273,8 @@ def _keyframe_plan(source: Source, span: tuple[int, int]) -> list[RangePlan]:
         raise JobError("accuracy: no whole group of frames lies in the range, so a keyframe copy would be empty; "
                        "use \"frame\".")
     first, last = found
-    start, end = index.shown[first], index.ends[last]
-    return [RangePlan(start, end, 0, (Piece(first, last, copied=True),))]
+    start, end = index.shown[index.rank[first]], index.ends[last]
+    return [RangePlan(start, end, 0, (Piece(first, last, copied=True, skipped=index.leading[first]),))]
 
 
 def _describe(source: Source, copied: int, frames: int) -> tuple[str, str | None]:
