@@ -482,6 +482,7 @@ def test_the_openapi_bodies_are_the_workers_models(gateway: Gateway) -> None:
     components = document["components"]["schemas"]
     for name, operation in OPERATIONS.items():
         model = operation.input_model.model_json_schema()
+        assert f"/runpod/video/{name}" in document["paths"]  # the reference's current route family
         for path in (f"/video/{name}/async", f"/video/{name}"):
             ref = document["paths"][path]["post"]["requestBody"]["content"]["application/json"]["schema"]["$ref"]
             body = components[ref.rsplit("/", 1)[1]]

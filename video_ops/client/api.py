@@ -481,6 +481,31 @@ class Client:
         result's `files.words.json` goes straight into caption_highlight's `url_words_json`."""
         return self._submit_operation("transcribe", locals())
 
+    def caption_segments(self, url_video: str, url_srt: str, path: str, output_filename: str | None = None,
+                         style: Any = None, **extra: Any) -> str:
+        """Submit a caption_segments job (one caption at a time, styled); returns the job id."""
+        return self._submit_operation("caption_segments", locals())
+
+    def caption_highlight(self, url_video: str, path: str, url_words_json: str | None = None,
+                          output_filename: str | None = None, style: Any = None, **extra: Any) -> str:
+        """Submit a caption_highlight job (karaoke captions from word timings); returns the job id."""
+        return self._submit_operation("caption_highlight", locals())
+
+    def concatenate(self, video_urls: list[Any], path: str, output_filename: str | None = None,
+                    **extra: Any) -> str:
+        """Submit a concatenate job (clips joined end to end); returns the job id."""
+        return self._submit_operation("concatenate", locals())
+
+    def concat_video_audio(self, video_urls: list[Any], audio_url: str, path: str,
+                           output_filename: str | None = None, **extra: Any) -> str:
+        """Submit a concat_video_audio job (clips joined under one sound track); returns the job id."""
+        return self._submit_operation("concat_video_audio", locals())
+
+    def trilhasonora(self, url_video: str, trilha_sonora: str, path: str, output_filename: str | None = None,
+                     **extra: Any) -> str:
+        """Submit a trilhasonora job (music under a narrated video); returns the job id."""
+        return self._submit_operation("trilhasonora", locals())
+
     def trim(
         self,
         url_video: str,

@@ -28,7 +28,7 @@ from video_ops.media.audio_ranges import audio_cut
 from video_ops.media.cut_encode import piece_args, smart_cut_refusal
 from video_ops.media.cut_mux import CutVideo, write_cut
 from video_ops.media.cut_plan import Piece, RangePlan, keyframe_range, plan_ranges
-from video_ops.media.encoders import AAC_ARGS, Encoder
+from video_ops.media.encoders import AAC_FAST_ARGS, Encoder
 from video_ops.media.ffmpeg import step_timeout
 from video_ops.media.frame_index import FrameIndex, read_index
 from video_ops.media.probe import MediaInfo, Stream, probe, probe_output, require_duration
@@ -186,7 +186,7 @@ class CutOutcome:
 # Audio-only outputs keep their kind: the encoder and file type for each input codec.
 _AUDIO_KINDS = {
     "mp3": ("mp3", ["-c:a", "libmp3lame", "-q:a", "2"], "audio/mpeg"),
-    "aac": ("m4a", list(AAC_ARGS), "audio/mp4"),
+    "aac": ("m4a", list(AAC_FAST_ARGS), "audio/mp4"),
     "flac": ("flac", ["-c:a", "flac"], "audio/flac"),
     "opus": ("opus", ["-c:a", "libopus", "-b:a", "128k"], "audio/ogg"),
     "vorbis": ("ogg", ["-c:a", "libvorbis", "-q:a", "5"], "audio/ogg"),
@@ -197,11 +197,11 @@ def output_kind(source: Source) -> tuple[str, list[str], str]:
     """(file suffix, audio codec options, content type) of what a cut of this source writes: MP4 for a
     video, else a sound file of the input's kind."""
     if not source.audio_only:
-        return "mp4", list(AAC_ARGS), "video/mp4"
+        return "mp4", list(AAC_FAST_ARGS), "video/mp4"
     codec = source.sound.codec_name if source.sound else ""
     if codec.startswith("pcm_"):
         return "wav", ["-c:a", codec], "audio/wav"
-    return _AUDIO_KINDS.get(codec, ("m4a", list(AAC_ARGS), "audio/mp4"))
+    return _AUDIO_KINDS.get(codec, ("m4a", list(AAC_FAST_ARGS), "audio/mp4"))
 
 
 def kept_between(removed: list[tuple[float, float]], length: float) -> list[tuple[float, float]]:
@@ -319,7 +319,7 @@ async def _cut_sound(ctx: JobContext, source: Source, spans: list[tuple[float, f
     assert sound is not None
     rate = sound.sample_rate or 48000
     cut = audio_cut(source.path, sound.index, rate, spans)
-    codec = list(AAC_ARGS) if output.suffix == ".m4a" or not source.audio_only else source.kind[1]
+    codec = list(AAC_FAST_ARGS) if output.suffix == ".m4a" or not source.audio_only else source.kind[1]
     seconds = sum(end - start for start, end in spans)
     await ctx.ffmpeg([*cut.inputs, "-filter_complex", cut.graph, "-map", "[cut]", *codec, "-ar", str(rate),
                       str(output)], step="Cutting the sound", duration=seconds,
