@@ -38,8 +38,9 @@ async def run(ctx: JobContext, job: CutInput) -> dict:
         raise JobError("cuts: the cuts remove the whole media; nothing would be left.")
     output = ctx.workdir / f"cut.{source.kind[0]}"
     outcome = await cut_media(ctx, source, kept, output)
+    ranges = f"{len(removed)} range{'s' if len(removed) > 1 else ''}"
     result = await stored_cut(ctx, job, source, output, "cut", outcome,
-                              f"{len(removed)} ranges cut out and uploaded to S3 successfully")
+                              f"{ranges} cut out and uploaded to S3 successfully")
     return {**result, "removed": [{"start": round(a, 6), "end": round(b, 6)} for a, b in removed],
             "kept": [{"start": round(a, 6), "end": round(b, 6)} for a, b in kept],
             "removed_s": round(sum(b - a for a, b in removed), 6), **({"warnings": warnings} if warnings else {})}

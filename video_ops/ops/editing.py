@@ -31,7 +31,15 @@ from video_ops.media.cut_plan import Piece, RangePlan, keyframe_range, plan_rang
 from video_ops.media.encoders import AAC_FAST_ARGS, Encoder
 from video_ops.media.ffmpeg import step_timeout
 from video_ops.media.frame_index import FrameIndex, read_index
-from video_ops.media.probe import MediaInfo, Stream, probe, probe_output, require_duration
+from video_ops.media.probe import (
+    MediaInfo,
+    Stream,
+    played_seconds,
+    probe,
+    probe_output,
+    require_audio,
+    require_duration,
+)
 
 MAX_RANGES = 200
 RANGES_SETTING = "VIDEO_OPS_MAX_RANGES"
@@ -124,12 +132,20 @@ class Source:
     info: MediaInfo
     picture: Stream | None
     sound: Stream | None
+    duration: float
     index: FrameIndex | None = None
     refusal: str | None = None  # why the picture cannot be smart-cut
 
     @property
-    def duration(self) -> float:
-        return require_duration(self.info, "url_video")
+    def origin(self) -> float:
+        """The file's time that callers call 0: where players start. A negative start (an audio encoder's
+        pre-roll, as WebM with Opus has) is not shown, so it is not counted."""
+        return max(self.info.start_time, 0.0)
+
+    @property
+    def ffmpeg_spans_shift(self) -> float:
+        """What to add to a caller's time to seek FFmpeg there (its `-ss` counts from the file's first time)."""
+        return self.origin - self.info.start_time
 
     @property
     def audio_only(self) -> bool:
@@ -149,7 +165,10 @@ async def open_source(ctx: JobContext, url: str, *, need_picture: bool = False) 
         found = ", ".join(sorted({s.codec_type for s in info.streams})) or "no streams"
         wanted = "video" if need_picture else "video or audio"
         raise JobError(f"url_video: the file has no {wanted} stream (found: {found}).")
-    source = Source(path, info, picture, sound)
+    # A sound file's length by decoding it: an MP3's headers count its encoder's delay and padding.
+    length = await played_seconds(path, sound, "url_video") if picture is None and sound is not None \
+        else require_duration(info, "url_video")
+    source = Source(path, info, picture, sound, length)
     if picture is not None:
         try:
             source.index = await asyncio.to_thread(read_index, path, picture.index, picture.codec_name)
@@ -225,8 +244,9 @@ async def stored_cut(ctx: JobContext, job: MediaInput, source: Source, output: P
     stored, = await ctx.upload([(output, join_key(clean_prefix(job.path), filename))], content_type)
     info = await probe_output(output)
     if source.audio_only:
+        played = await played_seconds(output, require_audio(info, "output"), "output")
         return {"message": message, "audio_url": stored.url, "filename": filename, "s3_key": stored.key,
-                "duration": info.duration, "size_bytes": stored.size_bytes, **outcome.describe()}
+                "duration": round(played, 6), "size_bytes": stored.size_bytes, **outcome.describe()}
     return {**single_output(message, stored, filename, info), **outcome.describe()}
 
 
@@ -237,7 +257,7 @@ async def cut_media(ctx: JobContext, source: Source, spans: list[tuple[float, fl
         await _cut_sound(ctx, source, spans, output)
         return CutOutcome(start=spans[0][0], end=spans[-1][1])
     assert source.index is not None and source.picture is not None
-    index, origin = source.index, source.info.start_time
+    index, origin = source.index, source.origin
     ticks = [(index.tick(start + origin), index.tick(end + origin)) for start, end in spans]
     if keyframe:
         plans = _keyframe_plan(source, ticks[0])
@@ -318,7 +338,8 @@ async def _cut_sound(ctx: JobContext, source: Source, spans: list[tuple[float, f
     sound = source.sound
     assert sound is not None
     rate = sound.sample_rate or 48000
-    cut = audio_cut(source.path, sound.index, rate, spans)
+    shift = source.ffmpeg_spans_shift
+    cut = audio_cut(source.path, sound.index, rate, [(start + shift, end + shift) for start, end in spans])
     codec = list(AAC_FAST_ARGS) if output.suffix == ".m4a" or not source.audio_only else source.kind[1]
     seconds = sum(end - start for start, end in spans)
     await ctx.ffmpeg([*cut.inputs, "-filter_complex", cut.graph, "-map", "[cut]", *codec, "-ar", str(rate),
