@@ -41,8 +41,9 @@ class CutVideo:
         return self.codec if self.matched else "h264"
 
 
-def write_cut(video: CutVideo, audio: Path | None, output: Path) -> None:
-    """Mux the cut (runs in a thread: packet moves only)."""
+def write_cut(video: CutVideo, audio: Path | None, output: Path, samples: int = 0) -> None:
+    """Mux the cut (runs in a thread: packet moves only). `samples`: the sound's exact length, which the
+    last audio packet's duration carries into the edit list (the encoder pads its last frame)."""
     with av.open(str(video.source)) as source, av.open(str(output), "w", format="mp4",
                                                        options={"movflags": "+faststart"}) as out:
         stream = source.streams[video.stream_index]
@@ -59,7 +60,7 @@ def write_cut(video: CutVideo, audio: Path | None, output: Path) -> None:
             if sound is not None:
                 sound_in = sound.streams.audio[0]
                 sound_out = out.add_stream_from_template(sound_in)
-                streams.append(_timed(_moved(sound.demux(sound_in), sound_out), 1))
+                streams.append(_timed(_moved(sound.demux(sound_in), sound_out, samples), 1))
             for _, _, packet in heapq.merge(*streams, key=lambda item: (item[0], item[1])):
                 out.mux(packet)
         finally:
@@ -175,12 +176,20 @@ def _encoded(path: Path, piece: Piece, codec: str, lead: int
     return packets(), sets
 
 
-def _moved(packets: Iterator[av.Packet], stream: av.Stream) -> Iterator[av.Packet]:
+def _moved(packets: Iterator[av.Packet], stream: av.Stream, samples: int) -> Iterator[av.Packet]:
+    """The sound's packets for the output; the last one ends where the sound does, to the sample."""
+    held = None
     for packet in packets:
         if packet.size == 0:
             continue
         packet.stream = stream
-        yield packet
+        if held is not None:
+            yield held
+        held = packet
+    if held is not None:
+        if samples and held.pts is not None and held.time_base == Fraction(1, stream.sample_rate):
+            held.duration = max(min(held.duration or samples, samples - held.pts), 1)
+        yield held
 
 
 def _timed(packets: Iterator[av.Packet], order: int) -> Iterator[tuple[Fraction, int, av.Packet]]:

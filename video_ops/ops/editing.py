@@ -271,11 +271,11 @@ async def cut_media(ctx: JobContext, source: Source, spans: list[tuple[float, fl
     with ctx.timed("process"):
         encode = _encode_pieces(ctx, source, plans, matched)
         if sound is not None:
-            _, encoded = await asyncio.gather(_cut_sound(ctx, source, spans, sound, progress=False), encode)
+            samples, encoded = await asyncio.gather(_cut_sound(ctx, source, spans, sound, progress=False), encode)
         else:
-            encoded = await encode
+            samples, encoded = 0, await encode
         await asyncio.to_thread(write_cut, CutVideo(source.path, source.picture.index, source.picture.codec_name,
-                                                    index, plans, encoded, matched), sound, output)
+                                                    index, plans, encoded, matched), sound, output, samples)
     frames = sum(plan.frames for plan in plans)
     copied = sum(piece.frames for plan in plans for piece in plan.pieces if piece.copied)
     stream, reason = _describe(source, copied, frames)
@@ -334,7 +334,8 @@ async def _encode_pieces(ctx: JobContext, source: Source, plans: list[RangePlan]
 
 
 async def _cut_sound(ctx: JobContext, source: Source, spans: list[tuple[float, float]], output: Path,
-                     *, progress: bool = True) -> None:
+                     *, progress: bool = True) -> int:
+    """Write the kept sound; returns its length in samples."""
     sound = source.sound
     assert sound is not None
     rate = sound.sample_rate or 48000
@@ -345,6 +346,7 @@ async def _cut_sound(ctx: JobContext, source: Source, spans: list[tuple[float, f
     await ctx.ffmpeg([*cut.inputs, "-filter_complex", cut.graph, "-map", "[cut]", *codec, "-ar", str(rate),
                       str(output)], step="Cutting the sound", duration=seconds,
                      timeout=step_timeout(seconds, 3.0), show_percent=progress)
+    return cut.samples
 
 
 AccuracyField = Literal["frame", "keyframe"]
