@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -190,13 +190,14 @@ class CutOutcome:
     reason: str | None = None
     start: float = 0.0
     end: float = 0.0
-    warnings: list[str] = field(default_factory=list)
+    encoder: Encoder | None = None  # the encoder of the frames next to the cuts, when any were encoded
 
     def describe(self) -> dict[str, Any]:
         if self.video_stream is None:
             return {"audio_stream": "re-encoded"}
         info: dict[str, Any] = {"frames": self.frames, "frames_copied": self.frames_copied,
-                                "frames_encoded": self.frames - self.frames_copied, "video_stream": self.video_stream}
+                                "frames_encoded": self.frames - self.frames_copied, "video_stream": self.video_stream,
+                                **(self.encoder.describe() if self.encoder else {})}
         if self.reason:
             info["reencode_reason"] = f"url_video: {self.reason}."
         return info
@@ -271,16 +272,17 @@ async def cut_media(ctx: JobContext, source: Source, spans: list[tuple[float, fl
     with ctx.timed("process"):
         encode = _encode_pieces(ctx, source, plans, matched)
         if sound is not None:
-            samples, encoded = await asyncio.gather(_cut_sound(ctx, source, spans, sound, progress=False), encode)
+            samples, (encoded, encoder) = await asyncio.gather(_cut_sound(ctx, source, spans, sound, progress=False),
+                                                               encode)
         else:
-            samples, encoded = 0, await encode
+            samples, (encoded, encoder) = 0, await encode
         await asyncio.to_thread(write_cut, CutVideo(source.path, source.picture.index, source.picture.codec_name,
                                                     index, plans, encoded, matched), sound, output, samples)
     frames = sum(plan.frames for plan in plans)
     copied = sum(piece.frames for plan in plans for piece in plan.pieces if piece.copied)
     stream, reason = _describe(source, copied, frames)
     return CutOutcome(frames=frames, frames_copied=copied, video_stream=stream, reason=reason,
-                      start=spans[0][0], end=spans[-1][1])
+                      start=spans[0][0], end=spans[-1][1], encoder=encoder)
 
 
 def _keyframe_plan(source: Source, span: tuple[int, int]) -> list[RangePlan]:
@@ -308,10 +310,12 @@ def _describe(source: Source, copied: int, frames: int) -> tuple[str, str | None
 
 
 async def _encode_pieces(ctx: JobContext, source: Source, plans: list[RangePlan],
-                         matched: bool) -> dict[tuple[int, int], Path]:
-    """Encode every piece that is not copied, many per FFmpeg run (one output each)."""
+                         matched: bool) -> tuple[dict[tuple[int, int], Path], Encoder | None]:
+    """Encode every piece that is not copied, many per FFmpeg run (one output each); returns the files and
+    the encoder (None when nothing was encoded)."""
     wanted = [(position, piece) for position, plan in enumerate(plans) for piece in plan.pieces if not piece.copied]
     files = {(position, piece.first): ctx.workdir / f"piece_{position}_{piece.first}.mp4" for position, piece in wanted}
+    encoder = None
     for batch in range(0, len(wanted), _PIECES_PER_RUN):
         group = wanted[batch:batch + _PIECES_PER_RUN]
         frames = sum(piece.frames for _, piece in group)
@@ -328,9 +332,9 @@ async def _encode_pieces(ctx: JobContext, source: Source, plans: list[RangePlan]
                 outputs += more_out
             return [*inputs, *outputs]
 
-        await ctx.encode(build, step="Encoding the frames next to the cuts", duration=seconds,
-                         timeout=step_timeout(seconds, 30.0), show_percent=False)
-    return files
+        encoder = await ctx.encode(build, step="Encoding the frames next to the cuts", duration=seconds,
+                                   timeout=step_timeout(seconds, 30.0), show_percent=False)
+    return files, encoder
 
 
 async def _cut_sound(ctx: JobContext, source: Source, spans: list[tuple[float, float]], output: Path,
