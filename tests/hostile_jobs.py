@@ -87,6 +87,16 @@ def concat_video_audio(**change: Any) -> dict[str, Any]:
     return job
 
 
+def silence(**change: Any) -> dict[str, Any]:
+    job = {"operation": "silence", "url_video": "{server}/tone.mp3"}
+    job.update(change)
+    return job
+
+
+def remove_silence(**change: Any) -> dict[str, Any]:
+    return {**silence(operation="remove_silence", path="out"), **change}
+
+
 def fetch(url: str) -> dict[str, Any]:
     """A job whose only download is `url`, so the guard's answer is the only possible error."""
     return img2vid(images=image(image_url=url))
@@ -331,4 +341,17 @@ CORPUS: list[Hostile] = [
     Hostile("render captions from a narration it has not", render(captions={"from_narration": True}), "Invalid input: 'captions.from_narration' needs a 'narration'."),
     Hostile("render captions with a model for a words file", render(captions={"words_url": "{server}/nowords.json", "model": "tiny"}), "Invalid input: field 'captions': 'model' applies to 'from_narration' only."),
     Hostile("render captions from a narration in an unknown language", render(narration={"url": "{server}/tone.mp3"}, captions={"from_narration": True, "language": "klingon"}), "Invalid input: field 'captions.language': unknown language code 'klingon'; give an ISO 639-1 code Whisper knows, such as en, pt or es, or leave it out to have it detected."),
+    # silence and remove_silence: the numbers that reach silencedetect are checked first
+    Hostile("silence of a video without sound", silence(url_video="{server}/silent.mp4"), "url_video: the file has no audio stream (found: video)."),
+    Hostile("silence of a web page", silence(url_video="{server}/page.html"), "url_video: the file is not a media file FFmpeg can read (Invalid data found when processing input)."),
+    Hostile("silence louder than full scale", silence(noise_db=3), "Invalid input: field 'noise_db': Input should be less than 0."),
+    Hostile("silence at a noise level of NaN", silence(noise_db=float("nan")), "Invalid input: field 'noise_db': Input should be a finite number."),
+    Hostile("silence that never ends", silence(min_silence_s=float("inf")), "Invalid input: field 'min_silence_s': Input should be a finite number."),
+    Hostile("silence of a millisecond", silence(min_silence_s=0.001), "Invalid input: field 'min_silence_s': Input should be greater than or equal to 0.05."),
+    Hostile("silence minimum given as true", silence(min_silence_s=True), "Invalid input: field 'min_silence_s': Input should be a number, not true or false."),
+    Hostile("silence with a file name", silence(output_filename="x.mp4"), "Invalid input: unknown field 'output_filename'."),
+    Hostile("remove_silence of a video without sound", remove_silence(url_video="{server}/silent.mp4"), "url_video: the file has no audio stream (found: video)."),
+    Hostile("remove_silence of a sound that is all silence", remove_silence(noise_db=-1), "url_video: all of the sound lies below -1 dB, so taking out the silence would leave nothing (a lower noise_db counts quieter sound as speech)."),
+    Hostile("remove_silence with negative padding", remove_silence(padding_s=-0.1), "Invalid input: field 'padding_s': Input should be greater than or equal to 0."),
+    Hostile("remove_silence with endless padding", remove_silence(padding_s=float("inf")), "Invalid input: field 'padding_s': Input should be a finite number."),
 ]

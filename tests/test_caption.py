@@ -11,8 +11,9 @@ from tests.frames import changed, count, frames, overlap
 from tests.helpers import leftover_workdirs, local_output, run_job, s3_client
 from tests.media import decodes_cleanly, ffmpeg, make_video, packet_hashes, probe, stream, stream_duration
 from video_ops.media.encoders import Encoder
+from video_ops.media.ffmpeg import filter_value
 from video_ops.media.probe import MediaInfo, Stream
-from video_ops.ops.caption import argv, filter_value, plan
+from video_ops.ops.caption import argv, plan
 
 RATE = 10  # frames per second of the test clips: frame n shows t = n / RATE
 # Two cues: frame 6 is in the middle of the first, frame 10 falls between them.

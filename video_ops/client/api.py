@@ -530,6 +530,26 @@ class Client:
         """Submit a split job (`splits`: [{start, end, output_filename?}], or `every_s`); returns the job id."""
         return self._submit_operation("split", locals())
 
+    def silence(self, url_video: str, noise_db: float | None = None, min_silence_s: float | None = None,
+                **extra: Any) -> str:
+        """Submit a silence job (where the sound pauses and where it speaks, to the millisecond; nothing is
+        stored); returns the job id."""
+        return self._submit_operation("silence", locals())
+
+    def remove_silence(
+        self,
+        url_video: str,
+        path: str,
+        padding_s: float | None = None,
+        noise_db: float | None = None,
+        min_silence_s: float | None = None,
+        output_filename: str | None = None,
+        **extra: Any,
+    ) -> str:
+        """Submit a remove_silence job (a jump cut: the pauses taken out, `padding_s` kept beside the speech);
+        returns the job id."""
+        return self._submit_operation("remove_silence", locals())
+
     def _submit_operation(self, operation: str, arguments: dict) -> str:
         return self.submit(self._wire_input(operation, arguments))
 

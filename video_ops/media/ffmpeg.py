@@ -37,6 +37,13 @@ def step_timeout(duration: float | None, seconds_per_media_second: float, floor:
     return floor + seconds_per_media_second * max(duration or 0.0, 1.0)
 
 
+def filter_value(text: str) -> str:
+    """Escape a filter option value: first for the option parser (\\ ' :), then for the graph (\\ ' [ ] , ;)."""
+    for specials in ("\\':", "\\'[],;"):
+        text = "".join("\\" + ch if ch in specials else ch for ch in text)
+    return text
+
+
 async def run_ffmpeg(
     args: Sequence[str],
     *,

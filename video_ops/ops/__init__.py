@@ -10,7 +10,9 @@ from video_ops.ops import (
     concatenate,
     cut,
     img2vid,
+    remove_silence,
     render,
+    silence,
     split,
     transcribe,
     trilhasonora,
@@ -33,5 +35,7 @@ OPERATIONS: dict[str, Operation] = {
         trim.OPERATION,
         cut.OPERATION,
         split.OPERATION,
+        silence.OPERATION,
+        remove_silence.OPERATION,
     )
 }

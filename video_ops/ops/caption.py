@@ -15,7 +15,7 @@ from video_ops.jobkit.context import JobContext
 from video_ops.jobkit.contract import JobInput, Operation, UrlField
 from video_ops.jobkit.results import single_output
 from video_ops.media.encoders import AAC_ARGS, Encoder
-from video_ops.media.ffmpeg import step_timeout
+from video_ops.media.ffmpeg import filter_value, step_timeout
 from video_ops.media.probe import MediaInfo, Stream, probe, probe_output, require_duration, require_video
 from video_ops.subtitles.ass import write_script
 from video_ops.subtitles.charset import decode
@@ -84,13 +84,6 @@ def filter_graph(recipe: Plan) -> str:
     if recipe.fonts_dir is not None:
         ass += f":fontsdir={filter_value(str(recipe.fonts_dir))}"
     return ",".join([*steps, ass])
-
-
-def filter_value(text: str) -> str:
-    """Escape a filter option value: first for the option parser (\\ ' :), then for the graph (\\ ' [ ] , ;)."""
-    for specials in ("\\':", "\\'[],;"):
-        text = "".join("\\" + ch if ch in specials else ch for ch in text)
-    return text
 
 
 def copies_audio(audio: Stream) -> bool:

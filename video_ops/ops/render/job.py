@@ -17,10 +17,10 @@ from video_ops.media import audio
 from video_ops.media.canvas import COLOUR_TAGS
 from video_ops.media.compose import Placement, SceneError, Timeline
 from video_ops.media.encoders import AAC_ARGS, Encoder
-from video_ops.media.ffmpeg import step_timeout
+from video_ops.media.ffmpeg import filter_value, step_timeout
 from video_ops.media.framefeed import frame_feed
 from video_ops.media.probe import MediaInfo, probe_output
-from video_ops.ops.caption import SCRIPT_NAME, filter_value
+from video_ops.ops.caption import SCRIPT_NAME
 from video_ops.ops.render.captions import CaptionScript, narration_words, write_captions
 from video_ops.ops.render.model import NARRATION, RenderInput, scene_field
 from video_ops.ops.render.picture import scene_openers
