@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 CROSSFADE_S = 0.01  # a few milliseconds: no click, too short to hear as a fade
+_READ_PAST_S = 0.5  # each input reads this far past its range, then stops (its exact end is the graph's)
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,10 @@ def audio_cut(source: Path, stream_index: int, sample_rate: int, ranges: list[tu
     for position, (start, end) in enumerate(bounds):
         begin = max(start - (half if position else 0), 0)
         length = end + (half if position < last else 0) - begin
-        inputs += ["-ss", f"{begin / sample_rate:.9f}", "-i", str(source)]
+        # `-t` stops each input's decoding past its range: a long file cut in many places decodes each
+        # range once, not every input to its end.
+        inputs += ["-ss", f"{begin / sample_rate:.9f}", "-t", f"{length / sample_rate + _READ_PAST_S:.9f}",
+                   "-i", str(source)]
         chains.append(f"[{first_input + position}:{stream_index}]aresample=async=1:first_pts=0,"
                       f"apad=whole_len={length},atrim=end_sample={length}[r{position}]")
     joined = "r0"

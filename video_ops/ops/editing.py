@@ -255,7 +255,8 @@ async def cut_media(ctx: JobContext, source: Source, spans: list[tuple[float, fl
                     *, keyframe: bool = False) -> CutOutcome:
     """Write the kept `spans` (sorted, apart, within the media) of `source` to `output`."""
     if source.audio_only:
-        await _cut_sound(ctx, source, spans, output)
+        with ctx.timed("process"):
+            await _cut_sound(ctx, source, spans, output)
         return CutOutcome(start=spans[0][0], end=spans[-1][1])
     assert source.index is not None and source.picture is not None
     index, origin = source.index, source.origin
