@@ -13,13 +13,13 @@ import sys
 import time
 from pathlib import Path
 
-ENCODERS = ("h264_nvenc", "hevc_nvenc", "libx264")
+ENCODERS = ("h264_nvenc", "hevc_nvenc", "libx264", "aac", "libmp3lame", "libopus", "flac", "pcm_s16le")
 HWACCELS = ("cuda",)
 # Every filter the operations put in a graph.
-FILTERS = ("acrossfade", "afade", "aformat", "alimiter", "aloop", "ametadata", "amix", "anull", "anullsrc", "apad",
-           "aresample", "asetpts", "asplit", "ass", "atempo", "atrim", "color", "concat", "crop", "ebur128", "fade",
-           "format", "fps", "hwdownload", "loop", "pad", "pan", "scale", "setsar", "sidechaincompress",
-           "silencedetect", "split", "subtitles", "testsrc2", "tpad", "volume", "zoompan")
+FILTERS = ("acrossfade", "afade", "aformat", "alimiter", "aloop", "ametadata", "amix", "anull", "anullsink", "anullsrc",
+           "apad", "aresample", "asetpts", "asplit", "ass", "atempo", "atrim", "color", "concat", "crop", "ebur128",
+           "fade", "format", "fps", "hwdownload", "loop", "pad", "pan", "scale", "setsar", "sidechaincompress",
+           "silencedetect", "split", "subtitles", "testsrc2", "tpad", "volume", "volumedetect", "zoompan")
 OUTPUT_DIR = Path("/tmp/video-ops-output")
 failures: list[str] = []
 
@@ -101,14 +101,28 @@ def duration(path: Path) -> float:
     return float(probed.stdout.strip() or 0)
 
 
+def stream_kinds(path: Path) -> set[str]:
+    probed = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "stream=codec_type", "-of", "csv=p=0",
+                             str(path)], capture_output=True, text=True)
+    return set(probed.stdout.split())
+
+
+def plays(item: dict) -> bool:
+    """A video has a picture; a sound file (a result with `audio_url`) has sound and no picture; both last."""
+    path = OUTPUT_DIR / item["s3_key"]
+    kinds = stream_kinds(path)
+    right = "audio" in kinds and "video" not in kinds if "audio_url" in item else "video" in kinds
+    return right and duration(path) > 0
+
+
 def outputs_ok(result: dict) -> bool:
-    """Every video plays; every file a transcript result links (file:// URLs here) is written (empty when
-    no speech was found, as with the samples' music and a random-weight model)."""
-    keys = [result["s3_key"]] if "s3_key" in result else [video["s3_key"] for video in result.get("videos", [])]
+    """Every video and sound file plays; every file a transcript result links (file:// URLs here) is written
+    (empty when no speech was found, as with the samples' music and a random-weight model)."""
+    items = [result] if "s3_key" in result else result.get("videos", [])
     files = [url for kind in result.get("files", {}).values() for url in kind.values() if url]
     written = [Path(url.removeprefix("file://")) for url in files]
     reports_only = "silences" in result  # silence answers with times and stores nothing
-    return (bool(keys or written) or reports_only) and all(duration(OUTPUT_DIR / key) > 0 for key in keys) and all(
+    return (bool(items or written) or reports_only) and all(plays(item) for item in items) and all(
         path.is_file() for path in written)
 
 

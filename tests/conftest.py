@@ -17,6 +17,7 @@ from tests.media import make_audio, make_video
 from tests.render_media import render_media
 from tests.servers import TrickyServer, tricky_server
 from tests.services import Postgres, postgres_cluster
+from tests.sound_media import SoundMedia, make_sound_media
 from video_ops.media.encoders import forget_probes
 from video_ops.speech.tiny_model import make as make_whisper
 
@@ -132,3 +133,9 @@ def split_media(media_dir: Path) -> Path:
     """A split render's media (tests/test_render_split.py): textured images, a clip, narration, music."""
     return render_media(media_dir / "render_split", [(640 - 80 * k, 360 + 60 * k) for k in range(5)],
                         "320x240:rate=25", 6, 15, 20)
+
+
+@pytest.fixture(scope="session")
+def sound_media(media_dir: Path) -> SoundMedia:
+    """extract_audio's and audio_concatenate's sounds (tests/sound_media.py), beside the shared media."""
+    return make_sound_media(media_dir / "sounds")

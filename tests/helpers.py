@@ -48,10 +48,11 @@ def run_job(job_input: dict[str, Any], job_id: str = "test-job", **extra: Any) -
 
 
 def local_output(result: dict[str, Any]) -> Path:
-    """The file a successful job wrote to the local output folder (no bucket configured)."""
+    """The file (a video, or a sound file) a successful job wrote to the local output folder (no bucket configured)."""
     assert result.get("success"), result
-    assert result["video_url"].startswith("file://")
-    return Path(result["video_url"][len("file://"):])
+    url = result["audio_url"] if "audio_url" in result else result["video_url"]
+    assert url.startswith("file://")
+    return Path(url[len("file://"):])
 
 
 def leftover_workdirs(workdir: Path) -> list[Path]:

@@ -97,6 +97,19 @@ def remove_silence(**change: Any) -> dict[str, Any]:
     return {**silence(operation="remove_silence", path="out"), **change}
 
 
+def extract_audio(**change: Any) -> dict[str, Any]:
+    job = {"operation": "extract_audio", "url_video": "{server}/video.mp4", "path": "out"}
+    job.update(change)
+    return job
+
+
+def audio_concatenate(*urls: Any, **change: Any) -> dict[str, Any]:
+    job = {"operation": "audio_concatenate", "path": "out",
+           "audio_urls": list(urls) or ["{server}/tone.mp3", {"audio_url": "{server}/video.mp4"}]}
+    job.update(change)
+    return job
+
+
 def fetch(url: str) -> dict[str, Any]:
     """A job whose only download is `url`, so the guard's answer is the only possible error."""
     return img2vid(images=image(image_url=url))
@@ -338,6 +351,30 @@ CORPUS: list[Hostile] = [
     Hostile("transcribe into no format", transcribe(output_formats=[]), "Invalid input: field 'output_formats': List should have at least 1 item after validation, not 0."),
     Hostile("transcribe with a 5000-character prompt", transcribe(initial_prompt="x" * 5000), "Invalid input: field 'initial_prompt': String should have at most 2000 characters."),
     Hostile("transcribe from the cloud metadata", transcribe(audio_url="http://169.254.169.254/latest/meta-data/"), refused("169.254.169.254", "169.254.169.254", "audio_url"), guarded=True),
+    # extract_audio and audio_concatenate: every field checked, each input named by its position, before decoding
+    Hostile("extract audio from a video without sound", extract_audio(url_video="{server}/silent.mp4"), "url_video: the file has no audio stream (found: video)."),
+    Hostile("extract audio from a web page", extract_audio(url_video="{server}/page.html"), "url_video: the file is not a media file FFmpeg can read (Invalid data found when processing input)."),
+    Hostile("extract audio into an unknown format", extract_audio(format="aiff"), "Invalid input: field 'format': Input should be 'mp3', 'm4a', 'wav', 'opus' or 'flac'."),
+    Hostile("extract audio at a bitrate mp3 has not", extract_audio(bitrate=500), "Invalid input: 'bitrate' for mp3 must be 32 to 320 kb/s (got 500)."),
+    Hostile("extract audio with a bitrate for lossless flac", extract_audio(format="flac", bitrate="256k"), "Invalid input: 'bitrate' does not apply to flac, which is lossless."),
+    Hostile("extract audio with a bitrate that is not a number", extract_audio(bitrate="fast"), "Invalid input: field 'bitrate': Input should be a valid integer, unable to parse string as an integer."),
+    Hostile("extract audio at a rate opus has not", extract_audio(format="opus", sample_rate=44100), "Invalid input: 'sample_rate' for opus must be one of 8000, 12000, 16000, 24000 or 48000 Hz (got 44100)."),
+    Hostile("extract audio at 1 MHz", extract_audio(format="wav", sample_rate=1000000), "Invalid input: field 'sample_rate': Input should be less than or equal to 192000."),
+    Hostile("extract audio in six channels of mp3", extract_audio(channels=6), "Invalid input: 'channels' for mp3 must be 1 to 2 (got 6)."),
+    Hostile("extract audio in nine channels", extract_audio(format="flac", channels=9), "Invalid input: field 'channels': Input should be less than or equal to 8."),
+    Hostile("extract audio in true channels", extract_audio(channels=True), "Invalid input: field 'channels': Input should be a number, not true or false."),
+    Hostile("extract audio at a loudness above 0", extract_audio(loudness_lufs=3), "Invalid input: field 'loudness_lufs': Input should be less than or equal to -5."),
+    Hostile("audio concatenate of one file", audio_concatenate("{server}/tone.mp3"), "Invalid input: field 'audio_urls': List should have at least 2 items after validation, not 1."),
+    Hostile("audio concatenate of 501 files", audio_concatenate(*(["{server}/tone.mp3"] * 501)), "Invalid input: field 'audio_urls': at most 500 audio files per job (raise it with VIDEO_OPS_MAX_AUDIO_FILES)."),
+    Hostile("audio concatenate of an object of another shape", audio_concatenate("{server}/tone.mp3", {"url": "{server}/tone.mp3"}), 'Invalid input: field \'audio_urls[1]\': must be a URL or {"audio_url": URL}.'),
+    Hostile("audio concatenate of a video without sound", audio_concatenate("{server}/tone.mp3", "{server}/tone.mp3", "{server}/video.mp4", "{server}/silent.mp4"), "audio_urls[3]: the file has no audio stream (found: video)."),
+    Hostile("audio concatenate of a web page", audio_concatenate("{server}/tone.mp3", "{server}/page.html"), "audio_urls[1]: the file is not a media file FFmpeg can read (Invalid data found when processing input)."),
+    Hostile("audio concatenate of a WAV of 0 samples", audio_concatenate("{server}/zero.wav", "{server}/tone.mp3"), "audio_urls[0]: the file has no readable duration (is it truncated?)."),
+    Hostile("audio concatenate with a crossfade longer than a file", audio_concatenate(crossfade_s=2.5), "crossfade_s: 2.5 s is longer than audio_urls[1], which lasts about 2.0 s."),
+    Hostile("audio concatenate crossfaded and spaced", audio_concatenate(crossfade_s=0.5, silence_between_s=1), "Invalid input: give 'crossfade_s' or 'silence_between_s', not both."),
+    Hostile("audio concatenate with a negative silence", audio_concatenate(silence_between_s=-1), "Invalid input: field 'silence_between_s': Input should be greater than or equal to 0."),
+    Hostile("audio concatenate into an unknown format", audio_concatenate(format="mp4"), "Invalid input: field 'format': Input should be 'mp3', 'm4a', 'wav', 'opus' or 'flac'."),
+    Hostile("audio concatenate from the cloud metadata", audio_concatenate("http://169.254.169.254/latest/meta-data/", "http://169.254.169.254/latest/meta-data/"), refused("169.254.169.254", "169.254.169.254", "audio_urls[0]"), guarded=True),
     Hostile("render captions from a narration it has not", render(captions={"from_narration": True}), "Invalid input: 'captions.from_narration' needs a 'narration'."),
     Hostile("render captions with a model for a words file", render(captions={"words_url": "{server}/nowords.json", "model": "tiny"}), "Invalid input: field 'captions': 'model' applies to 'from_narration' only."),
     Hostile("render captions from a narration in an unknown language", render(narration={"url": "{server}/tone.mp3"}, captions={"from_narration": True, "language": "klingon"}), "Invalid input: field 'captions.language': unknown language code 'klingon'; give an ISO 639-1 code Whisper knows, such as en, pt or es, or leave it out to have it detected."),

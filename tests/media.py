@@ -63,8 +63,9 @@ def stream_duration(path: Path, kind: str) -> float:
 def packet_hashes(path: Path, selector: str = "v:0") -> list[str]:
     """Per-packet data hashes: equal lists mean a stream was copied, not re-encoded."""
     out = subprocess.run(
-        ["ffprobe", "-v", "error", "-select_streams", selector, "-show_entries", "packet=data_hash",
-         "-of", "csv=p=0", str(path)],
+        # ffprobe prints an empty data_hash unless told which hash to compute
+        ["ffprobe", "-v", "error", "-select_streams", selector, "-show_data_hash", "MD5", "-show_entries",
+         "packet=data_hash", "-of", "default=nw=1:nk=1", str(path)],
         check=True,
         capture_output=True,
         text=True,

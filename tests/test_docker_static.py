@@ -26,11 +26,11 @@ from video_ops.ops import OPERATIONS
 
 ALL_OPERATIONS = {"caption", "img2vid", "addaudio", "concatenate", "concat_video_audio", "trilhasonora",
                   "caption_segments", "caption_highlight", "render", "trim", "cut", "split", "silence",
-                  "remove_silence"}
+                  "remove_silence", "extract_audio", "audio_concatenate"}
 # Operations that answer with what they found and store no file.
 REPORTS_ONLY = {"silence"}
 # Operations whose Hub test waits for the image to carry what they need (scripts/image_test.py runs every Hub
-# test in the image, offline, and reads video outputs).
+# test in the image, offline, and reads its outputs, videos and sound files).
 WITHOUT_HUB_TEST = {"transcribe": "needs Whisper weights in the image (or a download) and has no video output"}
 # RunPod serverless GPU pools whose every card has NVENC, and those with none (A100, H100, H200).
 NVENC_POOLS = {"AMPERE_16", "AMPERE_24", "ADA_24", "ADA_32_PRO", "AMPERE_48", "ADA_48_PRO"}
@@ -222,9 +222,14 @@ def test_smoke_test_runs_as_the_hub_would_minus_the_gpu(hub_tests, monkeypatch, 
     if name in REPORTS_ONLY:
         assert "video_url" not in result and "s3_key" not in result
         return
-    outputs = [Path(item["video_url"].removeprefix("file://")) for item in result.get("videos", [result])]
-    for output in outputs:
-        assert stream(probe(output), "video")["codec_name"] == "h264"
+    for item in result.get("videos", [result]):
+        kind = "audio" if "audio_url" in item else "video"  # a sound file's result names it `audio_url`
+        output = Path(item[f"{kind}_url"].removeprefix("file://"))
+        found = probe(output)
+        if kind == "audio":
+            assert stream(found, "audio") is not None and stream(found, "video") is None
+        else:
+            assert stream(found, "video")["codec_name"] == "h264"
         assert decodes_cleanly(output)
 
 

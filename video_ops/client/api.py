@@ -550,6 +550,21 @@ class Client:
         returns the job id."""
         return self._submit_operation("remove_silence", locals())
 
+    def extract_audio(self, url_video: str, path: str, format: str | None = None, bitrate: int | None = None,
+                      sample_rate: int | None = None, channels: int | None = None,
+                      loudness_lufs: float | None = None, output_filename: str | None = None, **extra: Any) -> str:
+        """Submit an extract_audio job (the sound of any media as mp3, m4a, wav, opus or flac; copied when it
+        already is what was asked); returns the job id."""
+        return self._submit_operation("extract_audio", locals())
+
+    def audio_concatenate(self, audio_urls: list[Any], path: str, format: str | None = None,
+                          crossfade_s: float | None = None, silence_between_s: float | None = None,
+                          loudness_lufs: float | None = None, output_filename: str | None = None,
+                          **extra: Any) -> str:
+        """Submit an audio_concatenate job (sounds end to end to the sample, or crossfaded, or spaced by
+        silence; `audio_urls`: URLs or {"audio_url": URL}); returns the job id."""
+        return self._submit_operation("audio_concatenate", locals())
+
     def _submit_operation(self, operation: str, arguments: dict) -> str:
         return self.submit(self._wire_input(operation, arguments))
 

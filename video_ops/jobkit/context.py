@@ -90,18 +90,21 @@ class JobContext:
             return await fetch_all(urls, self.workdir, self.storage.read, self.download_slots, caps)
 
     async def ffmpeg(
-        self, args: Sequence[str], *, step: str, timeout: float, duration: float | None, show_percent: bool = True
-    ) -> None:
-        """One FFmpeg run; with `show_percent` its percent done shows in the job's progress."""
+        self, args: Sequence[str], *, step: str, timeout: float, duration: float | None, show_percent: bool = True,
+        log_level: str = "error",
+    ) -> str:
+        """One FFmpeg run; with `show_percent` its percent done shows in the job's progress. Returns the stderr
+        lines `run_ffmpeg` keeps: at `log_level="info"` they hold what analysis filters print at the end."""
         if show_percent:
             self.progress.stage("processing", percent=0)
-        await run_ffmpeg(
+        return await run_ffmpeg(
             args,
             step=step,
             timeout=timeout,
             workdir=self.workdir,
             duration=duration,
             on_progress=(lambda percent: self.progress.percent("processing", percent)) if show_percent else None,
+            log_level=log_level,
         )
 
     async def encode(

@@ -34,6 +34,20 @@ def _not_a_bool(value: Any) -> Any:
 
 # A number as callers send it (numeric text such as "12" included); pydantic alone would take `true` as 1.
 NumberField = Annotated[float, BeforeValidator(_not_a_bool)]
+WholeField = Annotated[int, BeforeValidator(_not_a_bool)]
+
+
+def url_or_object(key: str) -> Any:
+    """The type of a URL list's items: the URL itself or `{key: URL}`, the shape the reference sends."""
+
+    def unwrap(value: Any) -> Any:
+        if isinstance(value, dict):
+            if set(value) != {key}:
+                raise ValueError(f'must be a URL or {{"{key}": URL}}')
+            return value[key]
+        return value
+
+    return Annotated[UrlField, BeforeValidator(unwrap)]
 
 
 def _even(value: int) -> int:

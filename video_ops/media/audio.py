@@ -22,7 +22,7 @@ SILENCE_LUFS = -70.0  # EBU R128's absolute gate: a track measured at or below i
 # The limiter looks at 4x oversampled audio, where sample peaks are true peaks within ~0.5 dB, and
 # limits 2 dB below the -1 dBTP ceiling: AAC's own overshoot on full-scale noise measured 1.2 dB.
 _LIMIT_DBFS = -3.0
-_OVERSAMPLED_RATE = 4 * SAMPLE_RATE
+_OVERSAMPLING = 4
 # Ducking: the music dips within 20 ms of a word and comes back only after ~0.5 s of quiet, so the
 # short gaps between words do not make it pump (sidechaincompress's envelope time constant is a
 # quarter of its attack/release).
@@ -56,11 +56,16 @@ async def integrated_loudness(path: Path, *, seconds: float, layout: str, step: 
     None when nothing rises above the absolute gate: a silent track has no level to match.
     """
     args = ["-t", _number(seconds), "-i", str(path), "-map", "0:a:0",
-            "-af", f"aformat=channel_layouts={_layout(layout)},ebur128=framelog=verbose",  # frame lines below info
-            "-f", "null", "-"]
+            "-af", f"aformat=channel_layouts={_layout(layout)},{loudness_meter()}", "-f", "null", "-"]
     stderr = await run_ffmpeg(args, step=step, timeout=step_timeout(seconds, 1.0), workdir=workdir,
                               log_level="info")
     return parse_integrated(stderr)
+
+
+def loudness_meter() -> str:
+    """The EBU R128 meter as filter text: its summary (`parse_integrated`) is printed at the `info` log level,
+    its per-frame lines below it. Surround channels are weighted as the standard says."""
+    return "ebur128=framelog=verbose"
 
 
 @dataclass(frozen=True)
@@ -185,11 +190,12 @@ class MusicBed:
 # The mix ------------------------------------------------------------------------------------------
 
 
-def limiter() -> str:
-    """A true-peak limiter: the sum never goes above -1 dBTP, and nothing below the limit is touched."""
+def limiter(rate: int = SAMPLE_RATE) -> str:
+    """A true-peak limiter: the sum never goes above -1 dBTP, and nothing below the limit is touched; the
+    sound comes out at `rate` (the mix's 48 kHz unless a sound file asks for another)."""
     limit = 10 ** (_LIMIT_DBFS / 20)
-    return (f"aresample={_OVERSAMPLED_RATE},alimiter=limit={_number(limit)}:attack=5:release=50:level=0:latency=1,"
-            f"aresample={SAMPLE_RATE}")
+    return (f"aresample={_OVERSAMPLING * rate},alimiter=limit={_number(limit)}:attack=5:release=50:level=0:"
+            f"latency=1,aresample={rate}")
 
 
 def duck(music: str, key: str, out: str, *, depth_db: float, narration_lufs: float) -> str:

@@ -3,12 +3,14 @@
 from video_ops.jobkit.contract import Operation
 from video_ops.ops import (
     addaudio,
+    audio_concatenate,
     caption,
     caption_highlight,
     caption_segments,
     concat_video_audio,
     concatenate,
     cut,
+    extract_audio,
     img2vid,
     remove_silence,
     render,
@@ -37,5 +39,7 @@ OPERATIONS: dict[str, Operation] = {
         split.OPERATION,
         silence.OPERATION,
         remove_silence.OPERATION,
+        extract_audio.OPERATION,
+        audio_concatenate.OPERATION,
     )
 }

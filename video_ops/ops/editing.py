@@ -23,7 +23,7 @@ from video_ops.base.models import StrictModel
 from video_ops.io.keys import clean_filename, clean_prefix, join_key
 from video_ops.jobkit.context import JobContext
 from video_ops.jobkit.contract import JobInput, UrlField, within_limit
-from video_ops.jobkit.results import single_output
+from video_ops.jobkit.results import single_output, sound_output
 from video_ops.media.audio_ranges import audio_cut
 from video_ops.media.cut_encode import piece_args, smart_cut_refusal
 from video_ops.media.cut_mux import CutVideo, write_cut
@@ -246,8 +246,7 @@ async def stored_cut(ctx: JobContext, job: MediaInput, source: Source, output: P
     info = await probe_output(output)
     if source.audio_only:
         played = await played_seconds(output, require_audio(info, "output"), "output")
-        return {"message": message, "audio_url": stored.url, "filename": filename, "s3_key": stored.key,
-                "duration": round(played, 6), "size_bytes": stored.size_bytes, **outcome.describe()}
+        return {**sound_output(message, stored, filename, played), **outcome.describe()}
     return {**single_output(message, stored, filename, info), **outcome.describe()}
 
 

@@ -10,14 +10,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Annotated, Any, ClassVar
+from typing import Any, ClassVar
 
-from pydantic import BeforeValidator, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from video_ops.base.tasks import all_or_nothing
 from video_ops.jobkit import results
 from video_ops.jobkit.context import JobContext
-from video_ops.jobkit.contract import FrameSide, JobInput, UrlField, within_limit
+from video_ops.jobkit.contract import FrameSide, JobInput, url_or_object, within_limit
 from video_ops.media.clips import Clip, Frame, JoinInput, concat_script, normalise_args, read_clip
 from video_ops.media.encoders import Encoder
 from video_ops.media.ffmpeg import step_timeout
@@ -32,16 +32,7 @@ SECONDS_PER_CLIP_SECOND = 30.0  # timeout budget of a normalisation: far above w
 _PROBES_AT_ONCE = 8
 
 
-def _clip_url(value: Any) -> Any:
-    """`{"video_url": URL}` (the reference's shape) or the URL itself."""
-    if isinstance(value, dict):
-        if set(value) != {"video_url"}:
-            raise ValueError('must be a URL or {"video_url": URL}')
-        return value["video_url"]
-    return value
-
-
-ClipUrl = Annotated[UrlField, BeforeValidator(_clip_url)]
+ClipUrl = url_or_object("video_url")
 
 
 class ClipsInput(JobInput):
