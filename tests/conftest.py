@@ -18,6 +18,7 @@ from tests.render_media import render_media
 from tests.servers import TrickyServer, tricky_server
 from tests.services import Postgres, postgres_cluster
 from tests.sound_media import SoundMedia, make_sound_media
+from video_ops.jobkit import context
 from video_ops.media.encoders import forget_probes
 from video_ops.speech.tiny_model import make as make_whisper
 
@@ -139,3 +140,17 @@ def split_media(media_dir: Path) -> Path:
 def sound_media(media_dir: Path) -> SoundMedia:
     """extract_audio's and audio_concatenate's sounds (tests/sound_media.py), beside the shared media."""
     return make_sound_media(media_dir / "sounds")
+
+
+@pytest.fixture
+def ffmpeg_runs(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+    """Every FFmpeg argv the job ran (a job's steps, through its context)."""
+    seen: list[list[str]] = []
+    original = context.run_ffmpeg
+
+    async def recording(args, **options):
+        seen.append(list(args))
+        return await original(args, **options)
+
+    monkeypatch.setattr(context, "run_ffmpeg", recording)
+    return seen

@@ -31,7 +31,7 @@ CODECS = {"mp3": "mp3", "m4a": "aac", "wav": "pcm_s16le", "opus": "opus", "flac"
 @dataclass(frozen=True)
 class SoundMedia:
     tone: Path  # the whole tone, 16-bit WAV
-    pieces_wav: list[Path]  # the tone cut at CUTS, 16-bit WAV
+    pieces_wav: list[Path]  # the tone cut at CUTS, 16-bit WAV (and FLAC beside each)
     pieces_mp3: list[Path]  # the same pieces, each its own MP3 (its own encoder delay and padding)
     stereo_48k: Path  # 1.5 s of a 48 kHz stereo chord, WAV
     noise: Path  # 2 s of 48 kHz stereo pink noise, WAV: an encoder spends on it the bitrate it is given
@@ -49,6 +49,7 @@ def make_sound_media(folder: Path) -> SoundMedia:
         pieces_mp3.append(folder / f"piece_{number}.mp3")
         ffmpeg(*source, "-af", piece, "-c:a", "pcm_s16le", str(pieces_wav[-1]))
         ffmpeg(*source, "-af", piece, "-c:a", "libmp3lame", "-b:a", "128k", str(pieces_mp3[-1]))
+        ffmpeg(*source, "-af", piece, "-c:a", "flac", str(folder / f"piece_{number}.flac"))
     stereo = folder / "stereo_48k.wav"
     ffmpeg("-f", "lavfi", "-i", "aevalsrc=0.2*sin(2*PI*330*t)|0.2*sin(2*PI*495*t):s=48000:d=1.5",
            "-c:a", "pcm_s16le", str(stereo))

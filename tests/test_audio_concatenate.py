@@ -26,8 +26,14 @@ def pieces(kind: str) -> list[str]:
     return [f"sounds/piece_{number}.{kind}" for number in range(len(CUTS) - 1)]
 
 
-def test_wav_pieces_of_a_tone_join_back_into_the_tone_sample_for_sample(media_server, sound_media):
-    result = concatenate(media_server, pieces("wav"), format="wav")
+@pytest.mark.parametrize("kinds", [("wav", "wav", "wav"), ("wav", "flac", "wav")],
+                         ids=["alike, read one after another", "unlike, each its own input"])
+def test_lossless_pieces_of_a_tone_join_back_into_the_tone_sample_for_sample(kinds, media_server, sound_media,
+                                                                           ffmpeg_runs):
+    names = [f"sounds/piece_{number}.{kind}" for number, kind in enumerate(kinds)]
+    result = concatenate(media_server, names, format="wav")
+    listed = len(set(kinds)) == 1  # alike: one input, the list; else one input per file
+    assert [args.count("-i") for args in ffmpeg_runs] == [1 if listed else len(kinds)]
     joined, tone = samples(local_output(result)), samples(sound_media.tone)
     assert joined.shape == tone.shape
     assert np.array_equal(joined, tone)
@@ -58,14 +64,14 @@ def test_each_format_is_its_codec_in_its_file_and_as_long_as_the_inputs(fmt, med
     assert result["duration"] == pytest.approx(CUTS[2] / TONE_RATE, abs=0.0005)
 
 
-def test_crossfades_overlap_by_the_time_asked(media_server):
+def test_crossfades_overlap_by_the_time_asked(media_server, sound_media):
     result = concatenate(media_server, pieces("wav"), format="wav", crossfade_s=0.25)
     expected = (CUTS[-1] - 2 * round(0.25 * TONE_RATE)) / TONE_RATE
     assert played_s(local_output(result)) == pytest.approx(expected, abs=0.0005)
     assert result["duration"] == pytest.approx(expected, abs=0.0005)
 
 
-def test_silence_between_lasts_the_time_asked_and_is_silent(media_server):
+def test_silence_between_lasts_the_time_asked_and_is_silent(media_server, sound_media):
     result = concatenate(media_server, pieces("wav"), format="wav", silence_between_s=0.2)
     gap = round(0.2 * TONE_RATE)
     joined = samples(local_output(result))[:, 0]
@@ -88,7 +94,7 @@ def test_sounds_of_any_rate_channels_and_media_join_at_the_richest(media_server,
     assert result["duration"] == pytest.approx(total, abs=0.0005)
 
 
-def test_the_loudness_asked_within_half_a_lu_the_length_kept(media_server):
+def test_the_loudness_asked_within_half_a_lu_the_length_kept(media_server, sound_media):
     result = concatenate(media_server, [*pieces("mp3"), "tone.mp3"], format="flac", loudness_lufs=-18)
     output = local_output(result)
     assert loudness(output) == pytest.approx(-18, abs=0.5)
@@ -96,7 +102,7 @@ def test_the_loudness_asked_within_half_a_lu_the_length_kept(media_server):
     assert played_s(output) == pytest.approx(result["duration"], abs=0.0005)
 
 
-def test_the_same_url_twice_is_fetched_once_and_played_twice(media_server):
+def test_the_same_url_twice_is_fetched_once_and_played_twice(media_server, sound_media):
     result = concatenate(media_server, ["sounds/piece_0.wav", "sounds/piece_0.wav"], format="wav")
     assert len(samples(local_output(result))) == 2 * CUTS[1]
 
@@ -113,3 +119,10 @@ def test_many_short_inputs_in_every_format_and_layout(fmt, channels, media_serve
     assert stream(probe(output), "audio")["channels"] == channels
     total = 20 * (sum(played_s(piece) for piece in sound_media.pieces_mp3) + played_s(sound_media.stereo_48k))
     assert length_s(output) == pytest.approx(total, abs=0.001)
+
+
+@pytest.mark.slow
+def test_five_hundred_inputs_the_limit_each_its_own_input_join_to_the_sample(media_server, sound_media, ffmpeg_runs):
+    result = concatenate(media_server, ["sounds/piece_0.wav", "sounds/piece_0.flac"] * 250, format="wav")
+    assert result["audio_count"] == 500 and [args.count("-i") for args in ffmpeg_runs] == [500]
+    assert len(samples(local_output(result))) == 500 * CUTS[1]

@@ -11,7 +11,6 @@ from PIL import Image, ImageDraw
 from tests.frames import frames
 from tests.helpers import leftover_workdirs, local_output, run_job
 from tests.media import decodes_cleanly, ffmpeg, packet_hashes, probe, stream
-from video_ops.jobkit import context
 from video_ops.media.encoders import forget_probes
 
 RATE = 30
@@ -77,20 +76,6 @@ def clips(media_dir: Path) -> dict[str, Path]:
 def make_narration(path: Path, seconds: float) -> Path:
     ffmpeg("-f", "lavfi", "-i", "sine=frequency=300:sample_rate=44100", "-t", f"{seconds}", str(path))
     return path
-
-
-@pytest.fixture
-def ffmpeg_runs(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
-    """Every FFmpeg argv the job ran."""
-    seen: list[list[str]] = []
-    original = context.run_ffmpeg
-
-    async def recording(args, **options):
-        seen.append(list(args))
-        return await original(args, **options)
-
-    monkeypatch.setattr(context, "run_ffmpeg", recording)
-    return seen
 
 
 def url(media_server: str, name: str) -> str:

@@ -34,7 +34,7 @@ def _not_a_bool(value: Any) -> Any:
 
 # A number as callers send it (numeric text such as "12" included); pydantic alone would take `true` as 1.
 NumberField = Annotated[float, BeforeValidator(_not_a_bool)]
-WholeField = Annotated[int, BeforeValidator(_not_a_bool)]
+WholeNumber = Annotated[int, BeforeValidator(_not_a_bool)]  # a count or a size, `true` refused as above
 
 
 def url_or_object(key: str) -> Any:

@@ -46,6 +46,12 @@ def mix_layout(voice_channels: int | None, music_channels: int) -> str:
     return "mono" if channels == 1 else "stereo"
 
 
+def loudness_meter() -> str:
+    """The EBU R128 meter as filter text: its summary (`parse_integrated`) is printed at the `info` log level,
+    its per-frame lines below it. Surround channels are weighted as the standard says."""
+    return "ebur128=framelog=verbose"
+
+
 async def integrated_loudness(path: Path, *, seconds: float, layout: str, step: str,
                               workdir: Path | None = None) -> float | None:
     """EBU R128 integrated loudness (LUFS) of the first audio stream over its first `seconds`, as heard
@@ -60,12 +66,6 @@ async def integrated_loudness(path: Path, *, seconds: float, layout: str, step: 
     stderr = await run_ffmpeg(args, step=step, timeout=step_timeout(seconds, 1.0), workdir=workdir,
                               log_level="info")
     return parse_integrated(stderr)
-
-
-def loudness_meter() -> str:
-    """The EBU R128 meter as filter text: its summary (`parse_integrated`) is printed at the `info` log level,
-    its per-frame lines below it. Surround channels are weighted as the standard says."""
-    return "ebur128=framelog=verbose"
 
 
 @dataclass(frozen=True)

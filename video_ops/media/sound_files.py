@@ -23,6 +23,7 @@ LAYOUTS = {1: "mono", 2: "stereo", 3: "3.0", 4: "quad", 5: "5.0", 6: "5.1", 7: "
 BITRATE_SLACK = 0.05  # a stream within 5 % of the bitrate asked is that bitrate (VBR averages are never round)
 PCM_FLOAT = "f32le"  # the raw sound between a loudness measurement and the encode
 _COUNTED = re.compile(r"n_samples: (\d+)")
+_SELF_ENDING = ("mp3", "flac", "pcm_s16le", "pcm_s24le", "pcm_s32le", "pcm_f32le")
 
 
 @dataclass(frozen=True)
@@ -166,26 +167,54 @@ class Join:
 
 @dataclass(frozen=True)
 class Decoded:
-    """One input of a graph: its audio stream, and where its sound ends when the file says so (`stated_end`)."""
+    """One input: its file, its audio stream, where its sound ends when the file says so (`stated_end`), and
+    whether that stream is all the file holds."""
 
-    stream: int
+    path: Path
+    stream: Stream
     end_s: float | None = None
+    alone: bool = True
+
+
+def reading(inputs: Sequence[Decoded], spec: SoundSpec, join: Join, listing: Path) -> tuple[list[str], str]:
+    """The FFmpeg input arguments and the filter text to the label `[joined]`: files alike that end by themselves
+    are read one after another from a list (`listing`, written here), one file open at a time; any others each
+    as its own input (`decode_graph`). Both are the same sound, to the bit."""
+    if not _one_after_another(inputs, join, listing.parent):
+        return [arg for decoded in inputs for arg in ("-i", str(decoded.path))], decode_graph(inputs, spec, join)
+    listing.write_text("ffconcat version 1.0\n" + "".join(f"file {decoded.path.name}\n" for decoded in inputs))
+    # Not from time 0: the list starts at its first file's first time (an MP3's encoder delay, already dropped)
+    return ["-f", "concat", "-i", str(listing)], f"[0:0]{_timed_by_samples(spec, from_zero=False)}[joined]"
+
+
+def _one_after_another(inputs: Sequence[Decoded], join: Join, folder: Path) -> bool:
+    """Whether the concat demuxer can read `inputs` as one stream: a plain join of files of one stream each, all
+    of one codec, rate and channel count, of a codec whose decoder ends each file where its sound does (an
+    MP3's LAME tag, FLAC's and PCM's exact lengths; an MP4's edit list is not honoured), kept in `folder`."""
+    first = inputs[0].stream
+    return not (join.crossfade or join.silence) and all(
+        decoded.alone and decoded.end_s is None and decoded.path.parent == folder
+        and decoded.stream.codec_name in _SELF_ENDING
+        and (decoded.stream.codec_name, decoded.stream.sample_rate, decoded.stream.channels)
+        == (first.codec_name, first.sample_rate, first.channels) for decoded in inputs)
+
+
+def _timed_by_samples(spec: SoundSpec, from_zero: bool = True) -> str:
+    """A decoded sound at the spec's rate and layout, its timestamps counted from its samples alone; `from_zero`:
+    from its file's time 0 (a late start padded with silence, an encoder's negative pre-roll dropped)."""
+    start = ":first_pts=0" if from_zero else ""
+    return f"aresample={spec.rate}{start},aformat=sample_fmts=fltp:channel_layouts={spec.layout},asetpts=N/SR/TB"
 
 
 def decode_graph(inputs: Sequence[Decoded], spec: SoundSpec, join: Join) -> str:
-    """Filter text from inputs 0..n-1 to the label `[joined]`.
-
-    Each sound is decoded from its own time 0 (a late start padded with silence, an encoder's negative
-    pre-roll dropped), brought to the spec's rate and layout, ended where its file says, and timed by its
-    samples alone, so the sounds follow each other to the sample whatever their files' timestamps say.
-    """
+    """Filter text from inputs 0..n-1 to the label `[joined]`: each sound timed by its samples and ended where
+    its file says, so the sounds follow each other to the sample whatever their files' timestamps say."""
     chains = []
     last = len(inputs) - 1
     for number, decoded in enumerate(inputs):
         end = f",atrim=end_sample={round(decoded.end_s * spec.rate)}" if decoded.end_s is not None else ""
         pad = f",apad=pad_len={join.silence}" if join.silence and number < last else ""
-        chains.append(f"[{number}:{decoded.stream}]aresample={spec.rate}:first_pts=0,"
-                      f"aformat=sample_fmts=fltp:channel_layouts={spec.layout},asetpts=N/SR/TB{end}{pad}[s{number}]")
+        chains.append(f"[{number}:{decoded.stream.index}]{_timed_by_samples(spec)}{end}{pad}[s{number}]")
     if last == 0:
         chains[0] = chains[0].replace("[s0]", "[joined]")
     elif join.crossfade:

@@ -16,7 +16,7 @@ from pydantic import BeforeValidator, Field, model_validator
 from video_ops.base.tasks import all_or_nothing
 from video_ops.io.keys import clean_filename, clean_prefix, join_key
 from video_ops.jobkit.context import JobContext
-from video_ops.jobkit.contract import JobInput, NumberField, WholeField
+from video_ops.jobkit.contract import JobInput, NumberField, WholeNumber
 from video_ops.jobkit.results import sound_output
 from video_ops.media import audio
 from video_ops.media.ffmpeg import step_timeout
@@ -31,11 +31,11 @@ from video_ops.media.sound_files import (
     SoundFormat,
     SoundSpec,
     counted,
-    decode_graph,
     levelled_graph,
     metered,
     raw_input,
     raw_samples,
+    reading,
     samples_counted,
     spec_for,
     stated_end,
@@ -64,8 +64,8 @@ class SoundInput(JobInput):
     output_filename: str | None = None
     format: Literal["mp3", "m4a", "wav", "opus", "flac"] = "mp3"
     bitrate: Kbps | None = None
-    sample_rate: WholeField | None = Field(None, ge=RATE_RANGE[0], le=RATE_RANGE[1])
-    channels: WholeField | None = Field(None, ge=1, le=MAX_CHANNELS)
+    sample_rate: WholeNumber | None = Field(None, ge=RATE_RANGE[0], le=RATE_RANGE[1])
+    channels: WholeNumber | None = Field(None, ge=1, le=MAX_CHANNELS)
     loudness_lufs: NumberField | None = Field(None, ge=LOUDNESS_RANGE[0], le=LOUDNESS_RANGE[1], allow_inf_nan=False)
 
     @model_validator(mode="after")
@@ -97,10 +97,11 @@ class Sound:
     field: str
     about_s: float  # from the headers: an MP3's count its encoder's delay and padding (a few ms more)
     end_s: float | None  # where an MP4-family file says it ends (`stated_end`)
+    alone: bool  # the file holds this stream only
 
     @property
     def decoded(self) -> Decoded:
-        return Decoded(self.stream.index, self.end_s)
+        return Decoded(self.path, self.stream, self.end_s, self.alone)
 
 
 async def read_sounds(ctx: JobContext, urls: Sequence[str], field: Callable[[int], str]) -> list[Sound]:
@@ -120,7 +121,8 @@ async def read_sounds(ctx: JobContext, urls: Sequence[str], field: Callable[[int
         require_duration(info, name)  # a file of no samples is a broken download, not a sound
         end = stated_end(info, stream)
         length = stream.duration if stream.duration is not None else info.duration or 0.0
-        return Sound(path, stream, name, end if end is not None else length - max(stream.start_time, 0.0), end)
+        return Sound(path, stream, name, end if end is not None else length - max(stream.start_time, 0.0), end,
+                     len(info.streams) == 1)
 
     with ctx.timed("probe"):
         return await all_or_nothing(*(inspect(position) for position in range(len(urls))))
@@ -148,8 +150,7 @@ async def write_sound(ctx: JobContext, sounds: Sequence[Sound], spec: SoundSpec,
     """`sounds` decoded once each, joined, and encoded once into `output`. For a loudness, the joined sound is
     measured as it is decoded and kept raw in the job folder; the encode then lifts or lowers it to the level
     asked, through the shared limiter (peaks stay under -1 dBTP)."""
-    inputs = [arg for sound in sounds for arg in ("-i", str(sound.path))]
-    graph = decode_graph([sound.decoded for sound in sounds], spec, join)
+    inputs, graph = reading([sound.decoded for sound in sounds], spec, join, ctx.workdir / "sounds.ffconcat")
     seconds = max(sum(sound.about_s for sound in sounds), 1.0)
     timeout = step_timeout(seconds, _SECONDS_PER_SECOND)
     if loudness_lufs is None:
