@@ -5,15 +5,18 @@ crossfades and silences last what was asked, and any mix of rates, channels and 
 from __future__ import annotations
 
 import itertools
+import shutil
 from typing import Any
 
 import numpy as np
 import pytest
 
 from tests.helpers import local_output, run_job
-from tests.media import probe, stream
+from tests.media import ffmpeg, probe, stream
 from tests.sound import loudness
 from tests.sound_media import CODECS, CUTS, TONE_RATE, TONE_STEP, has_magic, length_s, played_s, samples
+from video_ops.media.probe import Stream
+from video_ops.media.sound_files import FORMATS, Decoded, Join, SoundSpec, reading
 
 
 def concatenate(server: str, names: list[str], *, objects: bool = False, **change: Any) -> dict[str, Any]:
@@ -38,6 +41,21 @@ def test_lossless_pieces_of_a_tone_join_back_into_the_tone_sample_for_sample(kin
     assert joined.shape == tone.shape
     assert np.array_equal(joined, tone)
     assert result["duration"] == result["total_duration"] == pytest.approx(CUTS[-1] / TONE_RATE, abs=1e-6)
+
+
+def test_a_list_of_files_alike_reads_any_path(tmp_path, sound_media):
+    folder = tmp_path / "it's a folder"
+    folder.mkdir()
+    inputs = []
+    for number, piece in enumerate(sound_media.pieces_wav):
+        path = folder / f"piece '{number}' .wav"
+        shutil.copyfile(piece, path)
+        inputs.append(Decoded(path, Stream(0, "audio", "pcm_s16le", sample_rate=TONE_RATE, channels=1)))
+    spec = SoundSpec(FORMATS["wav"], TONE_RATE, 1)
+    args, graph = reading(inputs, spec, Join(), tmp_path / "sounds.ffconcat")
+    assert args.count("-i") == 1 and "concat" in args
+    ffmpeg(*args, "-filter_complex", graph, "-map", "[joined]", *spec.encode_args(), str(tmp_path / "out.wav"))
+    assert np.array_equal(samples(tmp_path / "out.wav"), samples(sound_media.tone))
 
 
 def test_mp3_pieces_join_to_their_decoded_samples_end_to_end_without_a_click(media_server, sound_media):

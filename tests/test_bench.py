@@ -47,6 +47,7 @@ def expected_workloads() -> set[str]:
     names |= {"caption_segments", "caption_highlight"} & set(OPERATIONS)
     names |= {"concatenate", "concat_video_audio", "render", "transcribe"} & set(OPERATIONS)
     names |= {"render-split"} if "render" in OPERATIONS else set()
+    names |= {"audio_concatenate"} & set(OPERATIONS)
     return names
 
 

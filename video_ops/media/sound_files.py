@@ -180,20 +180,24 @@ def reading(inputs: Sequence[Decoded], spec: SoundSpec, join: Join, listing: Pat
     """The FFmpeg input arguments and the filter text to the label `[joined]`: files alike that end by themselves
     are read one after another from a list (`listing`, written here), one file open at a time; any others each
     as its own input (`decode_graph`). Both are the same sound, to the bit."""
-    if not _one_after_another(inputs, join, listing.parent):
+    if not _one_after_another(inputs, join):
         return [arg for decoded in inputs for arg in ("-i", str(decoded.path))], decode_graph(inputs, spec, join)
-    listing.write_text("ffconcat version 1.0\n" + "".join(f"file {decoded.path.name}\n" for decoded in inputs))
-    # Not from time 0: the list starts at its first file's first time (an MP3's encoder delay, already dropped)
-    return ["-f", "concat", "-i", str(listing)], f"[0:0]{_timed_by_samples(spec, from_zero=False)}[joined]"
+    quoted = (str(decoded.path.resolve()).replace("'", "'\\''") for decoded in inputs)
+    listing.write_text("ffconcat version 1.0\n" + "".join(f"file '{path}'\n" for path in quoted))
+    # Not from time 0: the list starts at its first file's first time (an MP3's encoder delay, already dropped).
+    # -safe 0: the list is the job's own, of absolute paths (a local run's `file:` inputs are not copied).
+    return (["-f", "concat", "-safe", "0", "-i", str(listing)],
+            f"[0:0]{_timed_by_samples(spec, from_zero=False)}[joined]")
 
 
-def _one_after_another(inputs: Sequence[Decoded], join: Join, folder: Path) -> bool:
+def _one_after_another(inputs: Sequence[Decoded], join: Join) -> bool:
     """Whether the concat demuxer can read `inputs` as one stream: a plain join of files of one stream each, all
     of one codec, rate and channel count, of a codec whose decoder ends each file where its sound does (an
-    MP3's LAME tag, FLAC's and PCM's exact lengths; an MP4's edit list is not honoured), kept in `folder`."""
+    MP3's LAME tag, FLAC's and PCM's exact lengths; an MP4's edit list is not honoured), at paths a list can
+    hold (no line breaks)."""
     first = inputs[0].stream
     return not (join.crossfade or join.silence) and all(
-        decoded.alone and decoded.end_s is None and decoded.path.parent == folder
+        decoded.alone and decoded.end_s is None and not {"\n", "\r"} & set(str(decoded.path))
         and decoded.stream.codec_name in _SELF_ENDING
         and (decoded.stream.codec_name, decoded.stream.sample_rate, decoded.stream.channels)
         == (first.codec_name, first.sample_rate, first.channels) for decoded in inputs)

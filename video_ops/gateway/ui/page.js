@@ -68,9 +68,10 @@ async function loadList() {
   }
 }
 
-function videoUrls(result) {
+function videoUrls(result) {  // a sound file's result (`audio_url`) plays in a <video> element too
   if (!result || typeof result !== "object") return [];
-  const urls = [result.video_url, ...(Array.isArray(result.videos) ? result.videos.map((v) => v && v.video_url) : [])];
+  const urls = [result.video_url, result.audio_url,
+    ...(Array.isArray(result.videos) ? result.videos.map((v) => v && v.video_url) : [])];
   return urls.filter((url) => typeof url === "string" && /^https?:\/\//.test(url));
 }
 
