@@ -73,6 +73,34 @@ def packet_hashes(path: Path, selector: str = "v:0") -> list[str]:
     return [line for line in out.splitlines() if line]
 
 
+def picture_hashes(path: Path) -> list[str]:
+    """Per-packet hashes of the picture's coded slices, parameter sets left out: a copy-join may repeat a
+    clip's SPS and PPS in its first keyframe (so a player switching clips has them), which changes the
+    packet but not one coded picture."""
+    import hashlib
+
+    import av
+
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        codec = stream.codec_context.name
+        sets = {7, 8} if codec == "h264" else {32, 33, 34}
+        hashes = []
+        for packet in container.demux(stream):
+            if packet.size == 0:
+                continue
+            data, offset, kept = bytes(packet), 0, hashlib.md5()
+            while offset + 4 <= len(data):
+                size = int.from_bytes(data[offset:offset + 4], "big")
+                unit = data[offset + 4:offset + 4 + size]
+                kind = unit[0] & 0x1F if codec == "h264" else (unit[0] >> 1) & 0x3F
+                if kind not in sets:
+                    kept.update(unit)
+                offset += 4 + size
+            hashes.append(kept.hexdigest())
+        return hashes
+
+
 def decodes_cleanly(path: Path) -> bool:
     """True when FFmpeg decodes every frame without an error: the file plays."""
     result = subprocess.run(
