@@ -115,15 +115,26 @@ def plays(item: dict) -> bool:
     return right and duration(path) > 0
 
 
+def picture_width(path: Path) -> int:
+    probed = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "stream=width", "-of", "csv=p=0", str(path)],
+                            capture_output=True, text=True)
+    return int(probed.stdout.strip() or 0)
+
+
 def outputs_ok(result: dict) -> bool:
-    """Every video and sound file plays; every file a transcript result links (file:// URLs here) is written
-    (empty when no speech was found, as with the samples' music and a random-weight model)."""
-    items = [result] if "s3_key" in result else result.get("videos", [])
+    """Every video and sound file plays; every picture (`frames`: its pictures or its contact sheet) is an
+    image FFmpeg reads; every file a transcript result links (file:// URLs here) is written (empty when no
+    speech was found, as with the samples' music and a random-weight model); a result that stores nothing
+    says what it found (`silence`: times, `probe`: the file's streams)."""
+    pictures = [image["s3_key"] for image in result.get("images", [])]
+    if "image_url" in result:
+        pictures.append(result["s3_key"])
+    items = [] if "image_url" in result else [result] if "s3_key" in result else result.get("videos", [])
     files = [url for kind in result.get("files", {}).values() for url in kind.values() if url]
     written = [Path(url.removeprefix("file://")) for url in files]
-    reports_only = "silences" in result  # silence answers with times and stores nothing
-    return (bool(items or written) or reports_only) and all(plays(item) for item in items) and all(
-        path.is_file() for path in written)
+    reports_only = "silences" in result or bool(result.get("streams"))
+    return (bool(items or pictures or written) or reports_only) and all(plays(item) for item in items) and all(
+        picture_width(OUTPUT_DIR / key) > 0 for key in pictures) and all(path.is_file() for path in written)
 
 
 def run_hub_test(test: dict, env: dict[str, str]) -> float:

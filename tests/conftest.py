@@ -13,7 +13,7 @@ import pytest
 from moto.server import ThreadedMotoServer
 
 from tests.helpers import new_bucket
-from tests.media import make_audio, make_video
+from tests.media import make_audio, make_video, numbered_video
 from tests.render_media import render_media
 from tests.servers import TrickyServer, tricky_server
 from tests.services import Postgres, postgres_cluster
@@ -32,6 +32,13 @@ def media_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     make_audio(root / "tone.mp3", seconds=3.0)
     (root / "page.html").write_text("<html><body>not a video</body></html>")
     return root
+
+
+@pytest.fixture(scope="session")
+def phone_clip(media_dir: Path) -> Path:
+    """A phone-like clip whose frames say their number (tests/media.py `numbered_video`): rotated 90 degrees,
+    variable frame rate, B-frames, a keyframe every 12 frames, sound starting after the picture."""
+    return numbered_video(media_dir / "phone-numbered.mp4", rotate=90)
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):

@@ -110,6 +110,18 @@ def audio_concatenate(*urls: Any, **change: Any) -> dict[str, Any]:
     return job
 
 
+def frames(**change: Any) -> dict[str, Any]:
+    job = {"operation": "frames", "url_video": "{server}/video.mp4", "count": 2, "path": "out"}
+    job.update(change)
+    return {key: value for key, value in job.items() if value is not None}
+
+
+def probe(**change: Any) -> dict[str, Any]:
+    job = {"operation": "probe", "url": "{server}/video.mp4"}
+    job.update(change)
+    return {key: value for key, value in job.items() if value is not None}
+
+
 def fetch(url: str) -> dict[str, Any]:
     """A job whose only download is `url`, so the guard's answer is the only possible error."""
     return img2vid(images=image(image_url=url))
@@ -391,4 +403,29 @@ CORPUS: list[Hostile] = [
     Hostile("remove_silence of a sound that is all silence", remove_silence(noise_db=-1), "url_video: all of the sound lies below -1 dB, so taking out the silence would leave nothing (a lower noise_db counts quieter sound as speech)."),
     Hostile("remove_silence with negative padding", remove_silence(padding_s=-0.1), "Invalid input: field 'padding_s': Input should be greater than or equal to 0."),
     Hostile("remove_silence with endless padding", remove_silence(padding_s=float("inf")), "Invalid input: field 'padding_s': Input should be a finite number."),
+    # frames: the way the frames are chosen, their number and the sheet are checked before any download
+    Hostile("frames of more than 1000 counted", frames(count=1001), "Invalid input: field 'count': Input should be less than or equal to 1000."),
+    Hostile("frames at more than 1000 times", frames(count=None, at=[1] * 1001), "Invalid input: field 'at': List should have at most 1000 items after validation, not 1001."),
+    Hostile("frames on a sheet of over 100 tiles", frames(count=None, sheet={"columns": 11, "rows": 10}), "Invalid input: field 'sheet': at most 100 tiles (11 columns x 10 rows is 110)."),
+    Hostile("frames counted past the sheet's tiles", frames(count=10, sheet={"columns": 2, "rows": 2}), "Invalid input: 10 frames were asked for, more than the sheet's 4 tiles."),
+    Hostile("frames on a sheet too wide", frames(count=None, sheet={"columns": 10, "rows": 1}, width=2000), "Invalid input: a sheet of 10 columns of 2000-pixel tiles would be 20000 pixels wide, over 16383."),
+    Hostile("frames chosen no way", frames(count=None), "Invalid input: give 'at' (times), 'count' (evenly spaced frames), 'scenes': true or a 'sheet'."),
+    Hostile("frames chosen two ways", frames(at=[1]), "Invalid input: give one of 'at', 'count' or 'scenes', not at and count."),
+    Hostile("frames threshold without scenes", frames(threshold=0.4), "Invalid input: 'threshold' applies to 'scenes' only."),
+    Hostile("frames scene threshold of 1", frames(count=None, scenes=True, threshold=1), "Invalid input: field 'threshold': Input should be less than 1."),
+    Hostile("frames at a negative time", frames(count=None, at=[-1]), "Invalid input: field 'at[0]': must not be negative."),
+    Hostile("frames counted as true", frames(count=True), "Invalid input: field 'count': Input should be a number, not true or false."),
+    Hostile("frames as a GIF", frames(format="gif"), "Invalid input: field 'format': Input should be 'jpg', 'png' or 'webp'."),
+    Hostile("frames named for another format", frames(output_filename="still.png"), "Invalid input: field 'output_filename' must end with .jpg, the format this operation writes."),
+    Hostile("frames of a sound file", frames(url_video="{server}/tone.mp3"), "url_video: the file has no video stream (found: audio)."),
+    Hostile("frames of an undecodable video", frames(url_video="{server}/mjpeg-undecodable.mov"), "url_video: the video stream (mjpeg, QuickTime) cannot be decoded."),
+    Hostile("frames of a web page", frames(url_video="{server}/page.html"), "url_video: the file is not a media file FFmpeg can read (Invalid data found when processing input)."),
+    # probe: nothing is uploaded, but the file is fetched as any input is
+    Hostile("probe without a URL", probe(url=None), "Invalid input: missing required field 'url'."),
+    Hostile("probe under two names", probe(url_video="{server}/video.mp4"), "Invalid input: 'url_video' repeats a field given under another name (give one of: url, url_video, url_audio)."),
+    Hostile("probe of a web page", probe(url="{server}/page.html"), "url: the file is not a media file FFmpeg can read (Invalid data found when processing input)."),
+    Hostile("probe of an empty file", probe(url="{server}/empty.mp4"), "url: the file is empty (0 bytes)."),
+    Hostile("probe of a missing file", probe(url="{server}/nothing.mp4"), "url: download failed: HTTP 404 File not found from {server}/nothing.mp4."),
+    Hostile("probe with loudness of 2", probe(loudness=2), "Invalid input: field 'loudness': Input should be a valid boolean, unable to interpret input."),
+    Hostile("probe of the cloud metadata", probe(url="http://169.254.169.254/latest/meta-data/"), refused("169.254.169.254", "169.254.169.254", "url"), guarded=True),
 ]

@@ -121,3 +121,48 @@ def zero_length_mp4(path: Path) -> Path:
         data[at:at + 4] = bytes(4)
     path.write_bytes(data)
     return path
+
+
+BLOCK = 48  # the side of the numbered block in the top-left corner of `numbered_video`'s frames
+
+
+def numbered_video(path: Path, *, frames: int = 40, gop: int = 12, rotate: int | None = None, audio: bool = True,
+                   codec: list[str] | None = None) -> Path:
+    """A 320x240 clip whose frames say their number: the top-left block's grey level is 20 + 5 n (read back by
+    `frame_number`), over a test pattern. Timed like a phone's slow-motion burst (variable rate: 40 ms a frame
+    for the first 20 frames, then 20 ms), with B-frames and a keyframe every `gop` frames; `rotate`: a phone's
+    rotation tag, written by a second, copying run (FFmpeg 5.1 drops it when it encodes), which also delays the
+    sound by 79 ms, as a phone's starts after its picture."""
+    assert frames <= 43, "the block's grey level must stay below 235"
+    block = f"lt(X\\,{BLOCK})*lt(Y\\,{BLOCK})"
+    chroma = f"lt(X\\,{BLOCK // 2})*lt(Y\\,{BLOCK // 2})"
+    graph = (f"testsrc2=size=320x240:rate=25,format=yuv420p,geq=lum='if({block}\\,20+5*N\\,lum(X\\,Y))'"
+             f":cb='if({chroma}\\,128\\,cb(X\\,Y))':cr='if({chroma}\\,128\\,cr(X\\,Y))',settb=1/1000,"
+             "setpts='if(lt(N\\,20)\\,N*40\\,800+(N-20)*20)/1000/TB'")
+    encoded = path.with_name(f"encoded-{path.name}") if rotate is not None else path
+    args = ["-f", "lavfi", "-i", graph]
+    if audio:
+        args += ["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000", "-shortest", "-c:a", "aac"]
+    ffmpeg(*args, "-frames:v", str(frames), "-fps_mode:v", "passthrough",
+           *(codec or ["-c:v", "libx264", "-preset", "veryfast", "-crf", "12", "-bf", "2", "-pix_fmt", "yuv420p"]),
+           "-g", str(gop), "-keyint_min", str(gop), "-video_track_timescale", "1000", str(encoded))
+    if rotate is not None:
+        sound = (["-itsoffset", "0.079", "-i", str(encoded)], ["-map", "1:a"]) if audio else ([], [])
+        ffmpeg("-i", str(encoded), *sound[0], "-map", "0:v", *sound[1], "-c", "copy", "-metadata:s:v:0",
+               f"rotate={rotate}", str(path))
+        encoded.unlink()
+    return path
+
+
+def frame_number(image: Any, center: tuple[int, int]) -> int:
+    """The number a `numbered_video` frame says, read at `center`, the middle of its block in `image` (a
+    Pillow image, RGB or grey, full-range as pictures are)."""
+    grey = image.convert("L").getpixel(center)
+    return round((grey * 219 / 255 + 16 - 20) / 5)
+
+
+def display_times(path: Path) -> list[float]:
+    """The display times of the first video stream's frames, as ffprobe reads its packets, in order."""
+    out = subprocess.run(["ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries", "packet=pts_time",
+                          "-of", "csv=p=0", str(path)], check=True, capture_output=True, text=True).stdout
+    return sorted(float(line) for line in out.split() if line.strip() not in ("", "N/A"))

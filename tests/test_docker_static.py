@@ -26,9 +26,9 @@ from video_ops.ops import OPERATIONS
 
 ALL_OPERATIONS = {"caption", "img2vid", "addaudio", "concatenate", "concat_video_audio", "trilhasonora",
                   "caption_segments", "caption_highlight", "render", "trim", "cut", "split", "silence",
-                  "remove_silence", "extract_audio", "audio_concatenate"}
+                  "remove_silence", "extract_audio", "audio_concatenate", "frames", "probe"}
 # Operations that answer with what they found and store no file.
-REPORTS_ONLY = {"silence"}
+REPORTS_ONLY = {"silence", "probe"}
 # Operations whose Hub test waits for the image to carry what they need (scripts/image_test.py runs every Hub
 # test in the image, offline, and reads its outputs, videos and sound files).
 WITHOUT_HUB_TEST = {"transcribe": "needs Whisper weights in the image (or a download) and has no video output"}
@@ -220,7 +220,13 @@ def test_smoke_test_runs_as_the_hub_would_minus_the_gpu(hub_tests, monkeypatch, 
 
     assert result.get("success"), result
     if name in REPORTS_ONLY:
-        assert "video_url" not in result and "s3_key" not in result
+        assert "video_url" not in result and "s3_key" not in result and not (tmp_path / "output").exists()
+        return
+    pictures = stored_pictures(result)
+    for output in pictures:  # frames: its pictures, or its contact sheet
+        assert stream(probe(output), "video")["codec_name"] in {"mjpeg", "png", "webp"}
+        assert decodes_cleanly(output)
+    if pictures:
         return
     for item in result.get("videos", [result]):
         kind = "audio" if "audio_url" in item else "video"  # a sound file's result names it `audio_url`
@@ -231,6 +237,13 @@ def test_smoke_test_runs_as_the_hub_would_minus_the_gpu(hub_tests, monkeypatch, 
         else:
             assert stream(found, "video")["codec_name"] == "h264"
         assert decodes_cleanly(output)
+
+
+def stored_pictures(result: dict) -> list[Path]:
+    """The local pictures a `frames` result names: one per frame, or its contact sheet."""
+    urls = [image["url"] for image in result.get("images", [])] + ([result["image_url"]] if "image_url" in result
+                                                                    else [])
+    return [Path(url.removeprefix("file://")) for url in urls]
 
 
 def test_deployed_worker_without_a_bucket_still_refuses_by_default(monkeypatch, media_server):

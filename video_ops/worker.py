@@ -27,7 +27,7 @@ async def handle_job(job: dict[str, Any]) -> dict[str, Any]:
     job_id = str(job.get("id") or "local")
     try:
         operation, job_input = parse_input(job.get("input"), OPERATIONS)
-        storage = open_storage(job_input.s3_config, job.get("s3Config"))
+        storage = open_storage(job_input.s3_config, job.get("s3Config"), uploads=operation.uploads)
         async with JobContext.open(job_id, storage, ProgressReporter(job)) as ctx:
             output = await operation.run(ctx, job_input)
             timings = {**ctx.timings, "total_s": round(time.monotonic() - started, 3)}

@@ -565,6 +565,29 @@ class Client:
         silence; `audio_urls`: URLs or {"audio_url": URL}); returns the job id."""
         return self._submit_operation("audio_concatenate", locals())
 
+    def frames(
+        self,
+        url_video: str,
+        path: str,
+        at: list[float | str] | None = None,
+        count: int | None = None,
+        scenes: bool | None = None,
+        threshold: float | None = None,
+        format: str | None = None,
+        width: int | None = None,
+        sheet: dict | None = None,
+        output_filename: str | None = None,
+        **extra: Any,
+    ) -> str:
+        """Submit a frames job (pictures `at` times, `count` evenly spaced, or at `scenes` changes; `sheet`:
+        {columns, rows} for one contact sheet); returns the job id."""
+        return self._submit_operation("frames", locals())
+
+    def probe(self, url: str, loudness: bool | None = None, keyframes: bool | None = None, **extra: Any) -> str:
+        """Submit a probe job (container, streams, chapters; optionally loudness and keyframe times; nothing is
+        uploaded); returns the job id."""
+        return self._submit_operation("probe", locals())
+
     def _submit_operation(self, operation: str, arguments: dict) -> str:
         return self.submit(self._wire_input(operation, arguments))
 

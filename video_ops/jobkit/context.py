@@ -39,7 +39,7 @@ class JobContext:
     workdir: Path
     storage: Storage
     progress: ProgressReporter
-    encoder: Encoder
+    encoder: Encoder | None = None  # chosen on first use (`video_encoder`): a job that encodes nothing never waits
     timings: dict[str, float] = field(default_factory=dict)
     download_slots: DownloadSlots = field(default_factory=DownloadSlots.from_env)
     _running: dict[str, tuple[int, float]] = field(default_factory=dict)  # stage -> (uses now, since when)
@@ -51,13 +51,19 @@ class JobContext:
         root = env_str("VIDEO_OPS_WORKDIR") or None
         if root:
             Path(root).mkdir(parents=True, exist_ok=True)
-        encoder = await asyncio.to_thread(current_encoder)  # probes the GPU on a process's first job only
         workdir = Path(tempfile.mkdtemp(prefix="video-ops-", dir=root))
         try:
-            yield cls(job_id=job_id, workdir=workdir, storage=storage, progress=progress, encoder=encoder)
+            yield cls(job_id=job_id, workdir=workdir, storage=storage, progress=progress)
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
             storage.close()
+
+    async def video_encoder(self) -> Encoder:
+        """The encoder for this job's video steps: the process's choice (its GPU probe runs on a process's first
+        use only, before the first job where deployed), or what an earlier step fell back to."""
+        if self.encoder is None:
+            self.encoder = await asyncio.to_thread(current_encoder)
+        return self.encoder
 
     @property
     def safe_job_id(self) -> str:
@@ -124,23 +130,24 @@ class JobContext:
         error and is raised as it is.
         """
         while True:
+            encoder = await self.video_encoder()
             try:
-                await self.ffmpeg(build(self.encoder), step=step, timeout=timeout, duration=duration,
+                await self.ffmpeg(build(encoder), step=step, timeout=timeout, duration=duration,
                                   show_percent=show_percent)
-                return self.encoder
+                return encoder
             except FFmpegError as err:
-                failure = gpu_failure(self.encoder, err.returncode, err.stderr)
+                failure = gpu_failure(encoder, err.returncode, err.stderr)
                 if failure is None:  # also once nothing runs on the GPU any more: the loop ends
                     raise
                 log.warning("job %s: %s failed on the GPU (%s); redoing it on the CPU",
                             self.job_id, step, failure.reason())
-                self.encoder = self.encoder.without(failure)
+                self.encoder = encoder.without(failure)
 
     async def write_video(self, plan: Plan, files: Mapping[str, Path], *, step: str) -> Encoder | None:
         """Run a picture-under-new-sound plan: a copied picture is bound by audio work and I/O, an encoded
         one goes through `encode` (GPU fallback included). Returns the encoder, or None when copied."""
         if plan.copies_video:
-            await self.ffmpeg(argv(plan, dict(files), self.encoder), step=step, duration=plan.duration,
+            await self.ffmpeg(argv(plan, dict(files), await self.video_encoder()), step=step, duration=plan.duration,
                               timeout=step_timeout(plan.duration, 3.0))
             return None
         return await self.encode(lambda encoder: argv(plan, dict(files), encoder), step=step, duration=plan.duration,

@@ -84,6 +84,7 @@ class Operation:
     name: str
     input_model: type[JobInput]
     run: Callable[[JobContext, Any], Awaitable[dict[str, Any]]]
+    uploads: bool = True  # False: the operation stores nothing, so a worker without a bucket may run it
 
 
 def parse_input(raw: Any, operations: dict[str, Operation]) -> tuple[Operation, JobInput]:

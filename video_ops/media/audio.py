@@ -34,6 +34,8 @@ _DUCK_HEADROOM_DB = 30.0  # the threshold sits this far below the scaled narrati
 MAX_DUCK_DB = 24.0
 _LABEL = re.compile(r"^[a-z][a-z0-9_]*(:a(:\d+)?)?$|^\d+:a(:\d+)?$")
 _INTEGRATED = re.compile(r"^\s*I:\s+(-?inf|-?\d+(?:\.\d+)?) LUFS", re.MULTILINE)
+_RANGE = re.compile(r"^\s*LRA:\s+(-?inf|-?\d+(?:\.\d+)?) LU\b", re.MULTILINE)
+_TRUE_PEAK = re.compile(r"^\s*Peak:\s+(-?inf|-?\d+(?:\.\d+)?) dBFS", re.MULTILINE)
 
 
 # Loudness -----------------------------------------------------------------------------------------
@@ -66,6 +68,23 @@ async def integrated_loudness(path: Path, *, seconds: float, layout: str, step: 
     stderr = await run_ffmpeg(args, step=step, timeout=step_timeout(seconds, 1.0), workdir=workdir,
                               log_level="info")
     return parse_integrated(stderr)
+
+
+async def loudness(path: Path, stream_index: int, *, seconds: float | None, step: str,
+                   workdir: Path | None = None) -> dict[str, float | None]:
+    """EBU R128 of one audio stream, whole: integrated loudness (LUFS, None when silent), loudness range
+    (LU) and true peak (dBTP, None for digital silence), as `ebur128` sums them up at the end."""
+    args = ["-i", str(path), "-map", f"0:{stream_index}", "-af", "ebur128=framelog=verbose:peak=true",
+            "-f", "null", "-"]
+    stderr = await run_ffmpeg(args, step=step, timeout=step_timeout(seconds, 1.0), workdir=workdir,
+                              log_level="info")
+    return {"integrated_lufs": parse_integrated(stderr), "range_lu": _last_number(_RANGE, stderr),
+            "true_peak_dbtp": _last_number(_TRUE_PEAK, stderr)}
+
+
+def _last_number(pattern: re.Pattern[str], stderr: str) -> float | None:
+    found = pattern.findall(stderr)
+    return None if not found or found[-1].endswith("inf") else float(found[-1])
 
 
 @dataclass(frozen=True)

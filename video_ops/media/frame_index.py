@@ -35,6 +35,7 @@ class FrameIndex:
     leading: dict[int, int]  # copy start -> how many leading pictures follow it (left out of a copy)
     clean: frozenset[int]  # decode indices after which a copy may end
     keyframes: int  # how many the container marks, copy starts or not
+    keys: tuple[int, ...]  # decode indices of the packets the container marks as keyframes (where decoding may start)
     param_sets: ParamSets | None
     lead: int  # ticks a keyframe is decoded ahead of its display (the B-frame delay)
 
@@ -80,22 +81,23 @@ def read_index(path: Path, stream_index: int, codec: str) -> FrameIndex:
         time_base = Fraction(stream.time_base)
         param_sets = read_param_sets(codec, stream.codec_context.extradata)
         length_size = param_sets.length_size if param_sets else 4
-        pts, dts, durations, starts, keyframes = [], [], [], {}, 0
+        pts, dts, durations, starts, keys = [], [], [], {}, []
         for packet in container.demux(stream):
             if packet.size == 0 or packet.pts is None:
                 continue
             kind = sequence_start(codec, bytes(packet), length_size) if packet.is_keyframe else None
             if kind is not None:
                 starts[len(pts)] = kind
-            keyframes += packet.is_keyframe
+            if packet.is_keyframe:
+                keys.append(len(pts))
             pts.append(packet.pts)
             dts.append(packet.dts if packet.dts is not None else packet.pts)
             durations.append(packet.duration or 0)
-    return _index(time_base, pts, dts, durations, starts, keyframes, param_sets)
+    return _index(time_base, pts, dts, durations, starts, keys, param_sets)
 
 
 def _index(time_base: Fraction, pts: list[int], dts: list[int], durations: list[int], starts: dict[int, str],
-           keyframes: int, param_sets: ParamSets | None) -> FrameIndex:
+           keys: list[int], param_sets: ParamSets | None) -> FrameIndex:
     count = len(pts)
     shown = sorted(pts)
     step = {t: d for t, d in zip(pts, durations, strict=True)}
@@ -124,5 +126,5 @@ def _index(time_base: Fraction, pts: list[int], dts: list[int], durations: list[
     lead = pts[min(leading)] - dts[min(leading)] if leading else 0
     return FrameIndex(time_base=time_base, pts=tuple(pts), dts=tuple(dts), ends=tuple(ends), shown=tuple(shown),
                       rank=tuple(rank), copy_starts=tuple(sorted(leading)), leading=leading,
-                      clean=frozenset(clean), keyframes=keyframes, param_sets=param_sets,
+                      clean=frozenset(clean), keyframes=len(keys), keys=tuple(keys), param_sets=param_sets,
                       lead=max(lead, 0))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -48,6 +49,19 @@ class Stream:
         """(width, height) of the frames FFmpeg's filters see: a phone's 90-degree video is taller than wide."""
         return (self.height, self.width) if self.rotation % 180 == 90 else (self.width, self.height)
 
+    @property
+    def upright_size(self) -> tuple[int, int]:
+        """(width, height) a player shows: non-square pixels widened or narrowed to square ones, then turned
+        by the rotation."""
+        width = self.width
+        try:
+            aspect = Fraction(self.sample_aspect_ratio.replace(":", "/"))
+        except (ValueError, ZeroDivisionError):
+            aspect = Fraction(1)
+        if aspect > 0 and aspect != 1:
+            width = max(1, round(width * aspect))
+        return (self.height, width) if self.rotation % 180 == 90 else (width, self.height)
+
 
 @dataclass(frozen=True)
 class MediaInfo:
@@ -75,9 +89,10 @@ class MediaInfo:
         return next((s for s in self.streams if s.codec_type == "audio"), None)
 
 
-async def probe(path: Path, field: str) -> MediaInfo:
+async def probe(path: Path, field: str, *, check_decode: bool = True) -> MediaInfo:
     """Probe an input; a file FFmpeg cannot read, one too long to process, or a picture that does not decode
-    fails naming its field."""
+    fails naming its field. `check_decode=False` leaves the decode check (an FFmpeg start-up) to an operation
+    that decodes the picture itself and says so when it cannot."""
     info = await _read(path, field)
     limit = env_float("VIDEO_OPS_MAX_INPUT_DURATION_S", DEFAULT_MAX_INPUT_DURATION_S)
     if info.duration is not None and info.duration > limit:
@@ -85,9 +100,14 @@ async def probe(path: Path, field: str) -> MediaInfo:
             f"{field}: the media lasts {info.duration:.0f} s, over the limit of {limit:g} s "
             "(raise it with VIDEO_OPS_MAX_INPUT_DURATION_S)."
         )
-    if info.video is not None:
+    if info.video is not None and check_decode:
         await _first_frames_decode(path, info, info.video, field)
     return info
+
+
+def undecodable(info: MediaInfo, video: Stream, field: str) -> JobError:
+    """The refusal for a picture FFmpeg cannot decode, in the decode check's words."""
+    return JobError(f"{field}: the video stream ({video.codec_name}, {info.container}) cannot be decoded.")
 
 
 async def probe_output(path: Path) -> MediaInfo:
@@ -97,33 +117,38 @@ async def probe_output(path: Path) -> MediaInfo:
 
 
 async def _read(path: Path, field: str) -> MediaInfo:
+    return parse_probe(await ffprobe_data(path, field))
+
+
+async def ffprobe_data(path: Path, field: str, show: Sequence[str] = ("-show_format", "-show_streams")
+                       ) -> dict[str, Any]:
+    """ffprobe's JSON for an input (`show`: what to list); an empty or unreadable file fails naming its field."""
     if path.stat().st_size == 0:
         raise JobError(f"{field}: the file is empty (0 bytes).")
-    code, data, stderr = await run_ffprobe(path)
+    code, data, stderr = await run_ffprobe(path, show=show)
     if code != 0 or "format" not in data:
         reason = summarize_stderr(stderr, path.parent).replace(f"{path.name}: ", "")
         raise JobError(f"{field}: the file is not a media file FFmpeg can read ({reason}).")
-    return parse_probe(data)
+    return data
 
 
 async def _first_frames_decode(path: Path, info: MediaInfo, video: Stream, field: str) -> None:
     """Decode the first frames of the picture: a stream FFmpeg cannot decode (a codec variant it lacks,
     HEVC without its parameter sets) fails here, naming the field, not later in FFmpeg's own words."""
     report = path.with_name(f"{path.name}.decoded")
-    what = f"{field}: the video stream ({video.codec_name}, {info.container})"
     try:
         await run_ffmpeg(["-i", str(path), "-map", f"0:{video.index}", "-frames:v", str(FRAMES_CHECKED),
                           "-f", "null", "-progress", str(report), "-"],
                          step=f"{field}: decoding the first frames", timeout=60.0, workdir=path.parent)
     except FFmpegError as error:
         log.info("%s: decoding the first frames failed: %s", field, error.stderr)
-        raise JobError(f"{what} cannot be decoded.") from None
+        raise undecodable(info, video, field) from None
     finally:
         done = report.read_text() if report.exists() else ""
         report.unlink(missing_ok=True)
     frames = [line.partition("=")[2] for line in done.splitlines() if line.startswith("frame=")]
     if not frames or frames[-1].strip() in ("", "0"):
-        raise JobError(f"{what} decodes to no picture.")
+        raise JobError(f"{field}: the video stream ({video.codec_name}, {info.container}) decodes to no picture.")
 
 
 async def played_seconds(path: Path, stream: Stream, field: str) -> float:

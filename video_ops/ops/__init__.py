@@ -11,7 +11,9 @@ from video_ops.ops import (
     concatenate,
     cut,
     extract_audio,
+    frames,
     img2vid,
+    probe,
     remove_silence,
     render,
     silence,
@@ -41,5 +43,7 @@ OPERATIONS: dict[str, Operation] = {
         remove_silence.OPERATION,
         extract_audio.OPERATION,
         audio_concatenate.OPERATION,
+        frames.OPERATION,
+        probe.OPERATION,
     )
 }

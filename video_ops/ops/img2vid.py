@@ -203,7 +203,7 @@ async def run(ctx: JobContext, job: Img2VidInput) -> dict:
 async def _make_clips(ctx: JobContext, job: Img2VidInput, size: tuple[int, int], clips: list[Clip]) -> list[Encoder]:
     """Download, check and render each image, downloads overlapping renders; the first failure cancels the
     rest (their downloads and FFmpeg runs are stopped)."""
-    at_once, threads = parallel_renders(len(clips), ctx.encoder.max_sessions)
+    at_once, threads = parallel_renders(len(clips), (await ctx.video_encoder()).max_sessions)
     render_slots = asyncio.Semaphore(at_once)
     done = 0
     ctx.progress.stage("downloading", files=len(clips))

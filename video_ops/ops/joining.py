@@ -125,7 +125,7 @@ async def make_pieces(ctx: JobContext, pieces: Sequence[Piece], frame: Frame
             to_encode.append(piece)
     if not to_encode:
         return names, None
-    at_once, threads = parallel_renders(len(to_encode), ctx.encoder.max_sessions)
+    at_once, threads = parallel_renders(len(to_encode), (await ctx.video_encoder()).max_sessions)
     slots = asyncio.Semaphore(at_once)
     done = 0
     ctx.progress.stage("processing", processed=0, total=len(to_encode))

@@ -75,6 +75,12 @@ function videoUrls(result) {  // a sound file's result (`audio_url`) plays in a 
   return urls.filter((url) => typeof url === "string" && /^https?:\/\//.test(url));
 }
 
+function pictureUrls(result) {  // frames: one contact sheet, or its pictures
+  if (!result || typeof result !== "object") return [];
+  const urls = [result.image_url, ...(Array.isArray(result.images) ? result.images.map((i) => i && i.url) : [])];
+  return urls.filter((url) => typeof url === "string" && /^https?:\/\//.test(url));
+}
+
 async function loadDetail() {
   if (!chosen) return show($("detail"), false);
   let job;
@@ -99,6 +105,16 @@ async function loadDetail() {
       video.preload = "metadata";
       video.src = url;
       return video;
+    }));
+  }
+  const pictures = pictureUrls(job.result);
+  const shown = [...$("detail-pictures").querySelectorAll("img")].map((img) => img.getAttribute("src"));
+  if (shown.join("\n") !== pictures.join("\n")) {
+    $("detail-pictures").replaceChildren(...pictures.map((url) => {
+      const img = document.createElement("img");
+      img.loading = "lazy";
+      img.src = url;
+      return img;
     }));
   }
   $("detail-result").textContent = job.result === null ? "" : JSON.stringify(job.result, null, 2);
