@@ -65,9 +65,14 @@ def decoded_from_the_start(path: Path, numbers: list[int], folder: Path, scale: 
 
 
 def ssim(a: Image.Image, b: Image.Image) -> float:
-    """SSIM of the grey pictures over 8x8 windows (FFmpeg's `ssim` filter's window), averaged."""
-    x, y = (np.asarray(image.convert("L"), dtype=np.float64) for image in (a, b))
+    """SSIM as FFmpeg's `ssim` filter gives it for 4:2:0 video (8x8 windows; Y, Cb and Cr weighted 4:1:1 by
+    their sizes there): colour counts, not only brightness."""
+    x, y = (np.asarray(image.convert("RGB").convert("YCbCr"), dtype=np.float64) for image in (a, b))
     assert x.shape == y.shape
+    return float(np.average([_plane_ssim(x[..., plane], y[..., plane]) for plane in range(3)], weights=[4, 1, 1]))
+
+
+def _plane_ssim(x: np.ndarray, y: np.ndarray) -> float:
 
     def window_means(values: np.ndarray) -> np.ndarray:
         total = np.pad(values, ((1, 0), (1, 0))).cumsum(0).cumsum(1)

@@ -37,10 +37,11 @@ MAX_TILES = 100
 TILE_WIDTH = 320  # a sheet's tiles when no `width` is given: 10 columns make a 3200-pixel sheet
 MAX_SHEET_SIDE = 16383  # WebP's largest side (JPEG's is 65535)
 DEFAULT_THRESHOLD = 0.3  # FFmpeg's scene score: 0.3 to 0.4 finds cuts, not camera moves
-# Pillow's encoder and settings per format: JPEG 90 keeps SSIM >= 0.996 against the lossless frame on a test
-# pattern, WebP 90 likewise; PNG is lossless.
+# Pillow's encoder and settings per format. JPEG at quality 90 with full-resolution colour (4:4:4): SSIM 0.9965
+# against the lossless frame on a 240x320 test pattern, where the usual halved colour (4:2:0) gave 0.982 (text and
+# graphics bleed colour) for a file 30 % smaller. WebP is 4:2:0 by its nature; PNG is lossless.
 FORMATS: dict[str, tuple[str, str, dict[str, Any]]] = {
-    "jpg": ("JPEG", "image/jpeg", {"quality": 90}),
+    "jpg": ("JPEG", "image/jpeg", {"quality": 90, "subsampling": 0}),
     "png": ("PNG", "image/png", {"compress_level": 6}),
     "webp": ("WEBP", "image/webp", {"quality": 90, "method": 4}),
 }
