@@ -162,6 +162,18 @@ def music(media: Media) -> Path:
     return out
 
 
+LONG_PLAYS = 10  # the long video is the scale's video played this many times: 10 minutes at full scale
+
+
+def long_video(media: Media) -> Path:
+    """The video played ten times over, copied (no encode, so it is made in seconds), for the operations
+    whose cost depends on where they read in a long file (frames, probe)."""
+    out = media.folder / f"video_x{LONG_PLAYS}.mp4"
+    _once(out, lambda partial: ffmpeg("-stream_loop", str(LONG_PLAYS - 1), "-i", str(media.video), "-c", "copy",
+                                      "-f", "mp4", str(partial)))
+    return out
+
+
 # Clips to join: five a camera made one after another, and four that differ in every way that matters.
 SAME_CLIPS = 5
 MIXED_CLIPS = (  # (size as a fraction of the scale's, frame rate, pixel format, share of the narration)

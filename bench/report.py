@@ -97,7 +97,7 @@ def _section(summary: dict[str, Any]) -> list[str]:
         versus = summary["vs"].get(key)
         lines.append(
             f"| {entry['label']} | {_range(entry['wall_s'])} | {_range(entry['cpu_s'])} | "
-            f"{_range(entry['peak_rss_mb'], digits=0)} | {entry['realtime']:.1f}x | "
+            f"{_range(entry['peak_rss_mb'], digits=0)} | {_realtime(entry)} | "
             f"{_versus(versus['wall_ratio'], 'faster', 'its time') if versus else ''} | "
             f"{_versus(versus['cpu_ratio'], 'less', 'more') if versus else ''} |"
         )
@@ -159,6 +159,11 @@ def _target_lines(targets: list[dict[str, Any]]) -> list[str]:
         sign = "<=" if target["at_most"] else ">="
         lines.append(f"- Target: {target['text']}: {value} (goal {sign} {target['limit']:g}): {verdict}")
     return lines
+
+
+def _realtime(entry: dict[str, Any]) -> str:
+    """Seconds of video made per second; blank for a workload that makes none (pictures, a description)."""
+    return f"{entry['realtime']:.1f}x" if "realtime" in entry else ""
 
 
 def _ms(stats: dict[str, float]) -> dict[str, float]:
