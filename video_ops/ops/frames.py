@@ -28,7 +28,7 @@ from video_ops.jobkit.contract import JobInput, NumberField, Operation, UrlField
 from video_ops.media.frame_index import FrameIndex
 from video_ops.media.probe import MediaInfo, Stream, probe, require_video, undecodable
 from video_ops.media.scenes import scene_changes
-from video_ops.media.stills import Stopped, Undecodable, read_picture_index, scaled_size, shown_at, take_frames
+from video_ops.media.stills import Undecodable, read_picture_index, scaled_size, shown_at, take_frames
 from video_ops.ops.editing import TimeField
 
 FIELD = "url_video"
@@ -36,6 +36,7 @@ MAX_FRAMES = 1000
 MAX_TILES = 100
 TILE_WIDTH = 320  # a sheet's tiles when no `width` is given: 10 columns make a 3200-pixel sheet
 MAX_SHEET_SIDE = 16383  # WebP's largest side (JPEG's is 65535)
+MAX_SHEET_PIXELS = 64 * 10**6  # 192 MB of RGB held while the tiles are pasted
 DEFAULT_THRESHOLD = 0.3  # FFmpeg's scene score: 0.3 to 0.4 finds cuts, not camera moves
 # Pillow's encoder and settings per format. JPEG at quality 90 with full-resolution colour (4:4:4): SSIM 0.9965
 # against the lossless frame on a 240x320 test pattern, where the usual halved colour (4:2:0) gave 0.982 (text and
@@ -127,11 +128,14 @@ class Video:
 
     @property
     def end(self) -> float:
+        """When the last frame stops being shown, in the caller's seconds."""
         return float(self.index.ends[-1] * self.index.time_base) - self.origin
 
 
 @dataclass
 class Picks:
+    """The pictures asked for, in the order asked, and what the caller should know about them."""
+
     items: list[Pick]
     warnings: list[str] = field(default_factory=list)
 
@@ -158,6 +162,7 @@ async def _open(ctx: JobContext, url: str) -> Video:
 
 
 async def _pick(ctx: JobContext, job: FramesInput, video: Video) -> Picks:
+    """The frames `at`, `scenes` or `count` ask for (a sheet alone: as many as its tiles, evenly spaced)."""
     index = video.index
     if job.at is not None:
         return _at_times(job.at, video)
@@ -207,7 +212,8 @@ async def _at_scenes(ctx: JobContext, job: FramesInput, video: Video) -> Picks:
 
 async def _decode(video: Video, frames: list[int], size: tuple[int, int],
                   keep: Callable[[int, int, Image.Image], None]) -> None:
-    """Run the decode in a thread; a cancelled job stops it at the next frame and waits for it to end."""
+    """Run the decode in a thread; a cancelled job stops it at the next frame (`Stopped`, raised there and
+    left behind) and waits for it to end, so nothing writes into the job's folder once it is removed."""
     stop = threading.Event()
     task = asyncio.ensure_future(asyncio.to_thread(
         take_frames, video.path, video.picture.index, video.index, frames, size, video.picture.rotation, keep, stop))
@@ -219,11 +225,9 @@ async def _decode(video: Video, frames: list[int], size: tuple[int, int],
         raise
     except Undecodable:
         raise undecodable(video.info, video.picture, FIELD) from None
-    except Stopped:  # pragma: no cover - only after a cancellation, handled above
-        raise asyncio.CancelledError from None
 
 
-def _names(job: FramesInput, ctx: JobContext, kind: str) -> str:
+def _stem(job: FramesInput, ctx: JobContext, kind: str) -> str:
     """The file name's stem: `output_filename` without its extension, or `<kind>_<job id>`."""
     extension = f".{job.format}"
     name = clean_filename(job.output_filename or f"{kind}_{ctx.safe_job_id}", extension=extension)
@@ -238,7 +242,7 @@ def _save(image: Image.Image, path: Path, form: str) -> None:
 async def _pictures(ctx: JobContext, job: FramesInput, video: Video, picks: Picks) -> dict[str, Any]:
     """One file per distinct frame; the result lists every pick, in the order asked."""
     frames = sorted({pick.frame for pick in picks.items})
-    stem = _names(job, ctx, "frames")
+    stem = _stem(job, ctx, "frames")
     files = {frame: ctx.workdir / f"{stem}_{number:04d}.{job.format}" for number, frame in enumerate(frames, 1)}
     size = scaled_size(video.picture.upright_size, job.width)
     taken: dict[int, int] = {}  # frame asked -> frame decoded (another only where it could not be decoded)
@@ -270,6 +274,9 @@ async def _sheet(ctx: JobContext, job: FramesInput, sheet: Sheet, video: Video, 
     if canvas_size[1] > MAX_SHEET_SIDE:
         raise JobError(f"sheet: {sheet.rows} rows of {tile[1]}-pixel tiles would be {canvas_size[1]} pixels high, "
                        f"over {MAX_SHEET_SIDE}; ask for fewer rows or a smaller width.")
+    if canvas_size[0] * canvas_size[1] > MAX_SHEET_PIXELS:
+        raise JobError(f"sheet: {canvas_size[0]}x{canvas_size[1]} pixels would be over {MAX_SHEET_PIXELS // 10**6} "
+                       "megapixels; ask for fewer tiles or a smaller width.")
     canvas = Image.new("RGB", canvas_size)
     places: dict[int, list[int]] = {}
     for position, pick in enumerate(picks.items):
@@ -282,7 +289,7 @@ async def _sheet(ctx: JobContext, job: FramesInput, sheet: Sheet, video: Video, 
             canvas.paste(image, ((position % sheet.columns) * tile[0], (position // sheet.columns) * tile[1]))
 
     await _decode(video, sorted(places), tile, keep)
-    filename = f"{_names(job, ctx, 'sheet')}.{job.format}"
+    filename = f"{_stem(job, ctx, 'sheet')}.{job.format}"
     output = ctx.workdir / filename
     await asyncio.to_thread(_save, canvas, output, job.format)
     _, content_type, _ = FORMATS[job.format]
