@@ -79,7 +79,8 @@ def test_worker_runs_report_the_job_and_its_overhead(quick_run: tuple[dict, str,
         assert 0 < run["media_work_s"] < run["wall_s"] <= run["process_wall_s"]
         assert run["overhead_s"] == pytest.approx(run["wall_s"] - run["media_work_s"])
         assert set(summary["vs"]) == set(summary["variants"]) - {"worker"}
-        assert worker["realtime"] > 0
+        if summary["output_seconds"]:  # frames and probe make no video
+            assert worker["realtime"] > 0
 
 
 def test_quality_is_measured_on_the_outputs(quick_run: tuple[dict, str, Path]) -> None:
