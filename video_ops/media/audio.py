@@ -74,7 +74,7 @@ async def loudness(path: Path, stream_index: int, *, seconds: float | None, step
                    workdir: Path | None = None) -> dict[str, float | None]:
     """EBU R128 of one audio stream, whole: integrated loudness (LUFS, None when silent), loudness range
     (LU) and true peak (dBTP, None for digital silence), as `ebur128` sums them up at the end."""
-    args = ["-i", str(path), "-map", f"0:{stream_index}", "-af", "ebur128=framelog=verbose:peak=true",
+    args = ["-i", str(path), "-map", f"0:{stream_index}", "-af", f"{loudness_meter()}:peak=true",
             "-f", "null", "-"]
     stderr = await run_ffmpeg(args, step=step, timeout=step_timeout(seconds, 1.0), workdir=workdir,
                               log_level="info")
