@@ -122,6 +122,25 @@ def probe(**change: Any) -> dict[str, Any]:
     return {key: value for key, value in job.items() if value is not None}
 
 
+def trim(**change: Any) -> dict[str, Any]:
+    job = {"operation": "trim", "url_video": "{server}/video.mp4", "path": "out", "start": 0.5, "end": 1.5}
+    job.update(change)
+    return job
+
+
+def cut(*cuts: Any, **change: Any) -> dict[str, Any]:
+    job = {"operation": "cut", "url_video": "{server}/video.mp4", "path": "out",
+           "cuts": list(cuts) or [{"start": 0.5, "end": 1.0}]}
+    job.update(change)
+    return job
+
+
+def split(**change: Any) -> dict[str, Any]:
+    job = {"operation": "split", "url_video": "{server}/video.mp4", "path": "out", "every_s": 1}
+    job.update(change)
+    return job
+
+
 def fetch(url: str) -> dict[str, Any]:
     """A job whose only download is `url`, so the guard's answer is the only possible error."""
     return img2vid(images=image(image_url=url))
@@ -348,6 +367,33 @@ CORPUS: list[Hostile] = [
     Hostile("render captions from two sources", render(captions={"srt_url": "{server}/cues.srt", "words_url": "{server}/nowords.json"}), "Invalid input: field 'captions': give one of 'srt_url', 'words_url' or 'from_narration'."),
     Hostile("render captions with a bad colour", render(captions={"words_url": "{server}/nowords.json", "style": {"highlight_cor": "#GG0000"}}), "Invalid input: field 'captions.style': 'highlight_cor': '#GG0000' is not a colour; use #RRGGBB, #RRGGBBAA or &HAABBGGRR."),
     Hostile("render captions without words", render(captions={"words_url": "{server}/nowords.json"}), "captions.words_url: the file holds no words; expected " + WORDS_SHAPES + "."),
+    # trim, cut and split: times and ranges; a range partly past the end is clamped with a warning (tests/test_trim_cut.py)
+    Hostile("trim that ends before it starts", trim(start=1.5, end=0.5), "Invalid input: start (1.5 s) must be before end (0.5 s)."),
+    Hostile("trim of no length", trim(start=1, end="00:00:01.000"), "Invalid input: start (1 s) must be before end (1 s)."),
+    Hostile("trim with both an end and a duration", trim(duration=0.5), "Invalid input: give 'end' or 'duration', not both."),
+    Hostile("trim wholly past the end", trim(start=5, end=6), "start: the range starts at 5 s, after the media ends (2.000 s)."),
+    Hostile("trim from a negative time", trim(start=-1), "Invalid input: field 'start': must not be negative."),
+    Hostile("trim to an endless time", trim(end=float("inf")), 'Invalid input: field \'end\': must be a finite number of seconds or "HH:MM:SS.mmm".'),
+    Hostile("trim from a time that is no number", trim(start=float("nan")), 'Invalid input: field \'start\': must be a finite number of seconds or "HH:MM:SS.mmm".'),
+    Hostile("trim from a clock with 75 seconds", trim(start="00:01:75"), "Invalid input: field 'start': has 60 or more seconds in a minute."),
+    Hostile("trim to a time in words", trim(end="soon"), 'Invalid input: field \'end\': must be a number of seconds or "HH:MM:SS.mmm".'),
+    Hostile("trim of a duration of 0", trim(end=None, duration=0), "Invalid input: field 'duration': Input should be greater than 0."),
+    Hostile("keyframe trim of a sound file", trim(url_video="{server}/tone.mp3", accuracy="keyframe"), 'accuracy: "keyframe" is for video; a sound file is cut to the sample.'),
+    Hostile("cut that ends before it starts", cut({"start": 1.0, "end": 0.5}), "Invalid input: field 'cuts[0]': start (1 s) must be before end (0.5 s)."),
+    Hostile("cut wholly past the end", cut({"start": 0.5, "end": 1.0}, {"start": 3, "end": 4}), "cuts[1]: the range starts at 3 s, after the media ends (2.000 s)."),
+    Hostile("cuts that remove everything", cut({"start": 0, "end": 1.2}, {"start": 1, "end": 5}), "cuts: the cuts remove the whole media; nothing would be left."),
+    Hostile("cut from a negative time", cut({"start": -0.5, "end": 1.0}), "Invalid input: field 'cuts[0].start': must not be negative."),
+    Hostile("cut with more ranges than the limit", cut(*[{"start": n / 1000, "end": n / 1000 + 0.0005} for n in range(201)]), "Invalid input: field 'cuts': at most 200 ranges per job (raise it with VIDEO_OPS_MAX_RANGES)."),
+    Hostile("cut with no ranges", cut(cuts=[]), "Invalid input: field 'cuts': Value should have at least 1 item after validation, not 0."),
+    Hostile("split of a sound file", split(url_video="{server}/tone.mp3"), "url_video: the file has no video stream (found: audio)."),
+    Hostile("split into more clips than the limit", split(every_s=0.005), "every_s: 0.005 s would make 400 clips of this 2.000 s video, over the limit of 200 (raise it with VIDEO_OPS_MAX_RANGES)."),
+    Hostile("split every 0 s", split(every_s=0), "Invalid input: field 'every_s': Input should be greater than 0."),
+    Hostile("split every endless seconds", split(every_s=float("inf")), "Invalid input: field 'every_s': Input should be a finite number."),
+    Hostile("split by ranges and by seconds", split(splits=[{"start": 0, "end": 1}]), "Invalid input: give 'splits' or 'every_s' (one of them)."),
+    Hostile("split by nothing", split(every_s=None), "Invalid input: give 'splits' or 'every_s' (one of them)."),
+    Hostile("split range wholly past the end", split(every_s=None, splits=[{"start": 0, "end": 1}, {"start": 2.5, "end": 3}]), "splits[1]: the range starts at 2.5 s, after the media ends (2.000 s)."),
+    Hostile("split with more ranges than the limit", split(every_s=None, splits=[{"start": 0, "end": 1}] * 201), "Invalid input: field 'splits': at most 200 ranges per job (raise it with VIDEO_OPS_MAX_RANGES)."),
+    Hostile("split clip named out of its folder", split(every_s=None, splits=[{"start": 0, "end": 1, "output_filename": "../x.mp4"}]), "Invalid input: field 'splits[0].output_filename' must not contain '/' or '\\'."),
     # transcribe and render's captions from the narration: every check runs before a model is loaded
     Hostile("transcribe without a sound", {"operation": "transcribe", "path": "out"}, "Invalid input: missing required field 'audio_url'."),
     Hostile("transcribe a video without sound", transcribe(audio_url="{server}/silent.mp4"), "audio_url: the file has no audio stream (found: video)."),

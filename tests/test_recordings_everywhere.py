@@ -18,6 +18,7 @@ from urllib.parse import quote
 import pytest
 from PIL import Image
 
+from tests.cut_check import assert_cut
 from tests.helpers import local_output, run_job
 from tests.media import make_audio, probe, stream
 from tests.recordings_corpus import REFUSED, is_made, recordings
@@ -37,6 +38,8 @@ class Op:
     keeps_frame: bool = True  # the output shows the recording's own frame (size, orientation)
     own_sound: bool = False  # the output plays the recording's sound alone
     keeps_track: bool = False  # ... its very track, as it is (its offsets against the picture too)
+    kept: Callable[[float], list[tuple[float, float]]] | None = None  # a cut: the ranges it keeps of this long a
+    # recording; its output is then checked frame by frame against the recording (tests/cut_check.py)
 
 
 def _frame_of(recording: Path) -> dict[str, Any]:
@@ -67,6 +70,10 @@ OPS: dict[str, Op] = {
                                "scenes": [{"image_url": f"{s}/still.png", "duration": 0.4}, {"video_url": v},
                                           {"image_url": f"{s}/still.png", "duration": 0.4}]},
                  "scenes[1]", keeps_frame=False),
+    "trim": Op(lambda v, s: {"operation": "trim", "url_video": v, "start": 0.1}, **_BURNS,
+               kept=lambda length: [(0.1, length)]),
+    "cut": Op(lambda v, s: {"operation": "cut", "url_video": v, "cuts": [{"start": 0.2, "end": 0.4}]}, **_BURNS,
+              kept=lambda length: [(0.0, 0.2), (0.4, length)]),
     "transcribe": Op(lambda v, s: {"operation": "transcribe", "url_video": v, "model": "tiny",
                                    "output_formats": ["srt"]}, "url_video", keeps_frame=False),
 }
@@ -136,7 +143,9 @@ def assert_clean_output(output: Path, recording: Path, op: Op) -> None:
         assert abs(int(video["nb_read_frames"]) - video_s * rate) <= 1, (video["nb_read_frames"], video_s, rate)
     if op.keeps_frame:
         assert display_size(info) == display_size(probe(recording))
-    if audio is not None:
+    # A cut's sync is judged against the decoded recording frame by frame (assert_cut): its picture rightly starts
+    # where the recording's first decodable frame falls, later than ffprobe's start time where it starts mid-GOP.
+    if audio is not None and op.kept is None:
         # A copied MP3 (a narration) ends on its last packet: 1152 samples, more than a frame at high rates.
         slack = frame_s if audio["codec_name"] == "aac" else max(frame_s, 1152 / int(audio["sample_rate"]))
         starts, ends = sync_gaps(info)
@@ -182,3 +191,5 @@ def test_recording_through_operation(recording: Path, name: str, served: str, re
     if refused or name == "transcribe":
         return
     assert_clean_output(local_output(result), recording, op)
+    if op.kept is not None:
+        assert_cut(recording, local_output(result), result, op.kept(float(probe(recording)["format"]["duration"])))

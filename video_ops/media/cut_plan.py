@@ -2,9 +2,11 @@
 
 A range's frames are copied from its first clean keyframe to its last clean point; only the frames before
 that keyframe (from the cut-in) and after that point (to the cut-out, the B-frames a copy cannot end on)
-are encoded. Output times are the source's, moved so that the ranges follow one another: the first frame
-of a range starts with it (shown for the part of its interval that was kept), so sound cut at the same
-times stays in sync to the tick.
+are encoded. Output times are the source's, moved so that the ranges follow one another. A range is
+widened to whole frames: it starts where its first frame starts and ends where its last frame ends (keeping
+its own bound where the picture starts later or ends sooner), so no frame is shown for a sliver of its
+interval (FFmpeg and players put frames on the stream's frame grid, where two frames a few milliseconds
+apart collide), and sound cut at the plan's times stays in sync to the tick.
 """
 
 from __future__ import annotations
@@ -52,14 +54,15 @@ class RangePlan:
 
 
 def plan_ranges(index: FrameIndex, ranges: list[tuple[int, int]], smart: bool) -> list[RangePlan]:
-    """Pieces for each range (ticks, sorted, apart); `smart` False encodes every frame. A range that shows
-    no frame is left out."""
+    """Pieces for each range (ticks, sorted, apart), widened to whole frames; `smart` False encodes every
+    frame. A range that shows no frame is left out (its sound too: the sound is cut at the plans' times)."""
     plans, offset = [], 0
     for start, end in ranges:
         shown = index.frames_shown(start, end)
         if shown is None:
             continue
         first, last = shown
+        start, end = min(start, index.shown[first]), max(end, index.ends[last])
         pieces = _pieces(index, first, last) if smart else (Piece(first, last, copied=False),)
         plans.append(RangePlan(start, end, offset, pieces))
         offset += end - start

@@ -93,7 +93,11 @@ def read_index(path: Path, stream_index: int, codec: str) -> FrameIndex:
             pts.append(packet.pts)
             dts.append(packet.dts if packet.dts is not None else packet.pts)
             durations.append(packet.duration or 0)
-    return _index(time_base, pts, dts, durations, starts, keys, param_sets)
+    # A recording that starts mid-GOP (a broadcast capture): nothing before its first keyframe decodes, so those
+    # packets are no frames a cut can show or count.
+    skip = keys[0] if keys else 0
+    return _index(time_base, pts[skip:], dts[skip:], durations[skip:],
+                  {i - skip: kind for i, kind in starts.items()}, [i - skip for i in keys], param_sets)
 
 
 def _index(time_base: Fraction, pts: list[int], dts: list[int], durations: list[int], starts: dict[int, str],

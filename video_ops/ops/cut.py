@@ -42,7 +42,7 @@ async def run(ctx: JobContext, job: CutInput) -> dict:
     result = await stored_cut(ctx, job, source, output, "cut", outcome,
                               f"{ranges} cut out and uploaded to S3 successfully")
     return {**result, "removed": [{"start": round(a, 6), "end": round(b, 6)} for a, b in removed],
-            "kept": [{"start": round(a, 6), "end": round(b, 6)} for a, b in kept],
+            "kept": [{"start": round(a, 6), "end": round(b, 6)} for a, b in outcome.kept],
             "removed_s": round(sum(b - a for a, b in removed), 6), **({"warnings": warnings} if warnings else {})}
 
 

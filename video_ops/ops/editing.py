@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -188,9 +188,16 @@ class CutOutcome:
     frames_copied: int = 0
     video_stream: str | None = None
     reason: str | None = None
-    start: float = 0.0
-    end: float = 0.0
+    kept: list[tuple[float, float]] = field(default_factory=list)  # the ranges of the input the output holds
     encoder: Encoder | None = None  # the encoder of the frames next to the cuts, when any were encoded
+
+    @property
+    def start(self) -> float:
+        return self.kept[0][0]
+
+    @property
+    def end(self) -> float:
+        return self.kept[-1][1]
 
     def describe(self) -> dict[str, Any]:
         if self.video_stream is None:
@@ -256,17 +263,16 @@ async def cut_media(ctx: JobContext, source: Source, spans: list[tuple[float, fl
     if source.audio_only:
         with ctx.timed("process"):
             await _cut_sound(ctx, source, spans, output)
-        return CutOutcome(start=spans[0][0], end=spans[-1][1])
+        return CutOutcome(kept=spans)
     assert source.index is not None and source.picture is not None
     index, origin = source.index, source.origin
     ticks = [(index.tick(start + origin), index.tick(end + origin)) for start, end in spans]
-    if keyframe:
-        plans = _keyframe_plan(source, ticks[0])
-        spans = [(float(plans[0].start * index.time_base) - origin, float(plans[0].end * index.time_base) - origin)]
-    else:
-        plans = plan_ranges(index, ticks, smart=source.refusal is None)
+    plans = _keyframe_plan(source, ticks[0]) if keyframe else plan_ranges(index, ticks, smart=source.refusal is None)
     if not plans:
         raise JobError("url_video: the kept ranges show no frame of the video.")
+    # The sound is cut where the picture is: ranges widened to whole frames, those without a frame left out.
+    spans = [(float(plan.start * index.time_base) - origin, float(plan.end * index.time_base) - origin)
+             for plan in plans]
     matched = source.refusal is None
     sound = ctx.workdir / "cut_sound.m4a" if source.sound is not None else None
     with ctx.timed("process"):
@@ -281,8 +287,8 @@ async def cut_media(ctx: JobContext, source: Source, spans: list[tuple[float, fl
     frames = sum(plan.frames for plan in plans)
     copied = sum(piece.frames for plan in plans for piece in plan.pieces if piece.copied)
     stream, reason = _describe(source, copied, frames)
-    return CutOutcome(frames=frames, frames_copied=copied, video_stream=stream, reason=reason,
-                      start=spans[0][0], end=spans[-1][1], encoder=encoder)
+    return CutOutcome(frames=frames, frames_copied=copied, video_stream=stream, reason=reason, kept=spans,
+                      encoder=encoder)
 
 
 def _keyframe_plan(source: Source, span: tuple[int, int]) -> list[RangePlan]:

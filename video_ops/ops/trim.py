@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import model_validator
+from pydantic import Field, model_validator
 
 from video_ops.base.errors import JobError
 from video_ops.jobkit.context import JobContext
@@ -16,7 +16,7 @@ class TrimInput(MediaInput):
     operation: Literal["trim"]
     start: TimeField = 0.0
     end: TimeField | None = None
-    duration: TimeField | None = None
+    duration: Annotated[TimeField, Field(gt=0)] | None = None  # 0 s is named here, not as start >= end
     accuracy: AccuracyField = "frame"
 
     @model_validator(mode="after")
