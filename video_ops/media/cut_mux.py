@@ -44,8 +44,8 @@ class CutVideo:
 def write_cut(video: CutVideo, audio: Path | None, output: Path, samples: int = 0) -> None:
     """Mux the cut (runs in a thread: packet moves only). `samples`: the sound's exact length, which the
     last audio packet's duration carries into the edit list (the encoder pads its last frame)."""
-    with av.open(str(video.source)) as source, av.open(str(output), "w", format="mp4",
-                                                       options={"movflags": "+faststart"}) as out:
+    options = {"movflags": "+faststart", **_exact_length(audio)}
+    with av.open(str(video.source)) as source, av.open(str(output), "w", format="mp4", options=options) as out:
         stream = source.streams[video.stream_index]
         if video.matched:
             picture = out.add_stream_from_template(stream)
@@ -66,6 +66,15 @@ def write_cut(video: CutVideo, audio: Path | None, output: Path, samples: int = 
         finally:
             if sound is not None:
                 sound.close()
+
+
+def _exact_length(audio: Path | None) -> dict[str, str]:
+    """MP4 states a track's length (its edit list) in the movie's timescale, 1000 by default: a sound cut to
+    the sample would be said to end on a whole millisecond. The sound's own rate keeps it exact."""
+    if audio is None:
+        return {}
+    with av.open(str(audio)) as sound:
+        return {"movie_timescale": str(sound.streams.audio[0].rate)}
 
 
 def _choose_param_sets(video: CutVideo, picture: av.VideoStream) -> bool:

@@ -165,9 +165,7 @@ async def open_source(ctx: JobContext, url: str, *, need_picture: bool = False) 
         found = ", ".join(sorted({s.codec_type for s in info.streams})) or "no streams"
         wanted = "video" if need_picture else "video or audio"
         raise JobError(f"url_video: the file has no {wanted} stream (found: {found}).")
-    # A sound file's length by decoding it: an MP3's headers count its encoder's delay and padding.
-    length = await played_seconds(path, sound, "url_video") if picture is None and sound is not None \
-        else require_duration(info, "url_video")
+    length = await sound_length(path, info, "url_video") if picture is None else require_duration(info, "url_video")
     source = Source(path, info, picture, sound, length)
     if picture is not None:
         try:
@@ -252,9 +250,17 @@ async def stored_cut(ctx: JobContext, job: MediaInput, source: Source, output: P
     stored, = await ctx.upload([(output, join_key(clean_prefix(job.path), filename))], content_type)
     info = await probe_output(output)
     if source.audio_only:
-        played = await played_seconds(output, require_audio(info, "output"), "output")
+        played = await sound_length(output, info, "output")
         return {**sound_output(message, stored, filename, played), **outcome.describe()}
     return {**single_output(message, stored, filename, info), **outcome.describe()}
+
+
+async def sound_length(path: Path, info: MediaInfo, field: str) -> float:
+    """A sound file's length: the shorter of what decoding it gives and what its container says, as each can
+    only overstate it (an MP3's headers count its encoder's delay and padding; FFmpeg decodes an AAC's last
+    frame whole where MP4's edit list ends it sooner)."""
+    played = await played_seconds(path, require_audio(info, field), field)
+    return min(played, info.duration) if info.duration else played
 
 
 async def cut_media(ctx: JobContext, source: Source, spans: list[tuple[float, float]], output: Path,
@@ -352,6 +358,8 @@ async def _cut_sound(ctx: JobContext, source: Source, spans: list[tuple[float, f
     shift = source.ffmpeg_spans_shift
     cut = audio_cut(source.path, sound.index, rate, [(start + shift, end + shift) for start, end in spans])
     codec = list(AAC_FAST_ARGS) if output.suffix == ".m4a" or not source.audio_only else source.kind[1]
+    if output.suffix == ".m4a":  # its length said to the sample, not to the millisecond (see cut_mux)
+        codec += ["-movie_timescale", str(rate)]
     seconds = sum(end - start for start, end in spans)
     await ctx.ffmpeg([*cut.inputs, "-filter_complex", cut.graph, "-map", "[cut]", *codec, "-ar", str(rate),
                       str(output)], step="Cutting the sound", duration=seconds,
