@@ -9,6 +9,7 @@ burst's edges to within 0.1 ms in WAV, MP3, M4A and the video's AAC alike (the c
 from __future__ import annotations
 
 import itertools
+import math
 import re
 import subprocess
 import wave
@@ -27,6 +28,8 @@ SILENCES = [(0.0, 1.0), (2.2, 3.0), (5.0, 6.5), (7.3, 8.0)]  # the 0.3 s between
 SPEECH = [(1.0, 2.2), (3.0, 5.0), (6.5, 7.3)]
 PADDING = 0.15
 KEPT = [(0.85, 2.35), (2.85, 5.15), (6.35, 7.45)]  # the speech with the default padding each side
+# ... in the video, widened to its whole frames (from the first frame's start to the last one's end)
+FRAMED = [(math.floor(start * RATE) / RATE, math.ceil(end * RATE) / RATE) for start, end in KEPT]
 TOLERANCE = 0.0015  # silencedetect's own error (under 0.1 ms here) plus the rounding to the millisecond
 BURST_DB = -23.0  # the RMS of a sine peaking at -20 dBFS
 AAC_FRAME_S = 1024 / 44100  # FFmpeg decodes AAC to the end of its last whole frame, past the stream's length
@@ -189,8 +192,8 @@ def test_remove_silence_is_a_jump_cut_with_the_picture_in_sync(speech_media, med
     result = run_job(job("remove_silence", media_server, "speech.mp4"))
     out = output_of(result, "video_url")
     kept = spans(result["kept"])
-    assert kept == close(KEPT)
-    assert spans(result["removed"]) == close([(0.0, 0.85), (2.35, 2.85), (5.15, 6.35), (7.45, 8.0)])
+    assert kept == close(FRAMED)
+    assert spans(result["removed"]) == close(between([(0.0, 0.0), *FRAMED, (LENGTH, LENGTH)]))
     length = float(np.sum(kept[:, 1] - kept[:, 0]))
     assert result["removed_s"] == pytest.approx(LENGTH - length, abs=1e-5)
     assert float(probe(out)["format"]["duration"]) == pytest.approx(length, abs=1 / RATE)
@@ -202,7 +205,10 @@ def test_remove_silence_is_a_jump_cut_with_the_picture_in_sync(speech_media, med
     assert pauses[-1][1] == pytest.approx(length, abs=AAC_FRAME_S)
     assert between(pauses) == close(bursts)
     lengths = [end - start for start, end in [*pauses[:-1], (pauses[-1][0], length)]]
-    assert lengths == pytest.approx([PADDING, 2 * PADDING, 0.3, 2 * PADDING, PADDING], abs=TOLERANCE)
+    (a, b), (c, d), (e, f) = FRAMED  # PADDING each side of the speech, widened to the frames
+    padding = [BURSTS[0][0] - a, b - BURSTS[0][1] + BURSTS[1][0] - c, BURSTS[2][0] - BURSTS[1][1],
+               d - BURSTS[2][1] + BURSTS[3][0] - e, f - BURSTS[3][1]]
+    assert lengths == pytest.approx(padding, abs=TOLERANCE)
     for start, end in bursts:  # every burst is all there, at its level
         assert rms_db(out, start + 0.01, end - 0.01) == pytest.approx(BURST_DB, abs=0.5)
 

@@ -41,10 +41,10 @@ async def run(ctx: JobContext, job: RemoveSilenceInput) -> dict[str, Any]:
     if not found.speech:
         raise JobError(f"url_video: all of the sound lies below {job.noise_db:g} dB, so taking out the silence "
                        "would leave nothing (a lower noise_db counts quieter sound as speech).")
-    kept = padded(found.speech, job.padding_s, found.duration)
-    removed = kept_between(kept, found.duration)
     output = ctx.workdir / f"remove_silence.{source.kind[0]}"
-    outcome = await cut_media(ctx, source, kept, output)
+    outcome = await cut_media(ctx, source, padded(found.speech, job.padding_s, found.duration), output)
+    kept = outcome.kept  # a video's ranges widened to its whole frames
+    removed = kept_between(kept, found.duration)
     if removed:
         message = (f"{len(removed)} silence{'s' if len(removed) > 1 else ''} taken out ({seconds(removed):.3f} s) "
                    "and uploaded to S3 successfully")
