@@ -10,7 +10,6 @@ the pairs).
 from __future__ import annotations
 
 import shutil
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -131,8 +130,3 @@ class Sources:
         shutil.copyfile(source, self.folder / source.name)
         return f"{self.url}/{source.name}"
 
-
-def null_decode_errors(path: Path) -> str:
-    """What `ffmpeg -v error -i out -f null -` prints: nothing when every frame decodes."""
-    return subprocess.run(["ffmpeg", "-v", "error", "-nostdin", "-i", str(path), "-f", "null", "-"],
-                          capture_output=True, text=True).stderr
