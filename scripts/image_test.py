@@ -13,13 +13,13 @@ import sys
 import time
 from pathlib import Path
 
-ENCODERS = ("h264_nvenc", "hevc_nvenc", "libx264")
+ENCODERS = ("h264_nvenc", "hevc_nvenc", "libx264", "libx265", "libvpx-vp9", "libsvtav1", "libopus", "gif")
 HWACCELS = ("cuda",)
 # Every filter the operations put in a graph.
 FILTERS = ("acrossfade", "afade", "aformat", "alimiter", "aloop", "amix", "anull", "anullsrc", "apad", "aresample",
-           "asetpts", "asplit", "ass", "atempo", "atrim", "color", "concat", "crop", "ebur128", "fade", "format",
-           "fps", "hwdownload", "loop", "pad", "pan", "scale", "setsar", "sidechaincompress", "split", "subtitles",
-           "testsrc2", "tpad", "volume", "zoompan")
+           "asetpts", "asplit", "ass", "atempo", "atrim", "boxblur", "color", "concat", "crop", "ebur128", "fade",
+           "format", "fps", "hwdownload", "loop", "overlay", "pad", "palettegen", "paletteuse", "pan", "scale",
+           "setsar", "sidechaincompress", "split", "subtitles", "testsrc2", "tpad", "volume", "zoompan")
 OUTPUT_DIR = Path("/tmp/video-ops-output")
 failures: list[str] = []
 

@@ -61,15 +61,16 @@ def stream_duration(path: Path, kind: str) -> float:
 
 
 def packet_hashes(path: Path, selector: str = "v:0") -> list[str]:
-    """Per-packet data hashes: equal lists mean a stream was copied, not re-encoded."""
+    """Per-packet data hashes: equal lists mean a stream was copied, not re-encoded (read as JSON: a packet's side
+    data, such as an AAC track's first skip, would shift a CSV line)."""
     out = subprocess.run(
-        ["ffprobe", "-v", "error", "-select_streams", selector, "-show_entries", "packet=data_hash",
-         "-of", "csv=p=0", str(path)],
+        ["ffprobe", "-v", "error", "-select_streams", selector, "-show_data_hash", "md5", "-show_entries",
+         "packet=data_hash", "-of", "json", str(path)],
         check=True,
         capture_output=True,
         text=True,
     ).stdout
-    return [line for line in out.splitlines() if line]
+    return [packet["data_hash"] for packet in json.loads(out).get("packets", [])]
 
 
 def decodes_cleanly(path: Path) -> bool:

@@ -25,7 +25,7 @@ from video_ops.media import encoders
 from video_ops.ops import OPERATIONS
 
 ALL_OPERATIONS = {"caption", "img2vid", "addaudio", "concatenate", "concat_video_audio", "trilhasonora",
-                  "caption_segments", "caption_highlight", "render", "trim", "cut", "split"}
+                  "caption_segments", "caption_highlight", "render", "trim", "cut", "split", "convert"}
 # Operations whose Hub test waits for the image to carry what they need (scripts/image_test.py runs every Hub
 # test in the image, offline, and reads video outputs).
 WITHOUT_HUB_TEST = {"transcribe": "needs Whisper weights in the image (or a download) and has no video output"}

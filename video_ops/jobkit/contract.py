@@ -34,6 +34,7 @@ def _not_a_bool(value: Any) -> Any:
 
 # A number as callers send it (numeric text such as "12" included); pydantic alone would take `true` as 1.
 NumberField = Annotated[float, BeforeValidator(_not_a_bool)]
+WholeNumberField = Annotated[int, BeforeValidator(_not_a_bool)]
 
 
 def _even(value: int) -> int:

@@ -8,6 +8,7 @@ from video_ops.ops import (
     caption_segments,
     concat_video_audio,
     concatenate,
+    convert,
     cut,
     img2vid,
     render,
@@ -33,5 +34,6 @@ OPERATIONS: dict[str, Operation] = {
         trim.OPERATION,
         cut.OPERATION,
         split.OPERATION,
+        convert.OPERATION,
     )
 }
