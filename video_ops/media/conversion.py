@@ -145,9 +145,9 @@ class Conversion:
             inputs, video = [], ["-c:v", "copy"]
         else:
             inputs = encoder.decode_args(picture)
+            # The frames carry the source's colour tags through the filters to the encoder, which writes them.
             video = ["-vf", self.video_filter(),
-                     *encoder.codec_args(target.codec, crf=target.crf, bitrate=target.bitrate, ten_bit=self.ten_bit),
-                     *picture.colour_args(keep_range=False), "-color_range", "tv"]
+                     *encoder.codec_args(target.codec, crf=target.crf, bitrate=target.bitrate, ten_bit=self.ten_bit)]
         if target.codec == "hevc" and target.container in ("mp4", "mov"):
             video += ["-tag:v", "hvc1"]  # what Apple's players ask of HEVC
         return [*inputs, "-i", str(source), "-map", f"0:{picture.index}", *video, *self._sound_args(carrier),

@@ -19,6 +19,7 @@ from video_ops.media.probe import Stream
 _PIXELS = {"yuv420p", "yuvj420p"}
 _H264_PROFILES = {"Baseline": "baseline", "Constrained Baseline": "baseline", "Main": "main", "High": "high"}
 _HEVC_PROFILES = {"Main": "main"}
+_COLOUR_OPTIONS = ("-color_range", "-colorspace", "-color_trc", "-color_primaries")
 _QUALITY = "16"  # a few frames beside copied ones: close to them (SSIM well over 0.98) for a few kilobytes
 
 
@@ -57,7 +58,9 @@ def piece_args(source: Path, picture: Stream, index: FrameIndex, first: int, las
     if matched:
         sar = picture.sample_aspect_ratio if picture.sample_aspect_ratio not in ("", "0:1") else "1:1"
         frames = [f"{picked},setsar={sar.replace(':', '/')}"]
-        codec = [*_codec_args(picture, index, encoder), "-pix_fmt", picture.pix_fmt, *picture.colour_args()]
+        codec = [*_codec_args(picture, index, encoder), "-pix_fmt", picture.pix_fmt,
+                 *[arg for option, value in zip(_COLOUR_OPTIONS, picture.colour, strict=True) if value
+                   for arg in (option, value)]]
     else:
         frames = [f"{picked},{EVEN_SIZE}"]
         codec = [*encoder.video_args(), "-bf", "0"]

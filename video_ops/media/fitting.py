@@ -8,6 +8,7 @@ pad looks the same wherever it is asked for. Filter text holds numbers and FFmpe
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Literal
 
@@ -56,10 +57,12 @@ def _blur(size: tuple[float, float], framing: Framing, scale_options: str) -> st
     """The picture, contained, over a copy of itself covering the frame, blurred at a small size and scaled
     back up (an overlay at even offsets, so 4:2:0 chroma stays aligned with its luma)."""
     width, height = framing.width, framing.height
+    inner_w, inner_h = _inside(size, width, height, "contain")
+    if (inner_w, inner_h) == (width, height):  # the picture fills the frame: nothing of the copy would show
+        return fit_filter(size, dataclasses.replace(framing, fit="contain"), scale_options)
     shrink = max(1.0, min(_BLUR_SHRINK, min(width, height) / _BLUR_MIN_SIDE))
     small = Framing(_even(width / shrink), _even(height / shrink), "cover")
     radius = max(1, round(min(small.width, small.height) * _BLUR_RADIUS))
-    inner_w, inner_h = _inside(size, width, height, "contain")
     left, top = (width - inner_w) // 4 * 2, (height - inner_h) // 4 * 2
     return (f"split[picture][copy];"
             f"[copy]{fit_filter(size, small, scale_options)},boxblur={radius}:2,"

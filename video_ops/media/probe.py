@@ -14,7 +14,6 @@ from video_ops.media.ffmpeg import FFmpegError, run_ffmpeg, run_ffprobe, step_ti
 
 DEFAULT_MAX_INPUT_DURATION_S = 4 * 3600.0
 FRAMES_CHECKED = 3  # decoded at probe time: a stream FFmpeg cannot decode fails before any work
-_COLOUR_OPTIONS = ("-color_range", "-colorspace", "-color_trc", "-color_primaries")  # in `Stream.colour`'s order
 _CONTAINERS = {"mpegts": "MPEG-TS", "matroska,webm": "Matroska/WebM", "avi": "AVI", "flv": "FLV"}
 log = logging.getLogger(__name__)
 
@@ -48,12 +47,6 @@ class Stream:
     def display_size(self) -> tuple[int, int]:
         """(width, height) of the frames FFmpeg's filters see: a phone's 90-degree video is taller than wide."""
         return (self.height, self.width) if self.rotation % 180 == 90 else (self.width, self.height)
-
-    def colour_args(self, *, keep_range: bool = True) -> list[str]:
-        """Output options that tag an encode of this picture with its colours as the source says them (what
-        the source leaves unsaid stays unsaid); `keep_range=False` when the pixels were brought to limited range."""
-        return [arg for option, value in zip(_COLOUR_OPTIONS, self.colour, strict=True)
-                if value and (keep_range or option != "-color_range") for arg in (option, value)]
 
 
 @dataclass(frozen=True)
