@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import subprocess
 from pathlib import Path
 from typing import Any
+
+import av
 
 
 def ffmpeg(*args: str) -> None:
@@ -71,6 +74,24 @@ def packet_hashes(path: Path, selector: str = "v:0") -> list[str]:
         text=True,
     ).stdout
     return [packet["data_hash"] for packet in json.loads(out).get("packets", [])]
+
+
+def frame_hashes(path: Path) -> list[str]:
+    """Each H.264 video packet's hash less its SPS and PPS units: equal lists mean the frames were copied, also
+    where a copy-join put each clip's parameter sets in-band before its first frame (FFmpeg's concat demuxer
+    does, so `packet_hashes` differs there)."""
+    hashes = []
+    with av.open(str(path)) as container:
+        for packet in container.demux(container.streams.video[0]):
+            data, kept, at = bytes(packet), bytearray(), 0
+            while at + 4 <= len(data):  # MP4's 4-byte lengths before each unit
+                end = at + 4 + int.from_bytes(data[at:at + 4], "big")
+                if data[at + 4] & 0x1F not in (7, 8):  # not an SPS or a PPS
+                    kept += data[at:end]
+                at = end
+            if data:
+                hashes.append(hashlib.md5(kept).hexdigest())
+    return hashes
 
 
 def decodes_cleanly(path: Path) -> bool:

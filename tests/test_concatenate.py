@@ -10,7 +10,7 @@ from PIL import Image, ImageDraw
 
 from tests.frames import frames
 from tests.helpers import leftover_workdirs, local_output, run_job
-from tests.media import decodes_cleanly, ffmpeg, packet_hashes, probe, stream
+from tests.media import decodes_cleanly, ffmpeg, frame_hashes, probe, stream
 from video_ops.jobkit import context
 from video_ops.media.encoders import forget_probes
 
@@ -127,7 +127,7 @@ def test_matching_clips_are_copied_frame_exact(media_server, clips, ffmpeg_runs,
     assert result["message"] == "3 videos concatenated and uploaded to S3 successfully"
     assert result["video_count"] == 3
     assert encodes(ffmpeg_runs) == 0 and all("copy" in args for args in ffmpeg_runs)
-    assert packet_hashes(out) == [h for name in names for h in packet_hashes(clips[name])]
+    assert frame_hashes(out) == [h for name in names for h in frame_hashes(clips[name])]
     assert frame_count(out) == sum(frame_count(clips[name]) for name in names) == 78
     video_s, audio_s = durations(out)
     assert video_s == pytest.approx(2.6, abs=0.001)
@@ -277,7 +277,7 @@ def test_whole_cycles_of_matching_clips_are_copied(media_server, clips, ffmpeg_r
     assert (result["total_segments"], result["full_cycles"], result["partial_cycle"]) == (4, 2, False)
     assert result["message"].startswith("Cyclic concatenation complete: 2 full cycles, 4 segments, sync precision: ")
     assert frame_count(out) == 96
-    assert packet_hashes(out) == 2 * (packet_hashes(clips["same_a"]) + packet_hashes(clips["same_b"]))
+    assert frame_hashes(out) == 2 * (frame_hashes(clips["same_a"]) + frame_hashes(clips["same_b"]))
 
 
 def test_a_cycle_of_too_many_segments_is_refused_before_any_encoding(media_server, clips, ffmpeg_runs, worker_env,
