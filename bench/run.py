@@ -23,14 +23,14 @@ from typing import Any
 from video_ops.media.encoders import current_encoder
 from video_ops.ops import OPERATIONS
 
-from . import audio, gateway, render, render_split, report, stills, transcribe, workloads
+from . import audio, convert, gateway, render, render_split, report, stills, transcribe, workloads
 from .measure import measure
 from .media import FULL, QUICK, Media, Scale, make_media
 from .workloads import REPO, Run, Workload, bench_env
 
 NAMES = ("addaudio", "caption", "img2vid-still", "img2vid-zoomin", "startup", "trilhasonora", "concatenate",
          "concat_video_audio", "caption_segments", "caption_highlight", "render", "render-split", "transcribe",
-         "audio_concatenate", "frames", "probe", "gateway")
+         "audio_concatenate", "frames", "probe", "convert", "gateway")
 GATEWAY_JOBS = 50  # the gateway's burst (bench/gateway.py); 5 with --quick
 
 
@@ -135,6 +135,7 @@ def build(media: Media, scale: Scale, moviepy: str | None) -> list[Workload]:
         audio.audio_concatenate(media, scale),
         stills.frames(media, scale),
         stills.probe(media, scale),
+        convert.convert(media, scale, encoder),
     ]
 
 

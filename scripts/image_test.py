@@ -13,13 +13,15 @@ import sys
 import time
 from pathlib import Path
 
-ENCODERS = ("h264_nvenc", "hevc_nvenc", "libx264", "aac", "libmp3lame", "libopus", "flac", "pcm_s16le")
+ENCODERS = ("h264_nvenc", "hevc_nvenc", "libx264", "aac", "libmp3lame", "libopus", "flac", "pcm_s16le", "libx265",
+            "libvpx-vp9", "libsvtav1", "gif", "libvorbis")
 HWACCELS = ("cuda",)
 # Every filter the operations put in a graph.
-FILTERS = ("acrossfade", "afade", "aformat", "alimiter", "aloop", "ametadata", "amix", "anull", "anullsink", "anullsrc",
-           "apad", "aresample", "asetpts", "asplit", "ass", "atempo", "atrim", "color", "concat", "crop", "ebur128",
-           "fade", "format", "fps", "hwdownload", "loop", "pad", "pan", "scale", "setsar", "sidechaincompress",
-           "silencedetect", "split", "subtitles", "testsrc2", "tpad", "volume", "volumedetect", "zoompan")
+FILTERS = ("acrossfade", "afade", "aformat", "alimiter", "aloop", "ametadata", "amix", "anull", "anullsink",
+           "anullsrc", "apad", "aresample", "asetpts", "asplit", "ass", "atempo", "atrim", "boxblur", "color",
+           "concat", "crop", "ebur128", "fade", "format", "fps", "hwdownload", "loop", "overlay", "pad",
+           "palettegen", "paletteuse", "pan", "scale", "select", "setsar", "sidechaincompress", "silencedetect",
+           "split", "subtitles", "testsrc2", "tpad", "volume", "volumedetect", "zoompan")
 OUTPUT_DIR = Path("/tmp/video-ops-output")
 failures: list[str] = []
 

@@ -141,6 +141,12 @@ def split(**change: Any) -> dict[str, Any]:
     return job
 
 
+def convert(**change: Any) -> dict[str, Any]:
+    job = {"operation": "convert", "url_video": "{server}/video.mp4", "path": "out"}
+    job.update(change)
+    return job
+
+
 def fetch(url: str) -> dict[str, Any]:
     """A job whose only download is `url`, so the guard's answer is the only possible error."""
     return img2vid(images=image(image_url=url))
@@ -394,6 +400,21 @@ CORPUS: list[Hostile] = [
     Hostile("split range wholly past the end", split(every_s=None, splits=[{"start": 0, "end": 1}, {"start": 2.5, "end": 3}]), "splits[1]: the range starts at 2.5 s, after the media ends (2.000 s)."),
     Hostile("split with more ranges than the limit", split(every_s=None, splits=[{"start": 0, "end": 1}] * 201), "Invalid input: field 'splits': at most 200 ranges per job (raise it with VIDEO_OPS_MAX_RANGES)."),
     Hostile("split clip named out of its folder", split(every_s=None, splits=[{"start": 0, "end": 1, "output_filename": "../x.mp4"}]), "Invalid input: field 'splits[0].output_filename' must not contain '/' or '\\'."),
+    # convert: pairs that cannot be, GIF limits, the frame's options, each named in one sentence
+    Hostile("convert webm with h264", convert(container="webm", video_codec="h264"), "Invalid input: field 'video_codec': webm carries vp9 or av1, not h264."),
+    Hostile("convert mov with vp9", convert(container="mov", video_codec="vp9"), "Invalid input: field 'video_codec': QuickTime (mov) plays h264 or hevc, not vp9."),
+    Hostile("convert mp4 with vp9", convert(video_codec="vp9"), "Invalid input: field 'video_codec': vp9 in mp4 does not play in Safari; use container \"webm\" for vp9, or h264, hevc or av1 in mp4."),
+    Hostile("convert GIF with a codec", convert(container="gif", video_codec="h264"), "Invalid input: field 'video_codec': a GIF has its own codec; leave video_codec out."),
+    Hostile("convert GIF wider than 1080 px", convert(container="gif", width=1920), "Invalid input: field 'width': a GIF is at most 1080 px a side."),
+    Hostile("convert GIF longer than 60 s", convert(container="gif", url_video="{server}/minute.mp4"), "url_video: the video lasts 61.0 s; a GIF is at most 60 s (trim it first)."),
+    Hostile("convert with crf and bitrate", convert(crf=23, bitrate="4M"), "Invalid input: give 'crf' or 'bitrate', not both."),
+    Hostile("convert crf past h264's scale", convert(crf=60), "Invalid input: field 'crf': h264 takes 0 to 51."),
+    Hostile("convert focus outside the picture", convert(aspect="9:16", fit="crop", focus_x=1.2), "Invalid input: field 'focus_x': Input should be less than or equal to 1."),
+    Hostile("convert pad colour that is no colour", convert(aspect="9:16", pad_color="blurple"), "Invalid input: field 'pad_color': must be a colour name or #RRGGBB."),
+    Hostile("convert odd width", convert(width=719), "Invalid input: field 'width': must be an even number (H.264 4:2:0 video has even sizes)."),
+    Hostile("convert fit without a frame", convert(fit="blur"), "Invalid input: field 'fit': there is no frame to fit the picture to; give 'aspect', or both 'width' and 'height'."),
+    Hostile("convert a sound file", convert(url_video="{server}/tone.mp3"), "url_video: the file has no video stream (found: audio)."),
+    Hostile("convert to an AV1 frame below its minimum", convert(container="webm", video_codec="av1", width=32), "video_codec: av1 frames are at least 64 px a side; this one would be 32x24."),
     # transcribe and render's captions from the narration: every check runs before a model is loaded
     Hostile("transcribe without a sound", {"operation": "transcribe", "path": "out"}, "Invalid input: missing required field 'audio_url'."),
     Hostile("transcribe a video without sound", transcribe(audio_url="{server}/silent.mp4"), "audio_url: the file has no audio stream (found: video)."),

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import subprocess
 from pathlib import Path
 from typing import Any
+
+import av
 
 
 def ffmpeg(*args: str) -> None:
@@ -61,26 +64,22 @@ def stream_duration(path: Path, kind: str) -> float:
 
 
 def packet_hashes(path: Path, selector: str = "v:0") -> list[str]:
-    """Per-packet data hashes: equal lists mean a stream was copied, not re-encoded."""
+    """Per-packet data hashes: equal lists mean a stream was copied, not re-encoded (read as JSON: a packet's side
+    data, such as an AAC track's first skip, would shift a CSV line)."""
     out = subprocess.run(
-        # ffprobe prints an empty data_hash unless told which hash to compute
-        ["ffprobe", "-v", "error", "-select_streams", selector, "-show_data_hash", "MD5", "-show_entries",
-         "packet=data_hash", "-of", "default=nw=1:nk=1", str(path)],
+        ["ffprobe", "-v", "error", "-select_streams", selector, "-show_data_hash", "md5", "-show_entries",
+         "packet=data_hash", "-of", "json", str(path)],
         check=True,
         capture_output=True,
         text=True,
     ).stdout
-    return [line for line in out.splitlines() if line]
+    return [packet["data_hash"] for packet in json.loads(out).get("packets", [])]
 
 
 def picture_hashes(path: Path) -> list[str]:
     """Per-packet hashes of the picture's coded slices, parameter sets left out: a copy-join may repeat a
     clip's SPS and PPS in its first keyframe (so a player switching clips has them), which changes the
     packet but not one coded picture."""
-    import hashlib
-
-    import av
-
     with av.open(str(path)) as container:
         stream = container.streams.video[0]
         codec = stream.codec_context.name

@@ -45,7 +45,7 @@ def expected_workloads() -> set[str]:
     if "trilhasonora" in OPERATIONS:
         names.add("trilhasonora")
     names |= {"caption_segments", "caption_highlight"} & set(OPERATIONS)
-    names |= {"concatenate", "concat_video_audio", "render", "transcribe"} & set(OPERATIONS)
+    names |= {"concatenate", "concat_video_audio", "render", "transcribe", "convert"} & set(OPERATIONS)
     names |= {"render-split"} if "render" in OPERATIONS else set()
     names |= {"audio_concatenate"} & set(OPERATIONS)
     names |= {"frames", "probe"} & set(OPERATIONS)

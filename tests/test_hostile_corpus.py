@@ -15,7 +15,7 @@ from PIL import Image
 
 from tests.helpers import REPO, leftover_workdirs, run_job
 from tests.hostile_jobs import CORPUS, Hostile, addaudio
-from tests.media import zero_length_mp4
+from tests.media import make_video, zero_length_mp4
 from video_ops.ops import OPERATIONS
 
 assert len(CORPUS) >= 60
@@ -54,6 +54,7 @@ def hostile_media(media_dir: Path) -> Path:
     (media_dir / "notimes.srt").write_text("1\nHello there\n\n2\nnothing\n")
     (media_dir / "badtimes.srt").write_text("1\n00:00:01,000 -->\nHello\n")
     zero_length_mp4(media_dir / "zero.mp4")
+    make_video(media_dir / "minute.mp4", seconds=61.0, size="32x18", rate=1, audio=False)  # past a GIF's 60 s
     (media_dir / "nowords.json").write_text('{"words": []}')
     (media_dir / "backwards.json").write_text('{"words": [{"word": "hi", "start": 1.5, "end": 0.5}]}')
     (media_dir / "negative.json").write_text('{"words": [{"word": "hi", "start": -2, "end": 0.5}]}')

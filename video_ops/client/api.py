@@ -588,6 +588,28 @@ class Client:
         uploaded); returns the job id."""
         return self._submit_operation("probe", locals())
 
+    def convert(
+        self,
+        url_video: str,
+        path: str,
+        container: str | None = None,
+        video_codec: str | None = None,
+        crf: int | None = None,
+        bitrate: int | str | None = None,
+        width: int | None = None,
+        height: int | None = None,
+        fps: float | None = None,
+        aspect: str | None = None,
+        fit: str | None = None,
+        focus_x: float | None = None,
+        pad_color: str | None = None,
+        output_filename: str | None = None,
+        **extra: Any,
+    ) -> str:
+        """Submit a convert job (`container`: mp4, mov, webm, mkv or gif; `aspect` "9:16"... with `fit` crop, pad
+        or blur); returns the job id."""
+        return self._submit_operation("convert", locals())
+
     def _submit_operation(self, operation: str, arguments: dict) -> str:
         return self.submit(self._wire_input(operation, arguments))
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from video_ops.base.errors import JobError
 from video_ops.media.encoders import AAC_ARGS, Encoder
+from video_ops.media.fitting import Framing, fit_filter
 from video_ops.media.motion import Fit
 from video_ops.media.packets import PacketTimes
 from video_ops.media.picture import copies
@@ -169,30 +170,18 @@ def copy_mismatch(clips: Sequence[Clip], frame: Frame) -> tuple[int, str] | None
 
 
 def video_filter(clip: Clip, frame: Frame, bt709: bool = False) -> str:
-    """The chain that brings one clip (already turned upright by FFmpeg) to `frame`, never stretching it:
-    `contain` scales it to fit inside and pads with the background, `cover` scales it to fill and crops.
+    """The chain that brings one clip (already turned upright by FFmpeg) to `frame`, never stretching it
+    (`media.fitting`: `contain` scales it to fit inside and pads with the background, `cover` fills and crops).
 
     `bt709`: convert the colours to BT.709 limited range, for frames that join pictures made in it
     (render's image scenes); an untagged clip is read as swscale assumes (BT.601).
     """
-    width, height = clip.display_size
-    scale = (min if frame.fit == "contain" else max)(frame.width / width, frame.height / height)
-    inner_w, inner_h = _even(width * scale), _even(height * scale)
-    if frame.fit == "contain":
-        inner_w, inner_h = min(inner_w, frame.width), min(inner_h, frame.height)
-    else:
-        inner_w, inner_h = max(inner_w, frame.width), max(inner_h, frame.height)
     rate = f"{frame.rate.numerator}/{frame.rate.denominator}"
     # start_time=0: frames keep their time from the file's start (FFmpeg shifts inputs so the earliest
     # stream starts at 0), and a late first frame is repeated back to 0, as the clip plays on its own.
     colours = ":out_color_matrix=bt709:out_range=tv" if bt709 else ""
-    chain = [f"fps={rate}:start_time=0", f"scale={inner_w}:{inner_h}{colours}", "setsar=1"]
-    left, top = abs(frame.width - inner_w) // 2, abs(frame.height - inner_h) // 2
-    if frame.fit == "contain":
-        colour = "0x{:02x}{:02x}{:02x}".format(*frame.background)
-        chain.append(f"pad={frame.width}:{frame.height}:{left}:{top}:color={colour}")
-    else:
-        chain.append(f"crop={frame.width}:{frame.height}:{left}:{top}")
+    framing = Framing(frame.width, frame.height, frame.fit, frame.background, matrix="bt709" if bt709 else "bt601")
+    chain = [f"fps={rate}:start_time=0", fit_filter(clip.display_size, framing, colours)]
     # A picture that ends a little early (VFR, a short last frame) is held to its exact frame count.
     chain += ["format=yuv420p", "tpad=stop_mode=clone:stop=-1"]
     return ",".join(chain)
@@ -265,10 +254,6 @@ def concat_script(names: Sequence[str], seconds: Sequence[float]) -> str:
         # priming starts ~21 ms before the picture, which would push the picture late by as much).
         lines += [f"file {name}", "inpoint 0", f"duration {length:.6f}"]
     return "\n".join(lines) + "\n"
-
-
-def _even(value: float) -> int:
-    return max(2, round(value / 2) * 2)
 
 
 def _ratio(text: str) -> float:

@@ -1,8 +1,10 @@
 """Which H.264 encoder (and decoder) this worker uses, and the argv that makes web-playable MP4 with it.
 
 The choice is learned once per process by really encoding a few frames (`gpu_probe`): NVENC where
-the card has it, libx264 otherwise, with the reason in one log line and in every result. Standard
-library only, so `bench/gpu_check.py` can show the worker's choice without its dependencies.
+the card has it, libx264 otherwise, with the reason in one log line and in every result. The same choice
+serves HEVC (hevc_nvenc or libx265); VP9 and AV1 are always encoded on the CPU (libvpx-vp9, SVT-AV1: this
+FFmpeg has no GPU encoder for them). Standard library only, so `bench/gpu_check.py` can show the worker's
+choice without its dependencies.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, TypeVar, cast
+from typing import TYPE_CHECKING, Literal, TypeVar, cast
 
 from video_ops.base.errors import JobError
 from video_ops.base.settings import env_int, env_str
@@ -38,14 +40,26 @@ _X264_ARGS = ("-c:v", X264, "-preset", "veryfast", "-crf", "21")
 _X264_CAMERA_MOVE_ARGS = ("-x264-params", "me=dia:subme=1")
 _NVENC_ARGS = ("-c:v", NVENC, "-preset", "p4", "-tune", "hq", "-profile:v", "high", "-rc", "vbr", "-cq", "23",
                "-b:v", "0", "-maxrate", "30M", "-bufsize", "60M")
+# The other codecs a caller may ask for (`convert`), at settings of about the same quality as x264's CRF 21
+# and the same aim (quick, for a worker): x265 veryfast CRF 24; libvpx-vp9 in constant quality with row
+# threads at speed 4; SVT-AV1 preset 8 (libaom-av1 is ten times slower). NVENC's HEVC at CQ 25, as its H.264.
+VideoCodec = Literal["h264", "hevc", "vp9", "av1"]
+HEVC_NVENC = "hevc_nvenc"
+_CPU_ENCODERS: dict[str, tuple[str, ...]] = {
+    "h264": _X264_ARGS,
+    "hevc": ("-c:v", "libx265", "-preset", "veryfast", "-crf", "24", "-x265-params", "log-level=error"),
+    "vp9": ("-c:v", "libvpx-vp9", "-crf", "32", "-b:v", "0", "-deadline", "good", "-cpu-used", "4", "-row-mt", "1"),
+    "av1": ("-c:v", "libsvtav1", "-preset", "8", "-crf", "35"),
+}
+_HEVC_NVENC_ARGS = ("-c:v", HEVC_NVENC, "-preset", "p4", "-tune", "hq", "-rc", "vbr", "-cq", "25", "-b:v", "0",
+                    "-maxrate", "30M", "-bufsize", "60M")
+MAX_CRF = {"h264": 51, "hevc": 51, "vp9": 63, "av1": 63}
 # Audio that must be encoded: AAC-LC, which every browser and phone plays, at a rate that keeps music clean.
 AAC_KBPS = 192
 AAC_ARGS = ("-c:a", "aac", "-b:a", f"{AAC_KBPS}k")
 # Sound that is only cut, not mixed: FFmpeg's fast AAC coder is 2.5x quicker than its default (60 s of
 # stereo in 1.3 s instead of 3.1 s on 2 cores), which is most of a cut's time; at 192 kbit/s it stays clean.
 AAC_FAST_ARGS = (*AAC_ARGS, "-aac_coder", "fast")
-# 8-bit 4:2:0 output whatever the source: 10-bit or 4:4:4 H.264 does not play in browsers and phones.
-_OUTPUT_PIXELS = ("-pix_fmt", "yuv420p")
 
 # Streams NVDEC decodes on every GPU generation RunPod offers (Turing and later). Below 720p CPU
 # decoding is cheap and not worth a CUDA context; above 4096 pixels a side H.264 NVDEC refuses.
@@ -77,9 +91,40 @@ class Encoder:
         `camera_move`: the frames are a still image seen through a smoothly moving camera (img2vid's
         motions), which x264 can search cheaply.
         """
-        if self.name == NVENC:
-            return [*_NVENC_ARGS, *_OUTPUT_PIXELS]
-        return [*_X264_ARGS, *(_X264_CAMERA_MOVE_ARGS if camera_move else ()), *_OUTPUT_PIXELS]
+        args = self.codec_args("h264")
+        if camera_move and self.name != NVENC:
+            return [*args[:-2], *_X264_CAMERA_MOVE_ARGS, *args[-2:]]
+        return args
+
+    def codec_name(self, codec: VideoCodec) -> str:
+        """The FFmpeg encoder this choice uses for `codec`: NVENC's for H.264 and HEVC when it is the GPU's."""
+        if self.name == NVENC and codec in ("h264", "hevc"):
+            return NVENC if codec == "h264" else HEVC_NVENC
+        return _CPU_ENCODERS[codec][1]
+
+    def codec_args(self, codec: VideoCodec, *, crf: int | None = None, bitrate: int | None = None,
+                   ten_bit: bool = False) -> list[str]:
+        """Options to encode `codec` (after any filters): the worker's settings, with the caller's `crf` (NVENC:
+        its constant-quality level) or `bitrate` (bits per second, capped at 1x with a 2x buffer where the
+        encoder takes a cap) in place of its quality. 8-bit 4:2:0, or 10-bit for HEVC, VP9 and AV1 (`ten_bit`);
+        H.264 is always 8-bit, as browsers play it."""
+        name = self.codec_name(codec)
+        if name == NVENC:
+            base = [*_NVENC_ARGS]
+        elif name == HEVC_NVENC:
+            base = [*_HEVC_NVENC_ARGS, "-profile:v", "main10" if ten_bit else "main"]
+        else:
+            base = list(_CPU_ENCODERS[codec])
+        if crf is not None:
+            quality = "-cq" if name in (NVENC, HEVC_NVENC) else "-crf"
+            base = [*_without(base, (quality,)), quality, str(crf)]
+        elif bitrate is not None:
+            capped = ["-maxrate", str(bitrate), "-bufsize", str(2 * bitrate)] if codec in ("h264", "hevc") else []
+            base = [*_without(base, ("-crf", "-cq", "-b:v", "-maxrate", "-bufsize")), "-b:v", str(bitrate), *capped]
+        # 8-bit 4:2:0 H.264 whatever the source: 10-bit or 4:4:4 H.264 does not play in browsers and phones.
+        ten = ten_bit and codec != "h264"
+        pixels = ("p010le" if name == HEVC_NVENC else "yuv420p10le") if ten else "yuv420p"
+        return [*base, "-pix_fmt", pixels]
 
     def decode_args(self, stream: Stream | None) -> list[str]:
         """Options to put right before the `-i` of a video input: NVDEC where it helps, else nothing.
@@ -111,11 +156,26 @@ class Encoder:
             return Encoder(X264, fallback_reason=f"{NVENC} failed during the job: {failure.reason()}")
         return Encoder(X264, fallback_reason=self.fallback_reason)
 
-    def describe(self) -> dict[str, str]:
-        info = {"encoder": self.name}
-        if self.fallback_reason:
+    def describe(self, codec: VideoCodec = "h264") -> dict[str, str]:
+        """The result's `encoder` (and why not the GPU's, for a codec the GPU could have encoded)."""
+        info = {"encoder": self.codec_name(codec)}
+        if self.fallback_reason and codec in ("h264", "hevc"):
             info["encoder_fallback_reason"] = self.fallback_reason
         return info
+
+
+def _without(args: list[str], options: tuple[str, ...]) -> list[str]:
+    """`args` less each of `options` and its value."""
+    out: list[str] = []
+    skip = False
+    for arg in args:
+        if skip:
+            skip = False
+        elif arg in options:
+            skip = True
+        else:
+            out.append(arg)
+    return out
 
 
 def gpu_failure(encoder: Encoder, returncode: int | None, stderr: str) -> gpu_probe.GpuFailure | None:

@@ -9,6 +9,7 @@ from video_ops.ops import (
     caption_segments,
     concat_video_audio,
     concatenate,
+    convert,
     cut,
     extract_audio,
     frames,
@@ -45,5 +46,6 @@ OPERATIONS: dict[str, Operation] = {
         audio_concatenate.OPERATION,
         frames.OPERATION,
         probe.OPERATION,
+        convert.OPERATION,
     )
 }
