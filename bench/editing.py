@@ -252,14 +252,15 @@ def speech_kept(edit: EditMedia) -> list[tuple[float, float]]:
 # the baselines ------------------------------------------------------------------------------------
 
 
-def copy_join(source: Path, kept: list[tuple[float, float]]) -> Build:
+def copy_join(source: Path, kept: list[tuple[float, float]], codecs: tuple[str, ...] = ("-c", "copy")) -> Build:
     """The copy floor of a cut: each kept range copied on its own (`-ss A -to B -i in -c copy`: from the
-    keyframe before A), then joined by the concat demuxer, copying again."""
+    keyframe before A), then joined by the concat demuxer, copying again. `codecs` may ask for the sound
+    to be encoded instead (one range only)."""
 
     def build(folder: Path) -> tuple[list[list[str]], list[Path]]:
         if len(kept) == 1:
             out = folder / "out.mp4"
-            return [[*FFMPEG, "-ss", f"{kept[0][0]:.6f}", "-to", f"{kept[0][1]:.6f}", "-i", str(source), "-c", "copy",
+            return [[*FFMPEG, "-ss", f"{kept[0][0]:.6f}", "-to", f"{kept[0][1]:.6f}", "-i", str(source), *codecs,
                      str(out)]], [out]
         parts = [folder / f"part_{n}.mp4" for n in range(len(kept))]
         commands = [[*FFMPEG, "-ss", f"{start:.6f}", "-to", f"{end:.6f}", "-i", str(source), "-c", "copy", str(part)]
@@ -324,6 +325,9 @@ def trim(edit: EditMedia, encoder: Encoder) -> Workload:
                             "accuracy": "frame", "output_filename": "trim.mp4"}, ["trim.mp4"],
                            extra_work=(*PYAV_WORK, *STAGES)),
             floor_variant(edit.video, [span]),
+            command_variant("floor-sound", "the copy floor with the sound encoded as the worker encodes it: "
+                                           f"`-c:v copy {' '.join(AAC_ARGS)}`",
+                            copy_join(edit.video, [span], ("-c:v", "copy", *AAC_ARGS))),
             reencode_variant(edit.video, [span], encoder),
         ],
         targets=[
