@@ -12,7 +12,7 @@ from pathlib import Path
 
 from video_ops.media.sound_files import FORMATS
 
-from .media import Media, Scale, _once, ffmpeg
+from .media import Media, Scale, ffmpeg, once
 from .workloads import FFMPEG, Target, Workload, command_variant, overhead_target, ratio, worker_variant
 
 FILES = 10
@@ -26,7 +26,7 @@ def sound_files(media: Media, scale: Scale) -> list[Path]:
     paths = [media.folder / f"sound_{number + 1:02d}.mp3" for number in range(FILES)]
     for number, path in enumerate(paths):
         chord = f"0.25*sin(2*PI*{180 + 20 * number}*t)+0.15*sin(2*PI*{271 + 30 * number}*t)*sin(2*PI*0.3*t)"
-        _once(path, lambda out, c=chord: ffmpeg("-f", "lavfi", "-i", f"aevalsrc={c}:s=44100:c=stereo",
+        once(path, lambda out, c=chord: ffmpeg("-f", "lavfi", "-i", f"aevalsrc={c}:s=44100:c=stereo",
                                                 "-t", f"{scale.seconds:g}", "-c:a", "libmp3lame", "-b:a", "192k",
                                                 "-f", "mp3", str(out)))
     return paths

@@ -1,13 +1,15 @@
 """One worker job in a fresh process, run the way a warm RunPod worker runs it, with its own figures.
 
-`python -m bench.jobrun JOB.json RESULT.json [module:function ...]`: imports the worker, probes the
-encoder and reads the fonts (as handler.py's fitness checks do before the first job), then awaits
-`handle_job` once. RESULT.json gets the handler's result and, for that one call: wall time, CPU time
-(this process and its FFmpeg/ffprobe children) and the time spent in media work. Media work is every FFmpeg run
-(`run_ffmpeg`, as the job context calls it), plus the functions named on the command line (work an
-operation does in Python instead of FFmpeg, such as decoding images); the rest of the job's wall time
-is the worker's own overhead: validation, copying inputs in, probes, bookkeeping, copying out. The
-time in ffprobe (`run_ffprobe`) is reported too, as the part of the overhead spent reading media.
+`python -m bench.jobrun JOB.json RESULT.json [module:function ...] [stage=module:function ...]`: imports
+the worker, probes the encoder and reads the fonts (as handler.py's fitness checks do before the first
+job), then awaits `handle_job` once. RESULT.json gets the handler's result and, for that one call: wall
+time, CPU time (this process and its FFmpeg/ffprobe children) and the time spent in media work. Media
+work is every FFmpeg run (`run_ffmpeg`, as the job context calls it), plus the functions named on the
+command line (work an operation does in Python instead of FFmpeg, such as decoding images); the rest of
+the job's wall time is the worker's own overhead: validation, copying inputs in, probes, bookkeeping,
+copying out. The time in ffprobe (`run_ffprobe`) is reported too, as the part of the overhead spent
+reading media. A `stage=module:function` argument times that function on its own, in `stages[stage]`:
+where an operation's time goes, measured (stages may overlap when the operation runs them at once).
 """
 
 from __future__ import annotations
@@ -83,8 +85,8 @@ def cpu_seconds() -> float:
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
-async def run_once(job: dict[str, Any], ffmpeg: Intervals, python_work: Intervals, probes: Intervals
-                   ) -> dict[str, Any]:
+async def run_once(job: dict[str, Any], ffmpeg: Intervals, python_work: Intervals, probes: Intervals,
+                   stages: dict[str, Intervals]) -> dict[str, Any]:
     from video_ops.worker import handle_job
 
     cpu_before, started = cpu_seconds(), time.monotonic()
@@ -101,6 +103,7 @@ async def run_once(job: dict[str, Any], ffmpeg: Intervals, python_work: Interval
         "ffmpeg_runs": len(ffmpeg.spans),
         "overhead_s": ended - started - media_s,
         "probe_s": probes.covered(started, ended),
+        "stages": {name: spans.covered(started, ended) for name, spans in stages.items()},
     }
 
 
@@ -113,10 +116,13 @@ def main(argv: list[str]) -> int:
     check_fonts()
     ffmpeg, python_work, probes = Intervals(), Intervals(), Intervals()
     ffmpeg.wrap(MEDIA_WORK)
+    stages: dict[str, Intervals] = {}
     for target in extra_work:
-        python_work.wrap(target)
+        name, _, function = target.rpartition("=")
+        spans = stages.setdefault(name, Intervals()) if name else python_work
+        spans.wrap(function)
     probes.wrap(PROBES)
-    report = asyncio.run(run_once(json.loads(Path(job_file).read_text()), ffmpeg, python_work, probes))
+    report = asyncio.run(run_once(json.loads(Path(job_file).read_text()), ffmpeg, python_work, probes, stages))
     Path(result_file).write_text(json.dumps(report, indent=1))
     if "error" in report["result"]:
         print(f"the job failed: {report['result']['error']}", file=sys.stderr)

@@ -7,6 +7,7 @@ temp name and renamed, so an interrupted run never leaves half a file to be reus
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +27,7 @@ class Scale:
     image_seconds: float
     image_fps: int
     cues: int
+    edit_seconds: float = 600.0  # the editing bench's source (bench/editing.py)
 
     @property
     def size(self) -> str:
@@ -41,7 +43,7 @@ class Scale:
 
 
 FULL = Scale("full", 1920, 1080, 30, 60.0, images=10, image_seconds=3.0, image_fps=24, cues=30)
-QUICK = Scale("quick", 320, 180, 30, 2.0, images=2, image_seconds=1.0, image_fps=24, cues=3)
+QUICK = Scale("quick", 320, 180, 30, 2.0, images=2, image_seconds=1.0, image_fps=24, cues=3, edit_seconds=12.0)
 
 
 @dataclass(frozen=True)
@@ -69,16 +71,17 @@ def make_media(root: Path, scale: Scale) -> Media:
         srt=folder / "captions.srt",
         dots=folder / SMOOTHNESS_IMAGE,
     )
-    _once(media.video, lambda out: _video(out, scale))
-    _once(media.audio, lambda out: _audio(out, scale))
+    once(media.video, lambda out: _video(out, scale))
+    once(media.audio, lambda out: _audio(out, scale))
     for number, image in enumerate(media.images):
-        _once(image, lambda out, n=number: _image(out, scale, n))
-    _once(media.srt, lambda out: out.write_text(srt_text(scale.cues, scale.seconds), encoding="utf-8"))
-    _once(media.dots, lambda out: _dots(out, scale))
+        once(image, lambda out, n=number: _image(out, scale, n))
+    once(media.srt, lambda out: out.write_text(srt_text(scale.cues, scale.seconds), encoding="utf-8"))
+    once(media.dots, lambda out: _dots(out, scale))
     return media
 
 
-def _once(path: Path, make) -> None:
+def once(path: Path, make: Callable[[Path], object]) -> None:
+    """`make(partial)` writes the file under a temp name, renamed when done; skipped when the file exists."""
     if path.exists():
         return
     partial = path.with_name(f"partial-{path.name}")
@@ -156,7 +159,7 @@ def music(media: Media) -> Path:
     """A 25 s stereo MP3 of chords (trilhasonora's music bed), made once next to the other inputs."""
     out = media.folder / "music.mp3"
     chords = "0.25*sin(2*PI*196*t)+0.2*sin(2*PI*247*t)+0.15*sin(2*PI*294*t)*sin(2*PI*0.25*t)"
-    _once(out, lambda partial: ffmpeg("-f", "lavfi", "-i", f"aevalsrc={chords}:s=44100:c=stereo",
+    once(out, lambda partial: ffmpeg("-f", "lavfi", "-i", f"aevalsrc={chords}:s=44100:c=stereo",
                                       "-t", f"{MUSIC_SECONDS:g}", "-c:a", "libmp3lame", "-b:a", "192k", "-f", "mp3",
                                       str(partial)))
     return out
@@ -169,7 +172,7 @@ def long_video(media: Media) -> Path:
     """The video played ten times over, copied (no encode, so it is made in seconds), for the operations
     whose cost depends on where they read in a long file (frames, probe)."""
     out = media.folder / f"video_x{LONG_PLAYS}.mp4"
-    _once(out, lambda partial: ffmpeg("-stream_loop", str(LONG_PLAYS - 1), "-i", str(media.video), "-c", "copy",
+    once(out, lambda partial: ffmpeg("-stream_loop", str(LONG_PLAYS - 1), "-i", str(media.video), "-c", "copy",
                                       "-f", "mp4", str(partial)))
     return out
 
@@ -202,11 +205,11 @@ def make_clip_media(media: Media, scale: Scale) -> ClipMedia:
         narration=media.audio,
     )
     for number, path in enumerate(clips.same):
-        _once(path, lambda out, n=number: _clip(out, scale.size, 30, "yuv420p", scale.seconds / SAME_CLIPS, n))
+        once(path, lambda out, n=number: _clip(out, scale.size, 30, "yuv420p", scale.seconds / SAME_CLIPS, n))
     for number, (path, (share, rate, pixels, _)) in enumerate(zip(clips.mixed, MIXED_CLIPS, strict=True)):
         size = f"{round(scale.width * share[0] / 2) * 2}x{round(scale.height * share[1] / 2) * 2}"
         seconds = clips.mixed_seconds[number]
-        _once(path, lambda out, s=size, r=rate, p=pixels, t=seconds, n=number: _clip(out, s, r, p, t, n))
+        once(path, lambda out, s=size, r=rate, p=pixels, t=seconds, n=number: _clip(out, s, r, p, t, n))
     return clips
 
 

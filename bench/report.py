@@ -28,10 +28,12 @@ def summarize(workload: Workload, samples: dict[str, list[dict[str, Any]]], foun
         for key in _STATS:
             if all(key in run for run in runs):
                 entry[key] = spread([run[key] for run in runs])
+        if runs and all(run.get("stages") for run in runs):
+            entry["stages"] = {name: spread([run["stages"][name] for run in runs]) for name in runs[0]["stages"]}
         if workload.output_seconds:
             entry["realtime"] = workload.output_seconds / entry["wall_s"]["median"]
         variants[variant.key] = entry
-    summary: dict[str, Any] = {"name": workload.name, "title": workload.title,
+    summary: dict[str, Any] = {"name": workload.name, "title": workload.title, "note": workload.note,
                                "output_seconds": workload.output_seconds, "variants": variants, "quality": found}
     worker = next((entry for entry in variants.values() if entry["role"] == "worker"), None)
     if worker is not None:
@@ -90,7 +92,7 @@ def render(results: dict[str, Any], json_link: str) -> str:
 
 
 def _section(summary: dict[str, Any]) -> list[str]:
-    lines = [f"### {summary['title']}", "",
+    lines = [f"### {summary['title']}", "", *([summary["note"], ""] if summary.get("note") else []),
              "| run | wall s | CPU s | peak RSS MiB | realtime | worker's wall vs this | worker's CPU vs this |",
              "| --- | --- | --- | --- | --- | --- | --- |"]
     for key, entry in summary["variants"].items():
@@ -101,8 +103,20 @@ def _section(summary: dict[str, Any]) -> list[str]:
             f"{_versus(versus['wall_ratio'], 'faster', 'its time') if versus else ''} | "
             f"{_versus(versus['cpu_ratio'], 'less', 'more') if versus else ''} |"
         )
-    lines += ["", *_quality_table(summary["quality"], list(summary["variants"])), *_target_lines(summary["targets"])]
+    lines += ["", *_stage_lines(summary["variants"]), *_quality_table(summary["quality"], list(summary["variants"])),
+              *_target_lines(summary["targets"])]
     return lines
+
+
+def _stage_lines(variants: dict[str, Any]) -> list[str]:
+    """Where a job's time went, for runs whose stages were timed (`bench.jobrun`'s stage=...)."""
+    lines = []
+    for entry in variants.values():
+        if "stages" in entry:
+            stages = ", ".join(f"{name} {_range(stats)}" for name, stats in entry["stages"].items())
+            lines.append(f"- Stages of {entry['label'].split(':')[0]}'s job, wall s (stages run at once may overlap): "
+                         f"{stages}.")
+    return [*lines, ""] if lines else []
 
 
 def _startup_section(summary: dict[str, Any]) -> list[str]:

@@ -23,14 +23,14 @@ from typing import Any
 from video_ops.media.encoders import current_encoder
 from video_ops.ops import OPERATIONS
 
-from . import audio, convert, gateway, render, render_split, report, stills, transcribe, workloads
+from . import audio, convert, editing, gateway, render, render_split, report, stills, transcribe, workloads
 from .measure import measure
 from .media import FULL, QUICK, Media, Scale, make_media
 from .workloads import REPO, Run, Workload, bench_env
 
 NAMES = ("addaudio", "caption", "img2vid-still", "img2vid-zoomin", "startup", "trilhasonora", "concatenate",
          "concat_video_audio", "caption_segments", "caption_highlight", "render", "render-split", "transcribe",
-         "audio_concatenate", "frames", "probe", "convert", "gateway")
+         "audio_concatenate", "frames", "probe", "convert", "trim", "cut", "remove_silence", "gateway")
 GATEWAY_JOBS = 50  # the gateway's burst (bench/gateway.py); 5 with --quick
 
 
@@ -136,6 +136,7 @@ def build(media: Media, scale: Scale, moviepy: str | None) -> list[Workload]:
         stills.frames(media, scale),
         stills.probe(media, scale),
         convert.convert(media, scale, encoder),
+        *editing.workloads(media, scale),
     ]
 
 
@@ -145,10 +146,12 @@ def select(candidates: list[Workload], wanted: set[str]) -> tuple[list[Workload]
     for workload in candidates:
         if workload.name not in wanted and workload.name.split("-")[0] not in wanted:
             continue
-        operation = workload.name.split("-")[0]
+        operation = workload.operation or workload.name.split("-")[0]
         if operation != "startup" and operation not in OPERATIONS:
             skipped[workload.name] = f"this worker has no '{operation}' operation"
             continue
+        if workload.note:
+            print(f"{workload.name}: {workload.note}", flush=True)
         chosen.append(workload)
     return chosen, skipped
 
@@ -195,6 +198,7 @@ def sample(run: Run, folder: Path, env: dict[str, str]) -> dict[str, Any]:
             wall_s=total("job_wall_s"), cpu_s=total("job_cpu_s"), process_wall_s=measured.wall_s,
             process_cpu_s=measured.cpu_s, media_work_s=total("media_work_s"), overhead_s=total("overhead_s"),
             probe_s=total("probe_s"), ffmpeg_runs=total("ffmpeg_runs"), timings=jobs[0]["result"]["timings"],
+            stages={name: sum(job["stages"][name] for job in jobs) for name in jobs[0]["stages"]},
         )
     return record
 

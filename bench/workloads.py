@@ -84,6 +84,8 @@ class Workload:
     variants: list[Variant]
     targets: list[Target] = field(default_factory=list)
     assess: Callable[[dict[str, Run], Path], dict[str, Any]] | None = None  # quality, from the first repetition
+    operation: str | None = None  # the operation the worker runs, when the name's first word is not it
+    note: str | None = None  # shown with the results: what differs from what the name says
 
 
 def worker_variant(label: str, job_input: dict[str, Any], outputs: list[str], extra_work: tuple[str, ...] = ()

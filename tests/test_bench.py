@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bench import quality, workloads
+from bench import editing, quality, workloads
 from bench.jobrun import Intervals
 from bench.measure import BenchError, measure
 from bench.media import QUICK
@@ -49,6 +49,8 @@ def expected_workloads() -> set[str]:
     names |= {"render-split"} if "render" in OPERATIONS else set()
     names |= {"audio_concatenate"} & set(OPERATIONS)
     names |= {"frames", "probe"} & set(OPERATIONS)
+    names |= {"trim", "cut"} & set(OPERATIONS)
+    names |= {"remove_silence"} if {"remove_silence", "cut"} & set(OPERATIONS) else set()  # cut stands in for it
     return names
 
 
@@ -81,6 +83,9 @@ def test_worker_runs_report_the_job_and_its_overhead(quick_run: tuple[dict, str,
         assert set(summary["vs"]) == set(summary["variants"]) - {"worker"}
         if summary["output_seconds"]:  # frames and probe make no video
             assert worker["realtime"] > 0
+        if summary["name"] in ("trim", "cut", "remove_silence"):  # the smart cut's stages, each timed
+            assert set(run["stages"]) == {"index", "pieces", "sound", "mux"}, summary["name"]
+            assert all(seconds > 0 for seconds in run["stages"].values()), (summary["name"], run["stages"])
 
 
 def test_quality_is_measured_on_the_outputs(quick_run: tuple[dict, str, Path]) -> None:
@@ -93,6 +98,12 @@ def test_quality_is_measured_on_the_outputs(quick_run: tuple[dict, str, Path]) -
     if "concat_video_audio" in found:  # both outputs line up with the sequence frame for frame
         for method in ("worker", "reference"):
             assert 0.95 < found["concat_video_audio"][workloads.SSIM_VS_TRUTH][method] <= 1.0
+    for name in {"trim", "cut"} & set(found):  # every frame where it should be; the copied ones bit-exact
+        frames = {title: values["worker"] for title, values in found[name].items()}
+        assert frames[editing.FRAMES_OUT] == frames[editing.FRAMES_EXPECTED], name
+        assert frames[editing.BIT_EXACT] >= frames[editing.COPIED] > 0, name
+        assert frames[editing.COPIED] + frames[editing.ENCODED] == frames[editing.FRAMES_OUT], name
+        assert 0.98 <= frames[editing.SSIM_MIN] <= 1.0, name
     if "img2vid-zoomin" in found:
         columns = workloads.JITTER_COLUMNS
         for method in ("worker", "reference"):
@@ -156,3 +167,18 @@ def test_moviepy_runs_when_installed(tmp_path: Path) -> None:
         if summary["name"] == "caption" and moviepy_font() is None:
             continue  # moviepy needs a font file, found with fontconfig's fc-match
         assert summary["variants"]["moviepy"]["samples"][0]["wall_s"] > 0, summary["name"]
+
+
+def test_frames_a_range_shows_are_worked_out_from_the_source_times() -> None:
+    """The frame whose display interval holds the start, to the one shown just before the end."""
+    times = [n / 30 for n in range(30)]
+    assert editing.shown(times, [(0.0, 0.1)]) == [0, 1, 2]
+    assert editing.shown(times, [(0.05, 0.1), (0.5, 0.51)]) == [1, 2, 15]  # 0.05 s is inside frame 1
+    assert editing.runs_of([0, 1, 2, 5, 6], [10, 11, 40, 41, 42, 43, 44]) == [(0, 1), (2, 2), (5, 6)]
+    assert editing.seek_to(times, 3) == pytest.approx(2.5 / 30)
+
+
+def test_a_jump_cut_keeps_padding_beside_speech_only() -> None:
+    quiet = [(0.0, 1.0), (3.0, 3.25), (5.0, 6.0), (9.5, 10.0)]  # 3.0-3.25 is shorter than twice the padding
+    kept = editing.kept_ranges(quiet, 10.0)
+    assert [edge for span in kept for edge in span] == pytest.approx([0.85, 5.15, 5.85, 9.65])
