@@ -60,3 +60,26 @@ def audio_concatenate(media: Media, scale: Scale) -> Workload:
             overhead_target(),
         ],
     )
+
+
+def extract_audio(media: Media, scale: Scale) -> Workload:
+    """The bench video's sound to MP3 by the worker, against the plain command with the same encoder. No
+    target in the issue: the worker's cost beyond FFmpeg's own is what is watched (its overhead)."""
+
+    def plain(folder: Path) -> tuple[list[list[str]], list[Path]]:
+        out = folder / "out.mp3"
+        return [[*FFMPEG, "-i", str(media.video), "-vn", *SAME_ENCODER, str(out)]], [out]
+
+    settings = " ".join(SAME_ENCODER)
+    return Workload(
+        name="extract_audio",
+        title=f"extract_audio: the sound of the {scale.seconds:g} s bench video into an MP3",
+        output_seconds=scale.seconds,
+        variants=[
+            worker_variant(f"worker: `extract_audio`, `format: mp3` (`{settings}`)",
+                           {"operation": "extract_audio", "url_video": media.video.resolve().as_uri(),
+                            "output_filename": "sound.mp3"}, ["sound.mp3"]),
+            command_variant("plain", f"baseline: `ffmpeg -i video.mp4 -vn {settings} out.mp3`", plain),
+        ],
+        targets=[overhead_target()],
+    )

@@ -30,7 +30,7 @@ from .workloads import REPO, Run, Workload, bench_env
 
 NAMES = ("addaudio", "caption", "img2vid-still", "img2vid-zoomin", "startup", "trilhasonora", "concatenate",
          "concat_video_audio", "caption_segments", "caption_highlight", "render", "render-split", "transcribe",
-         "audio_concatenate", "frames", "probe", "convert", "trim", "cut", "remove_silence", "gateway")
+         "audio_concatenate", "extract_audio", "frames", "probe", "convert", "trim", "cut", "remove_silence", "gateway")
 GATEWAY_JOBS = 50  # the gateway's burst (bench/gateway.py); 5 with --quick
 
 
@@ -133,6 +133,7 @@ def build(media: Media, scale: Scale, moviepy: str | None) -> list[Workload]:
         render_split.render_split(media, scale),
         transcribe.transcribe(media, scale),
         audio.audio_concatenate(media, scale),
+        audio.extract_audio(media, scale),
         stills.frames(media, scale),
         stills.probe(media, scale),
         convert.convert(media, scale, encoder),

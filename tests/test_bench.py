@@ -47,7 +47,7 @@ def expected_workloads() -> set[str]:
     names |= {"caption_segments", "caption_highlight"} & set(OPERATIONS)
     names |= {"concatenate", "concat_video_audio", "render", "transcribe", "convert"} & set(OPERATIONS)
     names |= {"render-split"} if "render" in OPERATIONS else set()
-    names |= {"audio_concatenate"} & set(OPERATIONS)
+    names |= {"audio_concatenate", "extract_audio"} & set(OPERATIONS)
     names |= {"frames", "probe"} & set(OPERATIONS)
     names |= {"trim", "cut"} & set(OPERATIONS)
     names |= {"remove_silence"} if {"remove_silence", "cut"} & set(OPERATIONS) else set()  # cut stands in for it
