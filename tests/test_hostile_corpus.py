@@ -20,6 +20,7 @@ from video_ops.ops import OPERATIONS
 
 assert len(CORPUS) >= 60
 RECORDINGS = REPO / "tests" / "recordings"
+RAN: set[str] = set()  # the rows this process has already sent to the worker
 
 
 def bomb_png(path: Path, side: int = 60000) -> None:
@@ -87,11 +88,14 @@ def test_hostile_job_fails_clearly(case: Hostile, media_server, hostile_media, w
     else:
         assert result["error"] == expected
     assert leftover_workdirs(worker_env) == []
+    RAN.add(case.name)
 
 
 def test_the_worker_still_serves_after_the_corpus(media_server, hostile_media, worker_env):
+    """After every row (those the test above did not run in this process are sent now), a good job still works."""
     for case in CORPUS:
-        run_job(fill(case.input, media_server), **case.request)
+        if case.name not in RAN:
+            run_job(fill(case.input, media_server), **case.request)
     result = run_job(fill(addaudio(), media_server))
     assert result["success"] is True
     assert leftover_workdirs(worker_env) == []
