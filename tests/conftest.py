@@ -14,6 +14,7 @@ from moto.server import ThreadedMotoServer
 
 from tests.helpers import new_bucket
 from tests.media import make_audio, make_video, numbered_video
+from tests.quick_bench import QUICK_BENCH, QuickBench
 from tests.render_media import render_media
 from tests.servers import TrickyServer, tricky_server
 from tests.services import Postgres, postgres_cluster
@@ -21,6 +22,17 @@ from tests.sound_media import SoundMedia, make_sound_media
 from video_ops.jobkit import context
 from video_ops.media.encoders import forget_probes
 from video_ops.speech.tiny_model import make as make_whisper
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Start the quick bench run at once when a collected test needs it, so it overlaps the tests before it."""
+    if any("quick_run" in getattr(item, "fixturenames", ()) for item in session.items):
+        session.config.stash[QUICK_BENCH] = QuickBench.start()
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    if QUICK_BENCH in session.config.stash:
+        session.config.stash[QUICK_BENCH].stop()
 
 
 @pytest.fixture(scope="session")

@@ -18,22 +18,14 @@ from bench.media import QUICK
 from bench.report import END, START
 from bench.run import moviepy_font
 from tests.helpers import REPO
+from tests.quick_bench import QUICK_BENCH
 from video_ops.ops import OPERATIONS
 
 
 @pytest.fixture(scope="module")
-def quick_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, str, Path]:
-    """`python -m bench --quick` once, into a temp folder, onto a page with hand-written text around the block."""
-    root = tmp_path_factory.mktemp("bench")
-    doc = root / "benchmarks.md"
-    doc.write_text(f"# Benchmarks\n\nHand-written intro.\n\n{START}\nold numbers\n{END}\n\nHand-written notes.\n")
-    subprocess.run(
-        [sys.executable, "-m", "bench", "--quick", "--no-moviepy", "--out", str(root / "results"),
-         "--doc", str(doc), "--work", str(root / "work")],
-        cwd=REPO, check=True, capture_output=True, timeout=300,
-    )
-    written, = (root / "results").glob("*.json")
-    return json.loads(written.read_text()), doc.read_text(), root
+def quick_run(request: pytest.FixtureRequest) -> tuple[dict, str, Path]:
+    """`python -m bench --quick` once (started in the background when the run was collected: tests/conftest.py)."""
+    return request.config.stash[QUICK_BENCH].result()
 
 
 def expected_workloads() -> set[str]:
