@@ -1,7 +1,11 @@
-"""Headless Chromium (Debian's package, installed when missing) driven over the DevTools protocol."""
+"""Headless Chromium (Debian's package, installed when missing) driven over the DevTools protocol.
+
+Screenshots go to `test-artifacts/` at the repository's root (ignored by git), where they outlive the run.
+"""
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import itertools
 import json
@@ -12,17 +16,21 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import requests
 from websockets.sync.client import ClientConnection, connect
 
+from tests.helpers import REPO
 from tests.services import installed
 
 FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync", "--mute-audio",
          "--remote-debugging-port=0", "--remote-debugging-address=127.0.0.1")
 LISTENING = re.compile(r"DevTools listening on (ws://\S+)")
+ARTIFACTS = REPO / "test-artifacts"
+VIEWPORT = {"width": 1280, "height": 900, "deviceScaleFactor": 1, "mobile": False}
 
 
 class Page:
@@ -49,6 +57,14 @@ class Page:
     def open(self, url: str) -> None:
         self.call("Page.navigate", url=url)
         self.wait_for("document.readyState === 'complete' && location.href === " + json.dumps(url))
+
+    def screenshot(self, name: str) -> Path:
+        """The whole page as `test-artifacts/<name>.png`, kept after the run."""
+        data = self.call("Page.captureScreenshot", format="png", captureBeyondViewport=True)["data"]
+        ARTIFACTS.mkdir(exist_ok=True)
+        target = ARTIFACTS / f"{name}.png"
+        target.write_bytes(base64.b64decode(data))
+        return target
 
     def wait_for(self, expression: str, timeout: float = 30) -> Any:
         deadline = time.monotonic() + timeout
@@ -81,6 +97,7 @@ def chromium() -> Iterator[Page]:
         with connect(target["webSocketDebuggerUrl"], max_size=None) as socket:
             page = Page(socket)
             page.call("Page.enable")
+            page.call("Emulation.setDeviceMetricsOverride", **VIEWPORT)
             yield page
     finally:
         proc.kill()

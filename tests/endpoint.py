@@ -1,12 +1,15 @@
-"""Running the local endpoint in tests, and reading the process table to see what it left running."""
+"""Running the local endpoint and the gateway in tests, and reading the process table to see what they left
+running."""
 
 from __future__ import annotations
 
 import os
 import select
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -14,6 +17,8 @@ from pathlib import Path
 from typing import TypeVar
 
 import requests
+import uvicorn
+from fastapi import FastAPI
 
 from tests.helpers import REPO, new_bucket
 from video_ops.client import Client
@@ -113,6 +118,29 @@ class Gateway(LocalEndpoint):
     def worker_pids(self) -> list[int]:
         """The endpoint's workers: the gateway's grandchildren."""
         return [worker for endpoint in children(self.proc.pid) for worker in children(endpoint)]
+
+
+@contextmanager
+def serving_app(make_app: Callable[[str], FastAPI]) -> Iterator[str]:
+    """A gateway app served by uvicorn on 127.0.0.1, in a thread of this process (so a test can reach into its
+    backend); yields its URL. The app is made in the server's thread, where SQLite objects must stay, and is
+    given its own URL."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}"
+    servers: list[uvicorn.Server] = []
+
+    def serve() -> None:
+        servers.append(uvicorn.Server(uvicorn.Config(make_app(url), log_level="warning")))
+        servers[0].run(sockets=[listener])
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    wait_until(lambda: servers and servers[0].started, 30, "the gateway did not start")
+    try:
+        yield url
+    finally:
+        servers[0].should_exit = True
+        thread.join(30)
 
 
 def _stat(pid: int | str) -> list[str] | None:

@@ -4,8 +4,9 @@ The Dockerfile is read as text: a public Debian base, Debian's FFmpeg and fonts 
 them, only unlinked files left out, the NVIDIA runtime settings, the package installed from
 pyproject.toml with the build machine's settings as secrets, a non-root user and the right CMD (the
 built image itself is tested by tests/test_image.py and `scripts/image.sh test`). The Hub files must be
-valid, offer only NVENC-capable GPUs, describe settings the code really reads, and hold one smoke
-test per operation whose input the operation accepts (run here, without a GPU, for those this build has).
+valid, offer only NVENC-capable GPUs, describe settings the code really reads, name every operation's
+family, and hold one smoke test on the sample media for every operation that needs no network (run here,
+without a GPU, for those this build has), within the time RunPod gives a job.
 """
 
 from __future__ import annotations
@@ -29,9 +30,27 @@ ALL_OPERATIONS = {"caption", "img2vid", "addaudio", "concatenate", "concat_video
                   "remove_silence", "extract_audio", "audio_concatenate", "frames", "probe", "convert"}
 # Operations that answer with what they found and store no file.
 REPORTS_ONLY = {"silence", "probe"}
-# Operations whose Hub test waits for the image to carry what they need (scripts/image_test.py runs every Hub
-# test in the image, offline, and reads its outputs, videos and sound files).
+# Operations with no Hub test: only those that need the network (the Hub's build runs .runpod/tests.json
+# offline on the sample media, as scripts/image_test.py does in the image). Each comes with a job on the
+# sample media and the words of the error it ends with offline, which the tests check.
 WITHOUT_HUB_TEST = {"transcribe": "needs Whisper weights in the image (or a download) and has no video output"}
+OFFLINE_FAILURES = {"transcribe": ({"operation": "transcribe", "audio_url": "file:samples/sample_audio.mp3"},
+                                   "could not be downloaded")}
+# The families the Hub's description names, and their operations (an operation of no family fails the test).
+HUB_FAMILIES = {
+    "captions": {"caption", "caption_segments", "caption_highlight"},
+    "image-to-video": {"img2vid"}, "rendered timelines": {"render"},
+    "audio": {"addaudio", "trilhasonora", "extract_audio", "audio_concatenate"},
+    "joining clips": {"concatenate", "concat_video_audio"},
+    "time edits": {"trim", "cut", "split", "silence", "remove_silence"},
+    "frames": {"frames"}, "conversion": {"convert"}, "probing": {"probe"}, "compose": {"compose"},
+    "transcription": {"transcribe"},
+}
+# RunPod documents a test's `timeout` (milliseconds, optional) and no limit on a test or on their sum; an
+# endpoint fails a job after its execution timeout, 600 s unless set otherwise. The first test also waits for
+# the worker's cold start; together they must stay within half an hour.
+HUB_TEST_MAX_MS = 600_000
+HUB_TESTS_TOTAL_MS = 30 * 60_000
 # RunPod serverless GPU pools whose every card has NVENC, and those with none (A100, H100, H200).
 NVENC_POOLS = {"AMPERE_16", "AMPERE_24", "ADA_24", "ADA_32_PRO", "AMPERE_48", "ADA_48_PRO"}
 NO_NVENC_POOLS = {"AMPERE_80", "ADA_80_PRO", "HOPPER_141"}
@@ -156,6 +175,15 @@ def test_hub_listing_has_the_required_fields(hub):
     assert isinstance(config["containerDiskInGb"], int) and config["containerDiskInGb"] >= 10
 
 
+def test_hub_listing_names_the_family_of_every_operation(hub):
+    families = {name: family for family, names in HUB_FAMILIES.items() for name in names}
+    assert set(OPERATIONS) <= set(families), f"no family for {sorted(set(OPERATIONS) - set(families))}"
+    text = f"{hub['title']} {hub['description']}".lower()
+    named = {families[name] for name in OPERATIONS}
+    assert all(family in text for family in named), [family for family in named if family not in text]
+    assert "speech" in text and "add audio" not in hub["title"]
+
+
 def test_hub_offers_only_gpus_with_nvenc(hub, hub_tests):
     pools = set(hub["config"]["gpuIds"].split(","))
     assert pools and pools <= NVENC_POOLS
@@ -189,16 +217,56 @@ def test_hub_settings_are_described_and_read_by_the_worker(hub):
     assert tuple(options["VIDEO_OPS_DECODER"]) == encoders.DECODER_MODES
 
 
-def test_one_smoke_test_per_operation_using_files_in_the_image(hub_tests):
+def strings(value: object) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    items = value.values() if isinstance(value, dict) else value if isinstance(value, list) else []
+    return [text for item in items for text in strings(item)]
+
+
+def test_every_operation_that_needs_no_network_has_one_hub_test_on_the_sample_media(hub_tests):
     tests = hub_tests["tests"]
-    assert sorted(test["input"]["operation"] for test in tests) == sorted(ALL_OPERATIONS)
-    assert set(OPERATIONS) - set(WITHOUT_HUB_TEST) <= ALL_OPERATIONS
+    assert sorted(test["input"]["operation"] for test in tests) == sorted(ALL_OPERATIONS)  # one each
+    assert set(OPERATIONS) - set(WITHOUT_HUB_TEST) <= ALL_OPERATIONS and not ALL_OPERATIONS & set(WITHOUT_HUB_TEST)
+    assert set(OFFLINE_FAILURES) == set(WITHOUT_HUB_TEST)  # no excuse without its proof below
     for test in tests:
-        assert 10_000 <= test["timeout"] <= 600_000
-        for url in re.findall(r'"file:([^"]+)"', json.dumps(test["input"])):
-            assert (REPO / url).is_file(), url  # samples/ is copied into the image's working folder
+        for text in strings(test["input"]):
+            assert "://" not in text, f"{test['name']}: {text} needs the network"
+            if text.startswith("file:"):  # samples/ is copied into the image's working folder
+                assert text.startswith("file:samples/") and (REPO / text[len("file:"):]).is_file(), text
     env = {item["key"]: item["value"] for item in hub_tests["config"]["env"]}
     assert env["VIDEO_OPS_ENCODER"] == "nvenc"  # the Hub's GPU run proves NVENC, or fails its startup check
+
+
+def test_the_hub_tests_fit_the_time_a_job_is_given(hub_tests):
+    timeouts = [test["timeout"] for test in hub_tests["tests"]]
+    assert all(10_000 <= timeout <= HUB_TEST_MAX_MS for timeout in timeouts)
+    assert timeouts[0] == max(timeouts)  # the first waits for the worker's cold start too
+    assert sum(timeouts) <= HUB_TESTS_TOTAL_MS, f"{sum(timeouts) / 60_000:.1f} minutes in all"
+
+
+def as_the_hub_runs_it(hub_tests: dict, monkeypatch: pytest.MonkeyPatch, output: Path) -> None:
+    """The Hub runs a deployed worker with no bucket, offline, in the image's working folder, with the tests'
+    settings; the one setting this run cannot honour is NVENC (no GPU here)."""
+    for item in hub_tests["config"]["env"]:
+        monkeypatch.setenv(item["key"], item["value"])
+    monkeypatch.setenv("VIDEO_OPS_ENCODER", "x264")
+    monkeypatch.setenv("VIDEO_OPS_OUTPUT_DIR", str(output))
+    monkeypatch.setattr(storage, "is_deployed", lambda: True)
+    monkeypatch.chdir(REPO)  # the image's working folder holds samples/ as the repository does
+    encoders.forget_probes()
+
+
+@pytest.mark.parametrize("name", sorted(WITHOUT_HUB_TEST))
+def test_an_operation_without_a_hub_test_needs_the_network(hub_tests, monkeypatch, tmp_path, name):
+    job, error = OFFLINE_FAILURES[name]
+    as_the_hub_runs_it(hub_tests, monkeypatch, tmp_path / "output")
+    monkeypatch.setenv("VIDEO_OPS_WHISPER_MODELS", str(tmp_path / "models"))  # the image's: no weights
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+
+    result = run_job(job, job_id=f"offline-{name}")
+
+    assert error in result.get("error", ""), result
 
 
 @pytest.mark.parametrize("name", sorted(ALL_OPERATIONS))
@@ -208,13 +276,7 @@ def test_smoke_test_runs_as_the_hub_would_minus_the_gpu(hub_tests, monkeypatch, 
     if test["input"]["operation"] not in OPERATIONS:
         pytest.skip(f"{name} is not an operation of this build yet")
     parse_input(test["input"], OPERATIONS)  # the input is one the operation accepts
-    for item in hub_tests["config"]["env"]:
-        monkeypatch.setenv(item["key"], item["value"])
-    monkeypatch.setenv("VIDEO_OPS_ENCODER", "x264")  # no GPU here: the one setting this run cannot honour
-    monkeypatch.setenv("VIDEO_OPS_OUTPUT_DIR", str(tmp_path / "output"))
-    monkeypatch.setattr(storage, "is_deployed", lambda: True)
-    monkeypatch.chdir(REPO)  # the image's working folder holds samples/ as the repository does
-    encoders.forget_probes()
+    as_the_hub_runs_it(hub_tests, monkeypatch, tmp_path / "output")
 
     result = run_job(test["input"], job_id=f"hub-{name}")
 

@@ -6,6 +6,8 @@ the job ids and the media URLs are changed (the media are the bundled samples, r
 
 from __future__ import annotations
 
+import datetime
+import importlib.metadata
 import json
 import os
 import re
@@ -20,10 +22,15 @@ from typing import Any
 import pytest
 import requests
 
-from tests.endpoint import SLEEPY, Gateway, LocalEndpoint, command_name, descendants, wait_until
+from tests.endpoint import SLEEPY, Gateway, LocalEndpoint, command_name, descendants, serving_app, wait_until
 from tests.helpers import REPO
+from tests.servers import TrickyServer
+from video_ops.client import Client
 from video_ops.gateway import replies
+from video_ops.gateway.app import create_app
+from video_ops.gateway.backend import Backend
 from video_ops.gateway.schemas import body_schemas
+from video_ops.gateway.store import Store
 from video_ops.ops import OPERATIONS
 
 VALID = ", ".join(sorted(OPERATIONS))
@@ -410,13 +417,16 @@ def test_unknown_jobs_are_404_on_every_job_route(gateway: Gateway, job_id: str) 
 
 
 @pytest.mark.parametrize("key", [None, "", "wrong-key", KEY + "x", KEY[:-1]])
-def test_a_missing_or_wrong_key_is_401_on_every_route_but_health(gateway: Gateway, key: str | None) -> None:
+def test_a_missing_or_wrong_key_is_401_on_every_route_but_health_and_the_root(gateway: Gateway,
+                                                                             key: str | None) -> None:
     for method, path in (("POST", "/video/caption/async"), ("POST", "/video/caption"), ("GET", "/video/job/x"),
-                         ("GET", "/job/x"), ("GET", "/video/job/x/result"), ("POST", "/job/x/cancel")):
+                         ("GET", "/job/x"), ("GET", "/video/job/x/result"), ("POST", "/job/x/cancel"),
+                         ("GET", "/queue/stats"), ("GET", "/admin/workers/status")):
         answer = call(gateway, method, path, key=key, json={})
         assert answer.status_code == 401, path
         assert answer.json() == {"error": "Unauthorized", "message": "Invalid or missing API key"}
     assert call(gateway, "GET", "/health", key=key).status_code == 200
+    assert call(gateway, "GET", "/", key=key).status_code == 200
 
 
 def test_every_configured_key_is_accepted(gateway: Gateway) -> None:
@@ -477,6 +487,90 @@ def test_health_reports_the_gateway_and_its_backend(gateway: Gateway) -> None:
     assert health["workers"]["idle"] + health["workers"]["running"] == 1
 
 
+def queue_stats(gateway: Gateway) -> dict[str, Any]:
+    answer = call(gateway, "GET", "/queue/stats")
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+def epoch(moment: str) -> float:
+    """An ISO 8601 time the gateway wrote ("...Z"), in seconds since the epoch."""
+    return datetime.datetime.fromisoformat(moment.replace("Z", "+00:00")).timestamp()
+
+
+def moved(before: dict[str, Any], after: dict[str, Any]) -> dict[str, dict[str, int]]:
+    """What changed between two stats, per operation and state (only what moved)."""
+    changes = {}
+    for operation, counts in after["operations"].items():
+        delta = {state: n - before["operations"].get(operation, {}).get(state, 0) for state, n in counts.items()}
+        if any(delta.values()):
+            changes[operation] = {state: n for state, n in delta.items() if n}
+    return changes
+
+
+def test_queue_stats_count_each_operations_jobs_queued_running_and_ended(gateway: Gateway) -> None:
+    """One worker: an addaudio fails, a probe completes, then a long img2vid runs while another addaudio waits,
+    and both are cancelled. The stats are the jobs as the gateway last saw them (it asks the backend every
+    few seconds), so each expected state is waited for."""
+    before = queue_stats(gateway)
+    addaudio = {"url_video": "file:samples/sample_video.mp4", "url_audio": "file:samples/sample_audio.mp3",
+                "path": "stats"}
+    gateway.submit("addaudio", {**addaudio, "url_video": "file:samples/none.mp4"})
+    gateway.submit("probe", {"url": "file:samples/sample_video.mp4"})
+    long = gateway.submit("img2vid", {"images": [{"id": "long", "image_url": "file:samples/sample_image.jpg",
+                                                  "duracao": 120}],
+                                      "zoom_types": ["zoomin"], "width": 640, "height": 360, "path": "stats"})
+    waiting = gateway.submit("addaudio", addaudio)
+
+    def reached(expected: dict[str, dict[str, int]]) -> dict[str, Any]:
+        def now() -> dict[str, Any] | None:
+            stats = queue_stats(gateway)
+            return stats if moved(before, stats) == expected else None
+
+        return wait_until(now, 30, f"the stats never moved by {expected}", interval=0.2)
+
+    busy = reached({"addaudio": {"failed": 1, "queued": 1}, "probe": {"completed": 1}, "img2vid": {"running": 1}})
+    for job in (waiting, long):
+        assert call(gateway, "POST", f"/job/{job}/cancel").status_code == 200
+    after = reached({"addaudio": {"failed": 1, "cancelled": 1}, "probe": {"completed": 1},
+                     "img2vid": {"cancelled": 1}})
+
+    assert list(after["operations"])[:len(OPERATIONS)] == list(OPERATIONS)  # every operation, idle ones at zero
+    for stats in (before, busy, after):
+        assert stats["totals"] == {state: sum(counts[state] for counts in stats["operations"].values())
+                                   for state in ("queued", "running", "completed", "failed", "cancelled")}
+        since, until = epoch(stats["since"]), epoch(stats["until"])
+        assert stats["windowSeconds"] == 3600 and round(until - since, 3) == 3600 and abs(until - time.time()) < 60
+
+
+def test_workers_status_reports_each_backend_endpoints_health(gateway: Gateway) -> None:
+    answer = call(gateway, "GET", "/admin/workers/status")
+    status = answer.json()
+    main = status["endpoints"]["main"]
+
+    assert answer.status_code == 200 and status["status"] == "ok" and list(status["endpoints"]) == ["main"]
+    assert main["backend"] == "local endpoint" and main["status"] == "ok"
+    assert set(main["workers"]) == {"idle", "initializing", "ready", "running", "throttled", "unhealthy"}
+    assert main["workers"]["idle"] + main["workers"]["running"] == 1 and main["workers"]["throttled"] == 0
+    assert {"completed", "failed", "inProgress", "inQueue"} <= set(main["jobs"])
+    assert status["workers"] == {state: main["workers"][state] for state in ("idle", "running", "throttled")}
+    assert abs(epoch(status["checkedAt"]) - time.time()) < 60
+
+
+def test_the_root_names_the_service_its_operations_and_every_route(gateway: Gateway) -> None:
+    root = call(gateway, "GET", "/", key=None).json()
+    document = call(gateway, "GET", "/openapi.json", key=None).json()
+    documented = {(method.upper(), path) for path, methods in document["paths"].items() for method in methods}
+    listed = {(route["method"], route["path"]): route for route in root["routes"]}
+
+    assert (root["name"], root["version"]) == ("video-ops gateway", importlib.metadata.version("video-ops"))
+    assert root["operations"] == list(OPERATIONS) and (root["docs"], root["openapi"]) == ("/docs", "/openapi.json")
+    assert set(listed) == documented and len(listed) == len(root["routes"])
+    assert {path for (_, path), route in listed.items() if not route["key"]} == {"/", "/health", "/ui"}
+    assert all(route["summary"] for route in root["routes"])
+    assert listed[("GET", "/queue/stats")]["key"] and listed[("GET", "/admin/workers/status")]["key"]
+
+
 def test_the_openapi_bodies_are_the_workers_models(gateway: Gateway) -> None:
     document = call(gateway, "GET", "/openapi.json", key=None).json()
     components = document["components"]["schemas"]
@@ -497,6 +591,7 @@ def test_the_openapi_bodies_are_the_workers_models(gateway: Gateway) -> None:
     assert document["components"]["securitySchemes"]["APIKeyHeader"] == {
         "type": "apiKey", "in": "header", "name": "X-API-Key", "description": "one of VIDEO_OPS_API_KEYS"}
     assert "/health" in document["paths"] and "/job/{job_id}/cancel" in document["paths"]
+    assert {"/", "/queue/stats", "/admin/workers/status", "/ui"} <= set(document["paths"])
     assert call(gateway, "GET", "/docs", key=None).status_code == 200
 
 
@@ -530,6 +625,7 @@ def test_with_a_runpod_endpoint_jobs_go_there_with_the_gateways_bucket(tmp_path:
             sent = call(gateway, "POST", "/video/addaudio", json=plain).json()
             kept = call(gateway, "POST", "/video/addaudio", json=own).json()
             health = call(gateway, "GET", "/health", key=None).json()
+            endpoints = call(gateway, "GET", "/admin/workers/status").json()["endpoints"]
             workers = descendants(gateway.proc.pid)
         log = (tmp_path / "gateway.log").read_text()
 
@@ -537,4 +633,24 @@ def test_with_a_runpod_endpoint_jobs_go_there_with_the_gateways_bucket(tmp_path:
                                 "accessSecret": "gateway-secret-value", "endpointUrl": "http://127.0.0.1:9"}
     assert kept["s3Config"] is None  # the job's own s3_config wins, and the worker reads it from the input
     assert health["backend"] == f"runpod endpoint {endpoint_id}" and workers == []
+    main = endpoints["main"]  # RunPod's GET /v2/<id>/health, as the endpoint answered it
+    assert (main["backend"], main["status"], main["workers"]["idle"] + main["workers"]["running"]) == (
+        f"runpod endpoint {endpoint_id}", "ok", 1)
     assert "secret-value" not in log and KEY not in log
+
+
+def test_an_endpoint_that_does_not_answer_is_shown_and_the_status_is_503(tmp_path: Path, tricky: TrickyServer) -> None:
+    """A RunPod endpoint that refuses the gateway's RunPod key: the workers' status says which endpoint and why."""
+    backend = Backend(Client("refusing", api_key="not-valid", base_url=f"{tricky.url}/status/401"),
+                      "runpod endpoint refusing")
+    with serving_app(lambda _url: create_app(backend, OPERATIONS, [KEY], 60, Store(tmp_path / "gateway.sqlite"))) \
+            as url:
+        answer = requests.get(f"{url}/admin/workers/status", headers={"X-API-Key": KEY}, timeout=30)
+        health = requests.get(f"{url}/health", timeout=30)
+    status = answer.json()
+    main = status["endpoints"]["main"]
+
+    assert answer.status_code == 503 and health.status_code == 503
+    assert (status["status"], status["workers"]) == ("degraded", {"idle": 0, "running": 0, "throttled": 0})
+    assert (main["backend"], main["status"]) == ("runpod endpoint refusing", "unavailable")
+    assert "401" in main["error"] and main["error"] == health.json()["error"] and "workers" not in main

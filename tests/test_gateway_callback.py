@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import logging
 import socket
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,10 +18,9 @@ from typing import Any
 
 import pytest
 import requests
-import uvicorn
 
 from tests import test_gateway_webhooks as hooks
-from tests.endpoint import Gateway, LocalEndpoint, wait_until
+from tests.endpoint import Gateway, LocalEndpoint, serving_app, wait_until
 from tests.helpers import REPO
 from tests.test_gateway import gateway_env
 from tests.test_gateway_webhooks import KEY, SECRET, Receiver, verified
@@ -79,24 +77,10 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     ) as runpod:
         patch.setenv("WEBHOOK_SECRET", SECRET)
         patch.setenv("VIDEO_OPS_ALLOW_PRIVATE_WEBHOOKS", "1")
-        listener = socket.create_server(("127.0.0.1", 0))
-        url = f"http://127.0.0.1:{listener.getsockname()[1]}"
         backend = CountingBackend(runpod.client(), "local endpoint")
-        servers: list[uvicorn.Server] = []
-
-        def serve() -> None:  # the store is made in the server's thread: SQLite objects stay in theirs
-            app = create_app(backend, OPERATIONS, [KEY], 60, Store(tmp / "gateway.sqlite"), url)
-            servers.append(uvicorn.Server(uvicorn.Config(app, log_level="warning")))
-            servers[0].run(sockets=[listener])
-
-        thread = threading.Thread(target=serve, daemon=True)
-        thread.start()
-        wait_until(lambda: servers and servers[0].started, 30, "the gateway did not start")
-        try:
+        with serving_app(lambda url: create_app(backend, OPERATIONS, [KEY], 60, Store(tmp / "gateway.sqlite"),
+                                                url)) as url:
             yield Served(url, backend, inputs)
-        finally:
-            servers[0].should_exit = True
-            thread.join(30)
 
 
 def delivered(receiver: Receiver, path: str, timeout: float = 120) -> tuple[dict[str, str], dict[str, Any]]:

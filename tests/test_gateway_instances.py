@@ -1,6 +1,6 @@
 """Two gateway instances on one PostgreSQL database in front of one backend (a local endpoint standing in for
 RunPod): they share the work, every webhook is delivered exactly once, every job is readable from any
-instance, and when one is killed mid-delivery the other takes its work over."""
+instance (and counted in its queue stats), and when one is killed mid-delivery the other takes its work over."""
 
 from __future__ import annotations
 
@@ -116,6 +116,7 @@ def test_two_gateways_share_the_work_and_one_killed_mid_delivery_loses_nothing(
             from_second = [read(second, job) for job in jobs]
         with Gateway(REPO / "handler.py", 1, tmp_path / "c.log", env) as third:  # a new instance knows them all
             from_third = [read(third, job) for job in jobs]
+            stats = requests.get(f"{third.url}/queue/stats", headers={"X-API-Key": KEY}, timeout=30).json()
     takeover = (tmp_path / "b.log").read_text()
 
     assert first.proc.returncode == -signal.SIGKILL
@@ -124,3 +125,7 @@ def test_two_gateways_share_the_work_and_one_killed_mid_delivery_loses_nothing(
     assert all(view["status"] == "COMPLETED" for view in from_second + from_third)
     assert all(view["webhook"]["status"] == "delivered" for view in from_second + from_third)
     assert "took over" in takeover
+    # The stats come from the shared records: every job any instance took, as completed within the hour.
+    assert stats["operations"]["addaudio"] == {"queued": 0, "running": 0, "completed": JOBS, "failed": 0,
+                                               "cancelled": 0}
+    assert stats["totals"] == stats["operations"]["addaudio"]

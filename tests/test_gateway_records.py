@@ -1,6 +1,7 @@
 """The gateway's job records, on SQLite and on PostgreSQL alike: old jobs answer from the record after the
 backend forgot them, retention prunes, `GET /jobs` lists, filters and pages, secrets are never stored,
-and a file written by the first gateway keeps its rows through the schema upgrade."""
+a file written by the first gateway keeps its rows through the schema upgrade, and the queue stats count
+what is pending and what ended within the hour."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from tests.helpers import REPO
 from tests.test_gateway import gateway_env
 from video_ops.client import Client
 from video_ops.gateway import schema
+from video_ops.gateway.admin import WINDOW_S, queue_stats
 from video_ops.gateway.app import create_app
 from video_ops.gateway.backend import Backend
 from video_ops.gateway.store import Store
@@ -273,3 +275,36 @@ def test_work_is_taken_over_only_once_its_lease_ran_out_on_both_databases(databa
     assert other.claim("third", 30) == [] and not first.holds("held", "first", 30)
     first.close()
     other.close()
+
+
+def test_queue_stats_count_pending_jobs_and_those_that_ended_within_the_hour_on_both_databases(
+    database: str | Path,
+) -> None:
+    clock = Clock()
+    store = Store(database, clock=clock)
+    add_job(store, clock, "ended-long-ago", "addaudio", None, "COMPLETED")
+    add_job(store, clock, "waiting-long", "caption", None, None)  # queued for over an hour: still counted
+    clock.advance(WINDOW_S / 2)
+    for job_id, operation, final in (("failed", "addaudio", "FAILED"), ("timed-out", "addaudio", "TIMED_OUT"),
+                                     ("cancelled", "img2vid", "CANCELLED"), ("done", "caption", "COMPLETED"),
+                                     ("waiting", "img2vid", None), ("style", "caption_style", "COMPLETED")):
+        add_job(store, clock, job_id, operation, None, final)
+    store.add("running", "img2vid", None, {}, None, "test", 30)
+    assert store.seen("running", "test", {"status": "IN_PROGRESS", "executionTime": 500})
+    old = store.get("ended-long-ago")
+    assert old is not None and old.ended is not None
+
+    def stats(now: float) -> dict[str, Any]:
+        return queue_stats(store.tally(now - WINDOW_S), list(OPERATIONS), now)
+
+    edge, past = stats(old.ended + WINDOW_S), stats(old.ended + WINDOW_S + 0.01)
+    store.close()
+
+    moved = {operation: {state: n for state, n in found.items() if n} for operation, found in edge["operations"].items()
+             if any(found.values())}
+    assert moved == {
+        "addaudio": {"completed": 1, "failed": 2}, "caption": {"queued": 1, "completed": 1},
+        "img2vid": {"cancelled": 1, "queued": 1, "running": 1}, "caption_style": {"completed": 1}}
+    assert list(edge["operations"]) == [*OPERATIONS, "caption_style"]  # a route's own name, after the registry's
+    assert edge["totals"] == {"queued": 2, "running": 1, "completed": 3, "failed": 2, "cancelled": 1}
+    assert past["totals"] == {**edge["totals"], "completed": 2}  # "ended-long-ago" left the window

@@ -21,12 +21,14 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from video_ops.client import ClientError
 from video_ops.gateway import replies, schemas
+from video_ops.gateway.admin import add_admin_routes
 from video_ops.gateway.audio import add_audio_routes
 from video_ops.gateway.backend import Backend, UnknownJob, wait_final
 from video_ops.gateway.current import add_current_routes
 from video_ops.gateway.intake import Refusal, read_submission, unknown_operation_route
 from video_ops.gateway.listing import add_listing_routes
 from video_ops.gateway.page import add_page
+from video_ops.gateway.service import add_service_route
 from video_ops.gateway.store import Store
 from video_ops.gateway.watcher import CALLBACK_ROUTE, LEASE_S, RETENTION_DAYS, Watcher
 from video_ops.jobkit.contract import Operation
@@ -62,7 +64,8 @@ def create_app(
         title="video-ops gateway",
         summary="The reference guide's REST API in front of the video-ops worker.",
         description="Submit jobs synchronously (`POST /video/<operation>`) or asynchronously "
-        "(`POST /video/<operation>/async`), then follow them by id. Send `X-API-Key` on every route but /health.",
+        "(`POST /video/<operation>/async`), then follow them by id. Send `X-API-Key` on every route but /, /health "
+        "and the /ui page.",
     )
     app.state.watcher = watcher
     guard = [Security(_key_check([key.encode() for key in api_keys]))]
@@ -116,7 +119,9 @@ def create_app(
     add_current_routes(app, backend, watcher, store, operations, guard)
     add_audio_routes(app, backend, watcher, operations, guard, sync_cap_s)
     add_listing_routes(app, store, guard)
+    add_admin_routes(app, store, {"main": backend}, list(operations), guard)
     add_page(app)
+    add_service_route(app, list(operations), guard)
     _add_error_handlers(app)
     _describe_bodies(app, operations)
     return app

@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from video_ops.client.api import PENDING
 from video_ops.gateway import schema
@@ -30,6 +30,7 @@ COLUMNS = ("job_id, operation, id_roteiro, status, created, started, ended, job_
            "delay_ms, execution_ms, worker_id, callback, webhook_url, webhook_on_cancel, webhook_body, "
            "webhook_headers, webhook_status, webhook_attempts, webhook_error, owner, lease_until")
 PENDING_SQL = "status IN ('IN_QUEUE', 'IN_PROGRESS')"
+T = TypeVar("T")
 SHOWN_S3_FIELDS = ("endpoint_url", "bucket_name", "region", "endpointUrl", "bucketName")
 
 
@@ -132,12 +133,16 @@ class Store:
         return _record(rows[0]) if rows else None
 
     async def read(self, job_id: str) -> Record | None:
-        """`get` for the status routes. A PostgreSQL read waits on another process (on a busy machine, for its
-        turn on a core), so it runs in a thread and the event loop answers other polls meanwhile; a SQLite
-        read is a call in this process, quicker than the hop to a thread."""
+        """`get` for the status routes."""
+        return await self._from_route(self.get, job_id)
+
+    async def _from_route(self, read: Callable[..., T], *args: Any) -> T:
+        """A read for a route. A PostgreSQL read waits on another process (on a busy machine, for its turn on
+        a core), so it runs in a thread and the event loop answers other polls meanwhile; a SQLite read is a
+        call in this process, quicker than the hop to a thread."""
         if self.shared:
-            return await asyncio.to_thread(self.get, job_id)
-        return self.get(job_id)
+            return await asyncio.to_thread(read, *args)
+        return read(*args)
 
     def by_callback(self, digest: str) -> Record | None:
         """The job RunPod reports to this callback token's digest, while its end is still awaited."""
@@ -266,6 +271,16 @@ class Store:
         rows = self.db.rows(f"SELECT {COLUMNS} FROM job_records {where} ORDER BY created DESC, job_id DESC "
                             f"LIMIT {int(limit)}", params)
         return [_record(row) for row in rows]
+
+    def tally(self, ended_since: float) -> list[tuple[str, str, int]]:
+        """(operation, status, jobs) for the jobs pending now and those that ended at or after `ended_since`."""
+        rows = self.db.rows(f"SELECT operation, status, COUNT(*) FROM job_records WHERE {PENDING_SQL} OR ended >= ? "
+                            f"GROUP BY operation, status", (ended_since,))
+        return [(operation, status, int(count)) for operation, status, count in rows]
+
+    async def read_tally(self, ended_since: float) -> list[tuple[str, str, int]]:
+        """`tally` for a route."""
+        return await self._from_route(self.tally, ended_since)
 
     def prune(self, keep_s: float) -> int:
         """Forget jobs that ended (or, never seen ending, were created) more than `keep_s` ago; how many."""

@@ -1,5 +1,6 @@
 // The jobs page: signs in with an API key kept in session storage (never in a URL), lists the gateway's
-// jobs with GET /jobs, shows one job's record with GET /jobs/<id>/record, and refreshes both every 2 s.
+// jobs with GET /jobs, shows one job's record with GET /jobs/<id>/record (its input, its result's files as
+// links, its webhook attempts), and refreshes both every 2 s. The operation filter lists what GET / names.
 "use strict";
 
 const KEY = "video-ops-api-key";
@@ -81,6 +82,43 @@ function pictureUrls(result) {  // frames: one contact sheet, or its pictures
   return urls.filter((url) => typeof url === "string" && /^https?:\/\//.test(url));
 }
 
+function resultLinks(value, path = "") {  // [where in the result, URL] for every http(s) URL it holds
+  if (typeof value === "string") return /^https?:\/\//.test(value) ? [[path, value]] : [];
+  if (!value || typeof value !== "object") return [];
+  return Object.entries(value).flatMap(([key, item]) => resultLinks(item, Array.isArray(value)
+    ? `${path}[${key}]` : (path ? `${path}.${key}` : key)));
+}
+
+function fileName(url) {  // the last part of the URL's path, as the bucket named the file
+  const last = new URL(url).pathname.split("/").pop() || "";
+  try { return decodeURIComponent(last); } catch { return last; }
+}
+
+function linkItem([where, url]) {
+  const li = document.createElement("li");
+  const a = document.createElement("a");
+  a.href = url;  // only http(s) URLs get here, so a link never runs script
+  a.target = "_blank";
+  a.rel = "noopener noreferrer";
+  a.textContent = where;
+  a.title = url;
+  const file = document.createElement("span");
+  file.className = "file";
+  file.textContent = fileName(url);
+  li.append(a, " ", file);
+  return li;
+}
+
+function attemptRow(attempt) {
+  const tr = document.createElement("tr");
+  for (const text of [String(attempt.attempt), new Date(attempt.at).toLocaleString(), attempt.outcome]) {
+    const td = document.createElement("td");
+    td.textContent = text;
+    tr.appendChild(td);
+  }
+  return tr;
+}
+
 async function loadDetail() {
   if (!chosen) return show($("detail"), false);
   let job;
@@ -117,16 +155,15 @@ async function loadDetail() {
       return img;
     }));
   }
+  $("detail-links").replaceChildren(...resultLinks(job.result).map(linkItem));
   $("detail-result").textContent = job.result === null ? "" : JSON.stringify(job.result, null, 2);
   $("detail-input").textContent = JSON.stringify(job.input, null, 2);
   const hook = job.webhook;
   $("detail-webhook").textContent = hook ? `${hook.url}: ${hook.status}, ${hook.attempts} attempt(s)` +
     (hook.last_error ? ` (${hook.last_error})` : "") : "none";
-  $("detail-attempts").replaceChildren(...(hook ? hook.history : []).map((attempt) => {
-    const li = document.createElement("li");
-    li.textContent = `${new Date(attempt.at).toLocaleString()}: ${attempt.outcome}`;
-    return li;
-  }));
+  const history = hook ? hook.history : [];
+  $("detail-attempts").replaceChildren(...history.map(attemptRow));
+  show($("detail-attempts-table"), history.length > 0);
   show($("detail"), true);
 }
 
@@ -163,7 +200,15 @@ async function signIn(key) {
   refresh();
 }
 
+async function loadOperations() {  // the filter offers the operations the service lists (GET /, no key)
+  const response = await fetch("/");
+  if (!response.ok) return;
+  const service = await response.json();
+  $("filter-operation").append(...service.operations.map((name) => new Option(name, name)));
+}
+
 document.addEventListener("DOMContentLoaded", () => {
+  loadOperations();
   $("login").addEventListener("submit", (event) => {
     event.preventDefault();
     const key = $("key").value;
