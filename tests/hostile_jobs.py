@@ -299,7 +299,7 @@ CORPUS: list[Hostile] = [
     Hostile("font URL and font name", caption(style={"font": {"name": "DejaVu Sans"}}, font_url="{server}/x.ttf"), "Invalid input: give either font_url or a font name (style.font.name), not both."),
     # trilhasonora: every bad input named before any loudness measurement or mixing
     Hostile("music without sound", trilhasonora(trilha_sonora="{server}/silent.mp4"), "trilha_sonora: the file has no audio stream (found: video)."),
-    Hostile("music as the video", trilhasonora(url_video="{server}/tone.mp3"), "url_video: the file has no video stream (found: audio)."),
+    Hostile("a sound in, a video's name out", trilhasonora(url_video="{server}/tone.mp3", output_filename="x.mp4"), "Invalid input: field 'output_filename' must end with .mp3, the format this operation writes."),
     Hostile("music of 0 s", trilhasonora(trilha_sonora="{server}/zero.wav"), "trilha_sonora: the music lasts 0 s; there is nothing to play under the video."),
     Hostile("music reduction too high", trilhasonora(volume_reduction_db=41), "Invalid input: field 'volume_reduction_db': Input should be less than or equal to 40."),
     Hostile("music reduction negative", trilhasonora(volume_reduction_db=-3), "Invalid input: field 'volume_reduction_db': Input should be greater than or equal to 0."),

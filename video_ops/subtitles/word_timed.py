@@ -11,10 +11,25 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-if TYPE_CHECKING:
-    from video_ops.subtitles.transcript import Segment
+from video_ops.subtitles.words import Word
+
+
+class Segment(Protocol):
+    """A transcript's segment as these writers read it (transcript.py's, which imports this module)."""
+
+    @property
+    def start(self) -> float: ...
+
+    @property
+    def end(self) -> float: ...
+
+    @property
+    def text(self) -> str: ...
+
+    @property
+    def words(self) -> Sequence[Word]: ...
 
 # LRC has no escaping: these would open a tag, so a word shows them as look-alikes.
 _LRC_TAG_MARKS = str.maketrans({"[": "(", "]": ")", "<": "\u2039", ">": "\u203a"})
