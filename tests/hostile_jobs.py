@@ -426,7 +426,7 @@ CORPUS: list[Hostile] = [
     Hostile("transcribe with a model path", transcribe(model="../../etc"), MODELS),
     Hostile("transcribe with a beam of 11", transcribe(beam_size=11), "Invalid input: field 'beam_size': Input should be less than or equal to 10."),
     Hostile("transcribe at temperature 2", transcribe(temperature=2), "Invalid input: field 'temperature': Input should be less than or equal to 1."),
-    Hostile("transcribe into a format it has not", transcribe(output_formats=["pdf"]), "Invalid input: field 'output_formats[0]': Input should be 'srt', 'vtt', 'json' or 'ass'."),
+    Hostile("transcribe into a format it has not", transcribe(output_formats=["pdf"]), "Invalid input: field 'output_formats[0]': Input should be 'srt', 'vtt', 'json', 'ass', 'vtt_karaoke' or 'lrc'."),
     Hostile("transcribe into no format", transcribe(output_formats=[]), "Invalid input: field 'output_formats': List should have at least 1 item after validation, not 0."),
     Hostile("transcribe with a 5000-character prompt", transcribe(initial_prompt="x" * 5000), "Invalid input: field 'initial_prompt': String should have at most 2000 characters."),
     Hostile("transcribe from the cloud metadata", transcribe(audio_url="http://169.254.169.254/latest/meta-data/"), refused("169.254.169.254", "169.254.169.254", "audio_url"), guarded=True),
