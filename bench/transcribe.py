@@ -24,7 +24,8 @@ from .workloads import Run, Target, Workload, command_variant, worker_variant
 
 MODEL = "tiny"
 OPTIONS = {"beam_size": 5, "temperature": 0.0, "enable_vad": False}
-FILES = ["segments.srt", "segments.vtt", "segments.json", "words.json", "words_karaoke.ass"]
+FILES = ["segments.srt", "segments.vtt", "segments.json", "words.json", "words_karaoke.ass",
+         "words_karaoke.vtt", "words.lrc"]
 OVERHEAD_LIMIT_S = 0.300
 
 

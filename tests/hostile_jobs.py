@@ -299,7 +299,7 @@ CORPUS: list[Hostile] = [
     Hostile("font URL and font name", caption(style={"font": {"name": "DejaVu Sans"}}, font_url="{server}/x.ttf"), "Invalid input: give either font_url or a font name (style.font.name), not both."),
     # trilhasonora: every bad input named before any loudness measurement or mixing
     Hostile("music without sound", trilhasonora(trilha_sonora="{server}/silent.mp4"), "trilha_sonora: the file has no audio stream (found: video)."),
-    Hostile("music as the video", trilhasonora(url_video="{server}/tone.mp3"), "url_video: the file has no video stream (found: audio)."),
+    Hostile("a sound in, a video's name out", trilhasonora(url_video="{server}/tone.mp3", output_filename="x.mp4"), "Invalid input: field 'output_filename' must end with .mp3, the format this operation writes."),
     Hostile("music of 0 s", trilhasonora(trilha_sonora="{server}/zero.wav"), "trilha_sonora: the music lasts 0 s; there is nothing to play under the video."),
     Hostile("music reduction too high", trilhasonora(volume_reduction_db=41), "Invalid input: field 'volume_reduction_db': Input should be less than or equal to 40."),
     Hostile("music reduction negative", trilhasonora(volume_reduction_db=-3), "Invalid input: field 'volume_reduction_db': Input should be greater than or equal to 0."),
@@ -426,7 +426,7 @@ CORPUS: list[Hostile] = [
     Hostile("transcribe with a model path", transcribe(model="../../etc"), MODELS),
     Hostile("transcribe with a beam of 11", transcribe(beam_size=11), "Invalid input: field 'beam_size': Input should be less than or equal to 10."),
     Hostile("transcribe at temperature 2", transcribe(temperature=2), "Invalid input: field 'temperature': Input should be less than or equal to 1."),
-    Hostile("transcribe into a format it has not", transcribe(output_formats=["pdf"]), "Invalid input: field 'output_formats[0]': Input should be 'srt', 'vtt', 'json' or 'ass'."),
+    Hostile("transcribe into a format it has not", transcribe(output_formats=["pdf"]), "Invalid input: field 'output_formats[0]': Input should be 'srt', 'vtt', 'json', 'ass', 'vtt_karaoke' or 'lrc'."),
     Hostile("transcribe into no format", transcribe(output_formats=[]), "Invalid input: field 'output_formats': List should have at least 1 item after validation, not 0."),
     Hostile("transcribe with a 5000-character prompt", transcribe(initial_prompt="x" * 5000), "Invalid input: field 'initial_prompt': String should have at most 2000 characters."),
     Hostile("transcribe from the cloud metadata", transcribe(audio_url="http://169.254.169.254/latest/meta-data/"), refused("169.254.169.254", "169.254.169.254", "audio_url"), guarded=True),

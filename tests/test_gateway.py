@@ -179,7 +179,8 @@ IMAGES = [{"id": "img1", "image_url": "file:samples/sample_image.jpg", "duracao"
 def gateway_env(tmp: Path, **extra: str) -> dict[str, str]:
     """No bucket (results stay in tmp/output), `file:` samples allowed, CPU encoding as in every test."""
     unset = ("BUCKET_ENDPOINT_URL", "BUCKET_ACCESS_KEY_ID", "BUCKET_SECRET_ACCESS_KEY", "BUCKET_NAME",
-             "BUCKET_PUBLIC_URL", "RUNPOD_ENDPOINT_ID", "RUNPOD_API_KEY", "VIDEO_OPS_API_KEYS", "X_API_KEY")
+             "BUCKET_PUBLIC_URL", "RUNPOD_ENDPOINT_ID", "RUNPOD_API_KEY", "VIDEO_OPS_API_KEYS", "X_API_KEY",
+             "VIDEO_OPS_CPU_ENDPOINT_ID")
     return {**dict.fromkeys(unset, ""), "VIDEO_OPS_ALLOW_FILE_URLS": "1", "VIDEO_OPS_OUTPUT_DIR": str(tmp / "output"),
             "VIDEO_OPS_WORKDIR": str(tmp / "work"), "VIDEO_OPS_GATEWAY_DB": str(tmp / "gateway.sqlite"),
             "VIDEO_OPS_ENCODER": "x264", "VIDEO_OPS_DECODER": "cpu",

@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pytest
 import requests
 
 from tests import test_gateway_webhooks as hooks
-from tests.endpoint import Gateway, wait_until
+from tests.endpoint import Gateway, LocalEndpoint, wait_until
+from tests.helpers import REPO
+from tests.media import probe, stream_duration
+from tests.test_gateway import gateway_env
 from tests.test_gateway_webhooks import KEY, Receiver, verified
+from video_ops.client import Client
 from video_ops.gateway.caption_style import to_worker_input
 
 # The webhook tests' gateway (a key, WEBHOOK_SECRET, private receivers allowed) and receiver, one each here.
@@ -148,3 +155,146 @@ def test_caption_style_refuses_what_the_reference_did_not_know(gateway: Gateway)
     assert answer.json()["message"] == "Invalid input: unknown field 'style.sombra' for caption_style."
     answer = post(gateway, "/runpod/video/caption_style", {**body, "type": "karaoke", "style": {}})
     assert answer.json()["message"] == "Invalid input: field 'type' must be 'segments' or 'highlight'."
+
+
+# The reference's bodies of its /vps/ routes: its guide's img2vid and addaudio bodies, its concatenate and
+# caption_style bodies, each with the webhook_url its current routes take.
+def vps_bodies(media: str) -> dict[str, dict[str, Any]]:
+    """`media`: where the tests' short media are served (video.mp4 lasts 2 s, tone.mp3 3 s)."""
+    return {
+        "img2vid": {"images": [{"id": "img1", "image_url": "file:samples/sample_image.jpg", "duracao": 1.0},
+                               {"id": "img2", "image_url": "file:samples/sample_image.jpg", "duracao": 0.5}],
+                    "path": "videos/output"},
+        "addaudio": {"url_video": f"{media}/video.mp4", "url_audio": f"{media}/tone.mp3", "path": "videos/output",
+                     "output_filename": "video_with_audio.mp4"},
+        "concatenate": {"video_urls": [{"video_url": f"{media}/video.mp4"}, {"video_url": f"{media}/video.mp4"}],
+                        "path": "videos/output", "output_filename": "joined.mp4"},
+        "caption_style": {"url_video": f"{media}/video.mp4", "url_caption": "file:samples/sample_captions.srt",
+                          "type": "segments", "uppercase": False, "path": "videos/output",
+                          "output_filename": "captioned.mp4", "style": {"position": {"alignment": "bottom_center"}}},
+    }
+
+
+SOUND = "file:samples/sample_audio.mp3"  # 5.04 s
+QUEUED_KEYS = {"jobId", "status", "idRoteiro", "message", "estimatedTime", "queuePosition", "statusUrl", "createdAt"}
+
+
+def output_file(runner: LocalEndpoint, result: dict[str, Any]) -> Path:
+    """Where the endpoint that ran the job wrote its output (no bucket: its output folder)."""
+    path = Path(runner.env["VIDEO_OPS_OUTPUT_DIR"]) / result["s3_key"]
+    assert path.is_file(), result
+    return path
+
+
+def test_the_vps_video_routes_queue_the_reference_bodies(gateway: Gateway, receiver: Receiver,
+                                                         media_server: str) -> None:
+    bodies = vps_bodies(media_server)
+    answers = {name: post(gateway, f"/vps/video/{name}",
+                          {**body, "webhook_url": receiver.url(f"/vps-{name}"), "id_roteiro": f"r-{name}"})
+               for name, body in bodies.items()}
+    done = {name: ended(gateway, answer.json()["jobId"]) for name, answer in answers.items()}
+    wait_until(lambda: all(receiver.received(f"/vps-{name}") for name in bodies), 30, "a webhook did not come")
+
+    assert {name: (answer.status_code, answer.json().keys()) for name, answer in answers.items()} == {
+        name: (202, QUEUED_KEYS) for name in bodies}
+    assert {name: (view["status"], view["operation"], view["idRoteiro"]) for name, view in done.items()} == {
+        name: ("COMPLETED", name, f"r-{name}") for name in bodies}
+    assert [clip["duration"] for clip in done["img2vid"]["result"]["videos"]] == [1.0, 0.5]
+    joined = output_file(gateway, done["concatenate"]["result"])
+    assert done["concatenate"]["result"]["video_count"] == 2
+    assert stream_duration(joined, "video") == pytest.approx(4.0, abs=0.05)
+    assert done["addaudio"]["result"]["s3_key"] == "videos/output/video_with_audio.mp4"
+    assert done["caption_style"]["result"]["message"] == "Caption segments added and uploaded to S3 successfully"
+    (headers, data), = receiver.received("/vps-addaudio")
+    assert verified(headers, data) and json.loads(data)["result"] == done["addaudio"]["result"]
+
+
+def test_vps_audio_concatenate_answers_when_the_file_is_written(gateway: Gateway, media_server: str) -> None:
+    tone = f"{media_server}/tone.mp3"
+    body = {"audio_urls": [{"audio_url": tone}, {"audio_url": tone}], "path": "roteiros/3/audio"}
+    answer = post(gateway, "/vps/audio/concatenate", body)
+    assert answer.status_code == 200, answer.text
+    joined = answer.json()
+    assert joined.keys() >= {"success", "audio_url", "filename", "s3_key", "audio_count", "total_duration",
+                             "processing_time_ms", "message"}
+    assert (joined["success"], joined["filename"], joined["s3_key"], joined["audio_count"]) == (
+        True, "audio_concatenated.mp3", "roteiros/3/audio/audio_concatenated.mp3", 2)
+    assert joined["message"] == "2 audio files concatenated and uploaded to S3 successfully"
+    assert joined["total_duration"] == pytest.approx(6.0, abs=0.06) and joined["processing_time_ms"] > 0
+    assert stream_duration(output_file(gateway, joined), "audio") == pytest.approx(6.0, abs=0.06)
+    assert answer.headers["X-Job-Id"]
+
+
+def test_vps_audio_trilhasonora_lays_music_under_a_sound_file(gateway: Gateway, media_server: str) -> None:
+    body = {"audio_url": f"{media_server}/tone.mp3", "trilha_sonora": SOUND, "path": "roteiros/3/audio",
+            "db_offset": 12}
+    answer = post(gateway, "/vps/audio/trilhasonora", body)
+    assert answer.status_code == 200, answer.text
+    mixed = answer.json()
+    assert mixed.keys() >= {"success", "audio_url", "filename", "s3_key", "audio_duration", "trilha_duration",
+                            "loops_applied", "volume_reduction_db", "processing_time_ms", "message"}
+    assert (mixed["success"], mixed["filename"], mixed["loops_applied"]) == (True, "audio_with_trilha.mp3", 0)
+    assert mixed["audio_analysis"]["target_offset_lu"] == 12 and mixed["message"].startswith("Trilha sonora added")
+    out = output_file(gateway, mixed)
+    assert [found["codec_name"] for found in probe(out)["streams"]] == ["mp3"]
+    assert stream_duration(out, "audio") == pytest.approx(3.0, abs=0.06)
+
+
+def test_vps_audio_refusals_and_failures_in_the_references_shapes(gateway: Gateway) -> None:
+    health = requests.get(gateway.url + "/health", timeout=30).json()["jobs"]
+    missing = post(gateway, "/vps/audio/concatenate", {"path": "x"})
+    too_far = post(gateway, "/vps/audio/trilhasonora", {"audio_url": SOUND, "trilha_sonora": SOUND, "db_offset": 80})
+    assert requests.get(gateway.url + "/health", timeout=30).json()["jobs"] == health  # nothing was queued
+    failed = post(gateway, "/vps/audio/concatenate", {"audio_urls": [{"audio_url": SOUND},
+                                                                     {"audio_url": "file:samples/none.mp3"}]})
+
+    assert missing.status_code == 400 and missing.json() == {
+        "success": False, "error": "Validation error", "message": "Invalid input: missing required field 'audio_urls'."}
+    assert too_far.status_code == 400 and too_far.json()["message"].startswith(
+        "Invalid input: field 'db_offset' must be a number from 0 to 50")
+    assert failed.status_code == 500 and failed.json().keys() == {"success", "error", "message", "processing_time_ms"}
+    assert failed.json()["success"] is False and failed.json()["message"].startswith("audio_urls[1]:")
+
+
+@pytest.fixture(scope="module")
+def cpu_gateway(gateway: Gateway, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Gateway, Client]]:
+    """A gateway over its own local endpoint whose CPU endpoint is the module gateway's local endpoint (a real
+    worker, writing to that gateway's output folder). Yields it and a client of the CPU endpoint."""
+    found = re.search(r"jobs run on the local endpoint (\S+)/(\S+),", gateway.log.read_text())
+    assert found, "the module gateway did not say where its local endpoint is"
+    base, endpoint_id = found.groups()
+    tmp = tmp_path_factory.mktemp("cpu-backend")
+    env = gateway_env(tmp, VIDEO_OPS_API_KEYS=KEY, RUNPOD_API_KEY="k", RUNPOD_ENDPOINT_BASE_URL=base,
+                      VIDEO_OPS_CPU_ENDPOINT_ID=endpoint_id)
+    with Gateway(REPO / "handler.py", 1, tmp / "gateway.log", env) as running:
+        yield running, Client(endpoint_id, base_url=base)
+
+
+def test_with_a_cpu_endpoint_the_vps_jobs_run_there_and_are_followed_there(
+    cpu_gateway: tuple[Gateway, Client], gateway: Gateway
+) -> None:
+    cpu_side, cpu = cpu_gateway
+    long = {"images": [{"id": "a", "image_url": "file:samples/sample_image.jpg", "duracao": 20}],
+            "zoom_types": ["zoomin"], "width": 1280, "height": 720, "path": "busy"}
+    busy = post(cpu_side, "/vps/video/img2vid", long).json()["jobId"]
+    wait_until(lambda: job(cpu_side, busy).json()["status"] == "PROCESSING", 30, "the CPU job did not start")
+    cancelled = post(cpu_side, f"/jobs/{busy}/cancel")
+    joined = post(cpu_side, "/vps/audio/concatenate", {"audio_urls": [{"audio_url": SOUND}, {"audio_url": SOUND}]})
+    on_main = ended(cpu_side, post(cpu_side, "/runpod/video/img2vid", {**long, "images": [
+        {"id": "b", "image_url": "file:samples/sample_image.jpg", "duracao": 0.5}], "zoom_types": []}).json()["jobId"])
+
+    assert cancelled.status_code == 200 and job(cpu_side, busy).json()["status"] == "CANCELLED"
+    assert cpu.status(busy)["status"] == "CANCELLED"  # the CPU endpoint held it
+    assert joined.status_code == 200, joined.text  # the sync route waited on the CPU endpoint
+    output_file(gateway, joined.json())
+    output_file(cpu_side, on_main["result"]["videos"][0])  # the other routes' jobs ran on the main endpoint
+
+
+def test_the_openapi_document_lists_the_reference_routes_with_their_bodies(gateway: Gateway) -> None:
+    paths = requests.get(gateway.url + "/openapi.json", timeout=30).json()["paths"]
+    for path in ("/vps/video/img2vid", "/vps/video/addaudio", "/vps/video/concatenate", "/vps/audio/concatenate",
+                 "/vps/audio/trilhasonora", "/runpod/audio/transcribe", "/runpod/audio/transcribe-whisper"):
+        assert paths[path]["post"]["requestBody"]["content"]["application/json"]["schema"], path
+    assert "/vps/video/caption_style" in paths
+    trilha = paths["/vps/audio/trilhasonora"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert trilha["properties"]["db_offset"]["default"] == 30 and trilha["required"] == ["audio_url", "trilha_sonora"]

@@ -15,6 +15,7 @@ from tests.endpoint import Gateway, wait_until
 from tests.helpers import REPO
 from tests.test_gateway import gateway_env
 from tests.test_gateway_webhooks import KEY, SECRET, Receiver, verified
+from tests.test_transcript_formats import karaoke_cues, lrc_lines
 
 receiver = hooks.receiver
 BODY = {"audio_url": "file:samples/sample_audio.mp3", "path": "roteiros/9/audio", "model": "tiny",
@@ -38,9 +39,11 @@ def test_the_references_sync_route_answers_with_the_files(gateway: Gateway) -> N
     answer = post(gateway, "/runpod/audio/transcribe", BODY)
     assert answer.status_code == 200, answer.text
     body = answer.json()
-    assert body.keys() >= {"jobId", "message", "language", "transcription", "files", "stats", "duration", "timings"}
+    assert body.keys() >= {"jobId", "message", "language", "transcription", "files", "stats", "duration", "timings",
+                           "code", "job_id", "execution"}
+    assert (body["code"], body["job_id"]) == (200, body["jobId"])
     assert body["files"]["segments"].keys() == {"srt", "vtt", "json"}
-    assert body["files"]["words"].keys() == {"ass_karaoke", "json"}
+    assert body["files"]["words"].keys() == {"ass_karaoke", "json", "vtt_karaoke", "lrc"}
     assert body["files"]["words"]["json"].endswith("/roteiros/9/audio/words.json")
     words = requests.get(body["files"]["words"]["json"], timeout=30).json()["words"]
     assert len(words) <= body["stats"]["words"]
@@ -59,9 +62,30 @@ def test_a_failed_transcription_is_a_500_naming_the_model(gateway: Gateway) -> N
     answer = post(gateway, "/runpod/audio/transcribe", {**BODY, "model": "medium"})
     assert answer.status_code == 500
     body = answer.json()
-    assert (body["error"], body["status"]) == ("Transcription failed", "FAILED")
+    assert (body["error"], body["status"], body["job_id"]) == ("Transcription failed", "FAILED", body["jobId"])
+    assert body["execution"].keys() == {"startTime", "endTime", "durationMs", "durationSeconds"}
     assert body["message"] == ("model: the Whisper model 'medium' is not in the models folder "
                                "(VIDEO_OPS_WHISPER_MODELS) and could not be downloaded.")
+
+
+def test_the_whisper_route_is_the_same_operation_with_the_base_model_by_default(gateway: Gateway) -> None:
+    """The reference's /runpod/audio/transcribe-whisper: without `model` it asks for `base` (not in the tests'
+    models folder: a 500 naming it); with one, the whole shape, word-timed WebVTT and LRC filled."""
+    default = post(gateway, "/runpod/audio/transcribe-whisper", {"audio_url": BODY["audio_url"], "path": "w"})
+    answer = post(gateway, "/runpod/audio/transcribe-whisper", BODY)
+
+    assert default.status_code == 500 and "'base'" in default.json()["message"]
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    execution = body["execution"]
+    assert (body["code"], body["job_id"], body["stats"]["model"]) == (200, body["jobId"], "tiny")
+    assert execution["durationMs"] > 0 and execution["durationSeconds"] == round(execution["durationMs"] / 1000, 3)
+    assert execution["startTime"] < execution["endTime"] and execution["endTime"].endswith("Z")
+    words = body["files"]["words"]
+    cues = karaoke_cues(requests.get(words["vtt_karaoke"], timeout=30).text)
+    lines = lrc_lines(requests.get(words["lrc"], timeout=30).text)
+    assert len(cues) == body["stats"]["segments"] and [shown for _, _, shown in lines if shown]
+    assert words["lrc"].endswith("/roteiros/9/audio/words.lrc")
 
 
 def test_the_async_routes_run_it_with_a_webhook(gateway: Gateway, receiver: Receiver) -> None:

@@ -13,12 +13,14 @@ import requests
 
 from tests.helpers import leftover_workdirs, run_job, stored_keys
 from tests.media import ffmpeg, make_video
+from tests.test_transcript_formats import karaoke_cues, lrc_lines
 from video_ops.ops.transcribe import NO_SPEECH
 from video_ops.speech.models import forget_models
 from video_ops.subtitles.words import read_words
 
-FILES = {"segments": ("srt", "vtt", "json"), "words": ("ass_karaoke", "json")}
-KEYS = {"out/segments.srt", "out/segments.vtt", "out/segments.json", "out/words.json", "out/words_karaoke.ass"}
+FILES = {"segments": ("srt", "vtt", "json"), "words": ("ass_karaoke", "json", "vtt_karaoke", "lrc")}
+KEYS = {"out/segments.srt", "out/segments.vtt", "out/segments.json", "out/words.json", "out/words_karaoke.ass",
+        "out/words_karaoke.vtt", "out/words.lrc"}
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +50,7 @@ def fetch(url: str) -> bytes:
     return response.content
 
 
-def test_transcribe_uploads_five_files_and_answers_in_the_references_shape(media_server, speech, whisper_models,
+def test_transcribe_uploads_seven_files_and_answers_in_the_references_shape(media_server, speech, whisper_models,
                                                                             bucket, worker_env):
     result = transcribe(media_server)
     assert result["success"] is True, result
@@ -67,6 +69,9 @@ def test_transcribe_uploads_five_files_and_answers_in_the_references_shape(media
     assert " ".join(event.plaintext for event in srt) == result["transcription"]
     assert len(pysubs2.SSAFile.from_string(fetch(files["segments"]["vtt"]).decode())) == stats["segments"]
     assert "\\kf" in fetch(files["words"]["ass_karaoke"]).decode()
+    assert len(karaoke_cues(fetch(files["words"]["vtt_karaoke"]).decode())) == stats["segments"]
+    assert [shown for _, _, shown in lrc_lines(fetch(files["words"]["lrc"]).decode()) if shown] == [
+        event.plaintext for event in srt]
     assert len(json.loads(fetch(files["segments"]["json"]))["segments"]) == stats["segments"]
     assert {"audio_s", "model_s", "transcribe_s", "write_s", "upload_s"} <= set(result["timings"])
     assert leftover_workdirs(worker_env) == []
@@ -97,7 +102,7 @@ def test_a_video_with_sound_is_accepted_as_url_video_in_a_given_language(media_s
     assert result["success"] is True, result
     assert result["language"] == "pt" and result["language_probability"] == 1  # given, not detected
     assert result["duration"] == pytest.approx(2.0, abs=0.05)
-    assert result["files"]["segments"]["srt"] and result["files"]["words"] == {"ass_karaoke": None, "json": None}
+    assert result["files"]["segments"]["srt"] and not any(result["files"]["words"].values())
 
 
 def test_silence_is_a_clear_empty_result(media_server, speech, whisper_models):

@@ -93,3 +93,87 @@ def test_no_speech_gives_empty_files_that_still_parse(tmp_path: Path) -> None:
     for name in ("segments.srt", "segments.vtt", "words.ass_karaoke"):
         assert len(pysubs2.load(str(files[name]), format_=name.rsplit(".", 1)[-1].replace("ass_karaoke", "ass"))) == 0
     assert json.loads(files["words.json"].read_text())["words"] == []
+    assert karaoke_cues(files["words.vtt_karaoke"].read_text()) == [] and files["words.lrc"].read_text() == ""
+
+
+VTT_STAMP = r"(\d{2,}):([0-5]\d):([0-5]\d)\.(\d{3})"
+VTT_TIMING = re.compile(rf"^{VTT_STAMP} --> {VTT_STAMP}$")
+LRC_STAMP = r"(\d{2,}):([0-5]\d)\.(\d{2})"
+LRC_LINE = re.compile(rf"^\[{LRC_STAMP}\](.*)$")
+
+
+def _vtt_ms(hours: str, minutes: str, seconds: str, ms: str) -> int:
+    return ((int(hours) * 60 + int(minutes)) * 60 + int(seconds)) * 1000 + int(ms)
+
+
+def karaoke_cues(text: str) -> list[tuple[int, int, list[int], str]]:
+    """A WebVTT file read by its rules: the header, cues of a timing line and one payload line, and in the
+    payload cue timestamps strictly inside the cue and increasing; (start, end, stamps, shown text)."""
+    header, *blocks = text.split("\n\n")
+    assert header == "WEBVTT" and text.endswith("\n\n") and blocks[-1] == ""
+    cues = []
+    for block in blocks[:-1]:
+        timing, payload = block.split("\n")
+        times = VTT_TIMING.match(timing)
+        assert times, timing
+        start, end = _vtt_ms(*times.groups()[:4]), _vtt_ms(*times.groups()[4:])
+        assert start < end and "-->" not in payload
+        stamps = [_vtt_ms(*found) for found in re.findall(rf"<{VTT_STAMP}>", payload)]
+        assert all(start < stamp < end for stamp in stamps) and stamps == sorted(set(stamps)), block
+        shown = re.sub(rf"<{VTT_STAMP}>", "", payload)
+        assert "<" not in shown and ">" not in shown  # any other `<` would open a tag
+        cues.append((start, end, stamps, shown.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")))
+    return cues
+
+
+def lrc_lines(text: str) -> list[tuple[int, list[int], str]]:
+    """An enhanced LRC file read by its rules: every line `[mm:ss.xx]` then words each after `<mm:ss.xx>`,
+    the times never going back; (line time, word times, shown text), in centiseconds."""
+    lines, last = [], 0
+    for line in text.splitlines():
+        found = LRC_LINE.match(line)
+        assert found, line
+        at = (int(found[1]) * 60 + int(found[2])) * 100 + int(found[3])
+        stamps = [(int(m) * 60 + int(s)) * 100 + int(cs) for m, s, cs in re.findall(rf"<{LRC_STAMP}>", found[4])]
+        shown = re.sub(rf" ?<{LRC_STAMP}>", " ", found[4]).strip()
+        assert at >= last and stamps == sorted(stamps) and all(stamp >= at for stamp in stamps), line
+        assert not set("[]<>") & set(shown), line
+        lines.append((at, stamps, shown))
+        last = at
+    return lines
+
+
+def test_karaoke_vtt_marks_every_word_inside_its_cue(files: dict[str, Path]) -> None:
+    cues = karaoke_cues(files["words.vtt_karaoke"].read_text())
+    assert [(start, end) for start, end, _, _ in cues] == MS
+    assert [stamps for _, _, stamps, _ in cues] == [[500, 1001], [2500, 3100, 3600], [3725500, 3726100]]
+    assert [shown for _, _, _, shown in cues] == ["Hello there, world.", "C:\\new {\\pos(0,0)} folder} -->",
+                                                 "An hour later"]
+    assert "Hello <00:00:00.500>there, <00:00:01.001>world." in files["words.vtt_karaoke"].read_text()
+
+
+def test_karaoke_vtt_joins_a_word_its_cue_cannot_time(tmp_path: Path) -> None:
+    """A word starting with its cue, or at or after its end, cannot carry a stamp there: it joins the one before."""
+    squeezed = [Segment(5.0, 6.0, "a b c", [Word("a", 5.0, 5.2), Word("b", 5.0, 5.5), Word("c", 6.0, 6.2)]),
+                Segment(7.0, 8.0, "no words here", [])]
+    files = write_transcript(tmp_path, squeezed, "en", 8.0)
+    assert karaoke_cues(files["words.vtt_karaoke"].read_text()) == [(5000, 6000, [], "a b c"),
+                                                                   (7000, 8000, [], "no words here")]
+
+
+def test_lrc_times_each_word_and_clears_the_lyric_in_pauses(files: dict[str, Path]) -> None:
+    lines = lrc_lines(files["words.lrc"].read_text())
+    assert lines == [
+        (0, [0, 50, 100, 123], "Hello there, world."), (123, [], ""),
+        (200, [200, 250, 310, 360, 400], "C:\\new {\\pos(0,0)} folder} --\u203a"), (400, [], ""),
+        (372506, [372506, 372550, 372610, 372700], "An hour later"), (372700, [], ""),
+    ]
+    assert files["words.lrc"].read_text().startswith("[00:00.00]<00:00.00>Hello <00:00.50>there, ")
+
+
+def test_lrc_words_never_go_back_before_their_line(tmp_path: Path) -> None:
+    early = [Segment(1.0, 2.0, "[x] y", [Word("[x]", 0.9, 1.2), Word("y", 1.1, 1.9)]),
+             Segment(2.0, 3.0, "z", [Word("z", 2.0, 2.5)])]
+    files = write_transcript(tmp_path, early, "en", 3.0)
+    assert lrc_lines(files["words.lrc"].read_text()) == [(100, [100, 110, 190], "(x) y"), (200, [200, 250], "z"),
+                                                        (300, [], "")]

@@ -35,6 +35,8 @@ def media(media_dir: Path) -> Path:
            "-c:a", "aac", "-b:a", "192k", str(media_dir / "loud.mp4"))
     ffmpeg("-f", "lavfi", "-i", "aevalsrc='0.5*sin(2*PI*220*t)+0.45*sin(2*PI*330*t)':s=48000:d=4",
            str(media_dir / "loud_chord.wav"))
+    ffmpeg("-f", "lavfi", "-i", f"aevalsrc='{SPEECH}':s=48000:d=4", "-c:a", "libmp3lame", "-q:a", "2",
+           str(media_dir / "narration4.mp3"))
     return media_dir
 
 
@@ -165,6 +167,26 @@ def test_the_reference_orchestrators_input_as_sent(media_server, media, bucket, 
     assert head["ContentLength"] == result["size_bytes"]
     assert (result["volume_reduction_db"], result["loops_applied"]) == (15, 6)
     assert leftover_workdirs(worker_env) == []
+
+
+def test_under_a_sound_file_it_writes_a_sound_file_with_the_narration_kept(media_server, media, worker_env):
+    """No picture in: the same bed under the sound, a sound file out (MP3, or the format the name asks)."""
+    job = trilha(media_server, "narration4.mp3", "chord3.flac", output_filename="com_trilha", music_offset_lu=30,
+                 fade_in_s=0, fade_out_s=0)
+    job["audio_url"] = job.pop("url_video")
+    result = run_job(job)
+    out = local_output(result)
+    assert [s["codec_type"] for s in probe(out)["streams"]] == ["audio"]
+    assert (stream(probe(out), "audio")["codec_name"], result["filename"]) == ("mp3", "com_trilha.mp3")
+    assert stream_duration(out, "audio") == pytest.approx(4.0, abs=0.06) and result["audio_duration"] == pytest.approx(
+        4.0, abs=0.06)
+    assert loudness(out, ONLY_SPEECH) == pytest.approx(loudness(media / "narration4.mp3", ONLY_SPEECH), abs=0.5)
+    assert music_change_db(out, media / "chord3.flac", 3.0) == pytest.approx(-result["volume_reduction_db"], abs=0.7)
+    assert result["audio_analysis"]["offset_lu"] == pytest.approx(30, abs=0.1) and result["loops_applied"] == 1
+    wav = run_job({**job, "output_filename": "x.wav"})
+    assert stream(probe(local_output(wav)), "audio")["codec_name"] == "pcm_s16le"
+    refused = run_job({**job, "output_filename": "x.mp4"})
+    assert "output_filename" in refused["error"] and leftover_workdirs(worker_env) == []
 
 
 def test_url_music_is_the_music_too(media_server, media):

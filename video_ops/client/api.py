@@ -477,8 +477,8 @@ class Client:
         output_formats: list[str] | None = None,
         **extra: Any,
     ) -> str:
-        """Submit a transcribe job (speech -> SRT, VTT, words JSON and karaoke ASS); returns the job id. Its
-        result's `files.words.json` goes straight into caption_highlight's `url_words_json`."""
+        """Submit a transcribe job (speech -> SRT, VTT, words JSON, karaoke ASS and WebVTT, enhanced LRC); returns
+        the job id. Its result's `files.words.json` goes straight into caption_highlight's `url_words_json`."""
         return self._submit_operation("transcribe", locals())
 
     def caption_segments(self, url_video: str, url_srt: str, path: str, output_filename: str | None = None,

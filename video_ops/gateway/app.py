@@ -42,12 +42,14 @@ MAX_CALLBACK_BYTES = 16 * 1024 * 1024  # a final status with a large batch's out
 def create_app(
     backend: Backend, operations: dict[str, Operation], api_keys: list[str], sync_cap_s: float, store: Store,
     public_url: str | None = None, lease_s: float = LEASE_S, retention_days: float = RETENTION_DAYS,
+    cpu: Backend | None = None,
 ) -> FastAPI:
     """The API over `backend`; with no `api_keys` every caller is let in (the command then binds loopback only).
     `store` keeps a record of every job and the webhooks owed; work left by an earlier run (or by an instance
     that stopped, on a shared database) is taken up when the server starts. With `public_url` (where the
-    backend reaches this gateway) RunPod reports the end of jobs itself."""
-    watcher = Watcher(backend, store, public_url, lease_s, retention_days)
+    backend reaches this gateway) RunPod reports the end of jobs itself. With `cpu` the `/vps/...` routes' jobs
+    run there (a CPU endpoint of the same image), else on `backend`."""
+    watcher = Watcher(backend, store, public_url, lease_s, retention_days, cpu)
     hide_callback_tokens()
 
     @contextlib.asynccontextmanager
@@ -58,6 +60,8 @@ def create_app(
         yield
         await watcher.stop()
         await backend.close()
+        if cpu is not None:
+            await cpu.close()
 
     app = FastAPI(
         lifespan=lifespan,
@@ -116,8 +120,8 @@ def create_app(
     app.add_api_route("/health", health, methods=["GET"], tags=["service"])
     app.add_api_route(CALLBACK_ROUTE + "/{token}", _callback_route(watcher), methods=["POST"],
                       include_in_schema=False)
-    add_current_routes(app, backend, watcher, store, operations, guard)
-    add_audio_routes(app, backend, watcher, operations, guard, sync_cap_s)
+    add_current_routes(app, watcher, store, operations, guard)
+    add_audio_routes(app, watcher, operations, guard, sync_cap_s)
     add_listing_routes(app, store, guard)
     add_admin_routes(app, store, {"main": backend}, list(operations), guard)
     add_page(app)

@@ -26,6 +26,7 @@ from video_ops.local_endpoint.server import check_worker_arguments, server_parse
 from video_ops.ops import OPERATIONS
 
 READY = "gateway ready: "
+CPU_ENDPOINT = "VIDEO_OPS_CPU_ENDPOINT_ID"  # a CPU RunPod endpoint of the same image, for the /vps/... routes
 SYNC_CAP_S = 900.0  # the guide's 15 minutes
 STOP_GRACE_S = 5
 SPLIT_IMAGES = 20  # img2vid jobs with more images are sent as parts of this many
@@ -86,9 +87,13 @@ def main(argv: list[str] | None = None) -> int:
               "which is not a loopback address", file=sys.stderr)
         return 2
     endpoint_id, runpod_key = os.environ.get("RUNPOD_ENDPOINT_ID"), os.environ.get("RUNPOD_API_KEY")
-    if bool(endpoint_id) != bool(runpod_key):
+    cpu_id = os.environ.get(CPU_ENDPOINT, "").strip()
+    if (endpoint_id and not runpod_key) or (runpod_key and not endpoint_id and not cpu_id):
         print("gateway: set both RUNPOD_ENDPOINT_ID and RUNPOD_API_KEY (RunPod), or neither (local endpoint)",
               file=sys.stderr)
+        return 2
+    if cpu_id and not runpod_key:
+        print(f"gateway: {CPU_ENDPOINT} needs RUNPOD_API_KEY too", file=sys.stderr)
         return 2
     try:
         sync_cap_s = env_float("VIDEO_OPS_SYNC_TIMEOUT_S", SYNC_CAP_S)
@@ -136,12 +141,18 @@ def _serve(listener: socket.socket, client: Client, kind: str, s3_config: dict[s
     target = database()
     store = Store(target)
     print(f"gateway: job records in {printable(target)}", file=sys.stderr)
-    backend = SplittingBackend(client, kind, store, env_int("VIDEO_OPS_SPLIT_IMAGES", SPLIT_IMAGES), s3_config,
-                               env_float("VIDEO_OPS_SPLIT_RENDER_SECONDS", SPLIT_RENDER_SECONDS, zero_allowed=True))
+    def backend(client: Client, kind: str, s3_config: dict[str, str] | None) -> SplittingBackend:
+        return SplittingBackend(client, kind, store, env_int("VIDEO_OPS_SPLIT_IMAGES", SPLIT_IMAGES), s3_config,
+                                env_float("VIDEO_OPS_SPLIT_RENDER_SECONDS", SPLIT_RENDER_SECONDS, zero_allowed=True))
+
+    cpu_id = os.environ.get(CPU_ENDPOINT, "").strip()
+    cpu = backend(Client(cpu_id), f"runpod CPU endpoint {cpu_id}", bucket_config()) if cpu_id else None
+    if cpu is not None:
+        print(f"gateway: jobs of the /vps/... routes run on the RunPod CPU endpoint {cpu_id}", file=sys.stderr)
     public_url = os.environ.get("VIDEO_OPS_GATEWAY_PUBLIC_URL", "").strip() or None
-    app = create_app(backend, OPERATIONS, keys, sync_cap_s, store, public_url,
-                     env_float("VIDEO_OPS_GATEWAY_LEASE_S", LEASE_S), env_float("VIDEO_OPS_JOB_RETENTION_DAYS",
-                                                                                 RETENTION_DAYS))
+    app = create_app(backend(client, kind, s3_config), OPERATIONS, keys, sync_cap_s, store, public_url,
+                     env_float("VIDEO_OPS_GATEWAY_LEASE_S", LEASE_S),
+                     env_float("VIDEO_OPS_JOB_RETENTION_DAYS", RETENTION_DAYS), cpu)
     host, port = listener.getsockname()[:2]
     shown = f"[{host}]" if ":" in host else host
     print(f"{READY}http://{shown}:{port}", flush=True)

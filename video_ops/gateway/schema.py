@@ -3,7 +3,8 @@
 `schema_version` holds the version a database is at; each step runs once, in a transaction that a
 second instance starting at the same moment waits for. Version 1 replaced the first gateway's
 `webhooks` and `jobs` tables (a file from before versions existed) with one record per job; their rows
-are carried over. Version 2 added the state of renders split across workers.
+are carried over. Version 2 added the state of renders split across workers; version 3 the backend that
+holds a job (NULL: the main one; `cpu`: the CPU endpoint of the `/vps/...` routes).
 """
 
 from __future__ import annotations
@@ -105,7 +106,12 @@ def _version_2(db: Database) -> None:
     db.execute("CREATE TABLE render_splits (job_id VARCHAR(160) PRIMARY KEY, state TEXT NOT NULL)")
 
 
-STEPS: list[tuple[int, Callable[[Database], None]]] = [(1, _version_1), (2, _version_2)]
+def _version_3(db: Database) -> None:
+    """Jobs on a second backend (the CPU endpoint): which backend to ask about each job."""
+    db.execute("ALTER TABLE job_records ADD COLUMN backend VARCHAR(16)")
+
+
+STEPS: list[tuple[int, Callable[[Database], None]]] = [(1, _version_1), (2, _version_2), (3, _version_3)]
 LATEST = STEPS[-1][0]
 
 

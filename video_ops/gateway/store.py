@@ -28,7 +28,7 @@ from video_ops.gateway.webhooks import Delivery
 
 COLUMNS = ("job_id, operation, id_roteiro, status, created, started, ended, job_input, progress, output, error, "
            "delay_ms, execution_ms, worker_id, callback, webhook_url, webhook_on_cancel, webhook_body, "
-           "webhook_headers, webhook_status, webhook_attempts, webhook_error, owner, lease_until")
+           "webhook_headers, webhook_status, webhook_attempts, webhook_error, owner, lease_until, backend")
 PENDING_SQL = "status IN ('IN_QUEUE', 'IN_PROGRESS')"
 T = TypeVar("T")
 SHOWN_S3_FIELDS = ("endpoint_url", "bucket_name", "region", "endpointUrl", "bucketName")
@@ -62,6 +62,7 @@ class Record:
     webhook_error: str | None
     owner: str | None
     lease_until: float | None
+    backend: str | None  # which backend holds the job: None the main one, "cpu" the CPU endpoint
 
     @property
     def pending(self) -> bool:
@@ -117,16 +118,18 @@ class Store:
 
     # --- records ---------------------------------------------------------------------------------
     def add(self, job_id: str, operation: str, id_roteiro: str | int | None, job_input: dict[str, Any],
-            webhook: tuple[str, bool] | None, owner: str | None, lease_s: float, callback: str | None = None) -> None:
-        """A job just submitted; `owner` follows it (None when RunPod reports its end to `callback`)."""
+            webhook: tuple[str, bool] | None, owner: str | None, lease_s: float, callback: str | None = None,
+            backend: str | None = None) -> None:
+        """A job just submitted to `backend` (None: the main one); `owner` follows it (None when RunPod reports
+        its end to `callback`)."""
         url, on_cancel = webhook or (None, False)
         now = self.clock()
         self.db.execute(
             "INSERT INTO job_records (job_id, operation, id_roteiro, status, created, job_input, callback, "
-            "webhook_url, webhook_on_cancel, webhook_status, owner, lease_until) "
-            "VALUES (?, ?, ?, 'IN_QUEUE', ?, ?, ?, ?, ?, ?, ?, ?)",
+            "webhook_url, webhook_on_cancel, webhook_status, owner, lease_until, backend) "
+            "VALUES (?, ?, ?, 'IN_QUEUE', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (job_id, operation, json.dumps(id_roteiro), now, json.dumps(redacted(job_input)), callback, url,
-             int(on_cancel), "pending" if url else None, owner, now + lease_s if owner else None))
+             int(on_cancel), "pending" if url else None, owner, now + lease_s if owner else None, backend))
 
     def get(self, job_id: str) -> Record | None:
         rows = self.db.rows(f"SELECT {COLUMNS} FROM job_records WHERE job_id = ?", (job_id,))

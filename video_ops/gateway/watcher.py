@@ -10,6 +10,9 @@ Each instance has an id; the work it does on a record (following, delivering) is
 store and renewed by a heartbeat. Another instance (or this one after a restart) takes over work whose
 lease ran out, so a gateway killed mid-delivery loses nothing, and exactly one instance works on a job
 at a time.
+
+Jobs of the `/vps/...` routes go to the CPU backend when one is set (`VIDEO_OPS_CPU_ENDPOINT_ID`); the
+record says which backend holds each job, so its status and cancel go to that one.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ ARRIVAL_WAIT_S = 30.0  # how long an early callback waits for its job's submit t
 LEASE_S = 30.0  # how long work stays with an instance that stopped renewing it
 RETENTION_DAYS = 30.0
 PRUNE_EVERY_S = 3600.0
+CPU = "cpu"  # a record's backend for jobs on the CPU endpoint (the `/vps/...` routes)
 LOST = "The backend no longer knows this job: it was lost, or ended longer ago than the backend keeps results."
 
 
@@ -58,8 +62,9 @@ def moment(epoch: float) -> datetime.datetime:
 
 class Watcher:
     def __init__(self, backend: Backend, store: Store, public_url: str | None = None, lease_s: float = LEASE_S,
-                 retention_days: float = RETENTION_DAYS) -> None:
+                 retention_days: float = RETENTION_DAYS, cpu: Backend | None = None) -> None:
         self.backend = backend
+        self.cpu = cpu  # None: the main backend runs CPU jobs too
         self.store = store
         self.public_url = public_url.rstrip("/") if public_url else None
         self.lease_s = lease_s
@@ -70,21 +75,32 @@ class Watcher:
         self._arriving: dict[str, asyncio.Event] = {}  # callbacks whose job is being submitted right now
 
     # --- jobs coming in --------------------------------------------------------------------------
+    def chosen(self, on_cpu: bool) -> Backend:
+        """The backend a job goes to: the CPU one for `on_cpu` jobs when it is set, else the main one."""
+        return self.cpu if on_cpu and self.cpu is not None else self.backend
+
+    def holder(self, record: Record | None) -> Backend:
+        """The backend that holds a recorded job."""
+        return self.chosen(record is not None and record.backend == CPU)
+
     async def submit(self, job_input: dict[str, Any], operation: str, webhook: Webhook | None,
-                     id_roteiro: str | int | None = None) -> str:
-        """Queue the job and record it; it is followed until it ends. The job id."""
+                     id_roteiro: str | int | None = None, on_cpu: bool = False) -> str:
+        """Queue the job (on the CPU backend with `on_cpu`) and record it; it is followed until it ends. The
+        job id."""
         hook = (webhook.url, webhook.on_cancel) if webhook else None
-        if self.public_url is None or self.backend.splits(job_input):
-            job_id = await self.backend.submit(job_input)
-            self.store.add(job_id, operation, id_roteiro, job_input, hook, self.me, self.lease_s)
+        backend = self.chosen(on_cpu)
+        held_by = CPU if backend is self.cpu else None
+        if self.public_url is None or backend.splits(job_input):
+            job_id = await backend.submit(job_input)
+            self.store.add(job_id, operation, id_roteiro, job_input, hook, self.me, self.lease_s, backend=held_by)
             self._work(job_id, self._follow(job_id))
             return job_id
         token = secrets.token_urlsafe(32)
         key = digest(token)
         self._arriving[key] = recorded = asyncio.Event()
         try:
-            job_id = await self.backend.submit(job_input, f"{self.public_url}{CALLBACK_ROUTE}/{token}")
-            self.store.add(job_id, operation, id_roteiro, job_input, hook, None, self.lease_s, key)
+            job_id = await backend.submit(job_input, f"{self.public_url}{CALLBACK_ROUTE}/{token}")
+            self.store.add(job_id, operation, id_roteiro, job_input, hook, None, self.lease_s, key, held_by)
         finally:
             recorded.set()
             del self._arriving[key]
@@ -119,7 +135,7 @@ class Watcher:
         record = self.store.get(job_id)
         if record is not None and not record.pending:
             return False, record.status
-        cancelled, state = await self.backend.cancel_pending(job_id)
+        cancelled, state = await self.holder(record).cancel_pending(job_id)
         if cancelled and record is not None:
             await self._check(job_id)
         return cancelled, state
@@ -132,7 +148,7 @@ class Watcher:
         if record is not None and not record.pending:
             return replies.recorded(record), record
         try:
-            return replies.job_view(await self.backend.status(job_id)), record
+            return replies.job_view(await self.holder(record).status(job_id)), record
         except UnknownJob:
             if record is None:
                 raise
@@ -209,10 +225,11 @@ class Watcher:
 
     async def _follow(self, job_id: str) -> None:
         last: tuple[Any, Any] = (None, None)
+        backend = self.holder(self.store.get(job_id))
         for delay in poll_delays():
             await asyncio.sleep(delay)
             try:
-                status = replies.job_view(await self.backend.status(job_id))
+                status = replies.job_view(await backend.status(job_id))
             except UnknownJob:
                 self.store.lose(job_id, LOST)
                 return
@@ -230,7 +247,7 @@ class Watcher:
     async def _check(self, job_id: str) -> None:
         """One status call: record the end now if the job already ended."""
         try:
-            status = replies.job_view(await self.backend.status(job_id))
+            status = replies.job_view(await self.holder(self.store.get(job_id)).status(job_id))
         except UnknownJob:  # its report can never come either
             self.store.lose(job_id, LOST)
             return

@@ -1,4 +1,5 @@
-"""transcribe: speech -> segments.srt, segments.vtt, segments.json, words.json and a karaoke ASS, with faster-whisper.
+"""transcribe: speech -> segments.srt, segments.vtt, segments.json, words.json and word-timed karaoke files (ASS,
+WebVTT, enhanced LRC), with faster-whisper.
 
 The sound is decoded once to 16 kHz by FFmpeg, the model (kept by the process between jobs) decodes it
 in a thread, and the files are written in the job's folder and uploaded together: all or none.
@@ -31,12 +32,14 @@ from video_ops.subtitles.words import Word
 
 MESSAGE = "Transcription completed successfully"
 NO_SPEECH = "No speech was found in the audio: the files hold no segments and no words."
-Format = Literal["srt", "vtt", "json", "ass"]
+Format = Literal["srt", "vtt", "json", "ass", "vtt_karaoke", "lrc"]
 FORMAT_FILES: dict[str, tuple[str, ...]] = {"srt": ("segments.srt",), "vtt": ("segments.vtt",),
-                                            "json": ("segments.json", "words.json"), "ass": ("words.ass_karaoke",)}
+                                            "json": ("segments.json", "words.json"), "ass": ("words.ass_karaoke",),
+                                            "vtt_karaoke": ("words.vtt_karaoke",), "lrc": ("words.lrc",)}
+WORD_FILES = ("ass_karaoke", "json", "vtt_karaoke", "lrc")
 DECODE_S_PER_SECOND = 0.1  # FFmpeg decodes speech hundreds of times faster than real time: a generous bound
 CONTENT_TYPES = {".srt": "application/x-subrip", ".vtt": "text/vtt", ".json": "application/json",
-                 ".ass": "text/x-ssa"}
+                 ".ass": "text/x-ssa", ".lrc": "text/plain"}
 
 
 class SpeechOptions(StrictModel):
@@ -62,7 +65,7 @@ class SpeechOptions(StrictModel):
 class TranscribeInput(JobInput, SpeechOptions):
     operation: Literal["transcribe"]
     audio_url: UrlField = Field(validation_alias=AliasChoices("audio_url", "url_video", "url_audio"))
-    output_formats: list[Format] = Field(default_factory=lambda: ["srt", "vtt", "json", "ass"], min_length=1)
+    output_formats: list[Format] = Field(default_factory=lambda: list(FORMAT_FILES), min_length=1)
 
     @field_validator("output_formats", mode="before")
     @classmethod
@@ -158,9 +161,10 @@ async def run(ctx: JobContext, job: TranscribeInput) -> dict:
 
 
 def _by_kind(values: dict[str, str]) -> dict[str, dict[str, str | None]]:
-    """{"segments.srt": x, ...} -> {"segments": {"srt": x, "vtt", "json"}, "words": {"ass_karaoke", "json"}}."""
+    """{"segments.srt": x, ...} -> {"segments": {"srt": x, "vtt", "json"}, "words": {"ass_karaoke", "json",
+    "vtt_karaoke", "lrc"}}."""
     return {"segments": {kind: values.get(f"segments.{kind}") for kind in ("srt", "vtt", "json")},
-            "words": {kind: values.get(f"words.{kind}") for kind in ("ass_karaoke", "json")}}
+            "words": {kind: values.get(f"words.{kind}") for kind in WORD_FILES}}
 
 
 OPERATION = Operation(name="transcribe", input_model=TranscribeInput, run=run)

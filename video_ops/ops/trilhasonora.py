@@ -1,8 +1,10 @@
-"""trilhasonora: background music under a narrated video, set by loudness, the picture untouched."""
+"""trilhasonora: background music under a narrated video, set by loudness, the picture untouched; under a sound
+file (no picture), a sound file out, in the format its `output_filename` names (MP3 by default)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
 from pydantic import AliasChoices, Field
@@ -13,11 +15,13 @@ from video_ops.base.tasks import all_or_nothing
 from video_ops.io.keys import clean_filename, clean_prefix, join_key
 from video_ops.jobkit.context import JobContext
 from video_ops.jobkit.contract import JobInput, NumberField, Operation, UrlField
-from video_ops.jobkit.results import reencode_reason, single_output
+from video_ops.jobkit.results import reencode_reason, single_output, sound_output
 from video_ops.media import audio as sound
 from video_ops.media import picture
 from video_ops.media.encoders import AAC_ARGS
+from video_ops.media.ffmpeg import step_timeout
 from video_ops.media.probe import MediaInfo, probe, probe_output, require_audio, require_duration
+from video_ops.media.sound_files import FORMATS, spec_for
 
 MUSIC = "trilha_sonora"
 
@@ -36,7 +40,7 @@ class MusicOptions(StrictModel):
 
 class TrilhaSonoraInput(MusicOptions, JobInput):
     operation: Literal["trilhasonora"]
-    url_video: UrlField
+    url_video: UrlField = Field(validation_alias=AliasChoices("url_video", "audio_url"))
     trilha_sonora: UrlField = Field(validation_alias=AliasChoices(MUSIC, "url_music"))
     output_filename: str | None = None
 
@@ -91,11 +95,30 @@ def music_under_voice(options: MusicOptions, levels: sound.Levels, *, length_s: 
                            options.duck_db if options.ducking else None)
 
 
+def _soundtrack_fields(job: TrilhaSonoraInput, soundtrack: MusicUnderVoice, music_s: float) -> dict:
+    """The result's account of the music, with a picture or without."""
+    return {
+        "trilha_duration": round(music_s, 3),
+        "loops_applied": soundtrack.bed.loops,
+        "volume_reduction_db": soundtrack.reduction_db,
+        "volume_mode": "automatic" if soundtrack.automatic else "manual",
+        "audio_analysis": soundtrack.analysis(),
+        "ducking": job.ducking,
+    }
+
+
+def _message(soundtrack: MusicUnderVoice) -> str:
+    return (f"Trilha sonora added successfully ({soundtrack.bed.loops} loops, music lowered by "
+            f"{soundtrack.reduction_db:g} dB)")
+
+
 async def run(ctx: JobContext, job: TrilhaSonoraInput) -> dict:
-    filename = clean_filename(job.output_filename or f"trilhasonora_{ctx.safe_job_id}.mp4")
-    key = join_key(clean_prefix(job.path), filename)
     files = await ctx.download({"url_video": job.url_video, MUSIC: job.trilha_sonora})
     video, music = await all_or_nothing(probe(files["url_video"], "url_video"), probe(files[MUSIC], MUSIC))
+    if video.video is None and video.audio is not None:
+        return await _under_sound(ctx, job, files, video, music)
+    filename = clean_filename(job.output_filename or f"trilhasonora_{ctx.safe_job_id}.mp4")
+    key = join_key(clean_prefix(job.path), filename)
     frames = await picture.read_source(files["url_video"], video, "url_video")
     video_s = frames.stream.duration or require_duration(video, "url_video")
     music_s = music_length(music)
@@ -116,22 +139,42 @@ async def run(ctx: JobContext, job: TrilhaSonoraInput) -> dict:
         encoder = await ctx.write_video(plan, files, step="Adding the soundtrack")
         result = await probe_output(output)
     stored, = await ctx.upload([(output, key)])
-    reduction, loops = soundtrack.reduction_db, soundtrack.bed.loops
     return {
-        **single_output(f"Trilha sonora added successfully ({loops} loops, music lowered by {reduction:g} dB)",
-                        stored, filename, result),
+        **single_output(_message(soundtrack), stored, filename, result),
         "video_duration": round(video_s, 3),
-        "trilha_duration": round(music_s, 3),
-        "loops_applied": loops,
-        "volume_reduction_db": reduction,
-        "volume_mode": "automatic" if soundtrack.automatic else "manual",
-        "audio_analysis": soundtrack.analysis(),
-        "ducking": job.ducking,
+        **_soundtrack_fields(job, soundtrack, music_s),
         "video_stream": "copied" if encoder is None else "re-encoded",
         **reencode_reason("url_video", frames.untrusted),
         "gpu_accelerated": bool(encoder and encoder.uses_gpu()),
         **(encoder.describe() if encoder else {"encoder": "copy"}),
     }
+
+
+async def _under_sound(ctx: JobContext, job: TrilhaSonoraInput, files: dict[str, Path], voice: MediaInfo,
+                       music: MediaInfo) -> dict:
+    """A sound file in (no picture): the same bed under it, written as a sound file."""
+    suffix = (job.output_filename or "").rpartition(".")[2].lower()
+    fmt = FORMATS.get(suffix, FORMATS["mp3"])
+    filename = clean_filename(job.output_filename or f"trilhasonora_{ctx.safe_job_id}", extension=f".{fmt.suffix}")
+    key = join_key(clean_prefix(job.path), filename)
+    voice_stream = require_audio(voice, "url_video")
+    voice_s = voice_stream.duration or require_duration(voice, "url_video")
+    music_s, music_stream = music_length(music), require_audio(music, MUSIC)
+    layout = sound.mix_layout(voice_stream.channels, music_stream.channels)
+    with ctx.timed("analysis"):
+        levels = await sound.measure_levels(files["url_video"], files[MUSIC], seconds=voice_s, layout=layout,
+                                            workdir=ctx.workdir)
+    soundtrack = music_under_voice(job, levels, length_s=voice_s, music_s=music_s, layout=layout)
+    spec = spec_for(fmt, [voice_stream, music_stream], None, None, None)
+    output = ctx.workdir / f"output.{fmt.suffix}"
+    args = ["-i", str(files["url_video"]), "-i", str(files[MUSIC]), "-filter_complex",
+            soundtrack.graph("1:a", "0:a", "aout"), "-map", "[aout]", "-ar", str(spec.rate), "-ac",
+            str(spec.channels), *spec.encode_args(), "-t", f"{voice_s:.6f}", str(output)]
+    with ctx.timed("process"):
+        await ctx.ffmpeg(args, step="Adding the soundtrack", duration=voice_s, timeout=step_timeout(voice_s, 3.0))
+    stored, = await ctx.upload([(output, key)], fmt.content_type)
+    return {**sound_output(_message(soundtrack), stored, filename, voice_s), "audio_duration": round(voice_s, 3),
+            **_soundtrack_fields(job, soundtrack, music_s), **spec.describe()}
 
 
 OPERATION = Operation(name="trilhasonora", input_model=TrilhaSonoraInput, run=run)

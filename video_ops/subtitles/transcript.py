@@ -21,6 +21,7 @@ from video_ops.subtitles.ass import ass_style
 from video_ops.subtitles.colours import Rgba
 from video_ops.subtitles.markup import escape_text
 from video_ops.subtitles.style import PRESETS, REFERENCE_HEIGHT
+from video_ops.subtitles.word_timed import write_word_timed
 from video_ops.subtitles.words import Word
 
 KARAOKE_STYLE = "Karaoke"
@@ -122,7 +123,7 @@ def _karaoke_text(seg: Segment) -> str:
 
 
 def write_transcript(folder: Path, segments: list[Segment], language: str, duration: float) -> dict[str, Path]:
-    """The five files, by their place in the result (`segments.srt` ... `words.ass_karaoke`)."""
+    """Every file, by its place in the result (`segments.srt` ... `words.ass_karaoke`, `words.lrc`)."""
     files = {
         "segments.srt": folder / "segments.srt",
         "segments.vtt": folder / "segments.vtt",
@@ -136,4 +137,4 @@ def write_transcript(folder: Path, segments: list[Segment], language: str, durat
                           ("words.json", words_document(segments, language, duration))):
         files[key].write_text(json.dumps(document, ensure_ascii=False) + "\n", encoding="utf-8")
     karaoke_script(segments).save(str(files["words.ass_karaoke"]), format_="ass")
-    return files
+    return {**files, **write_word_timed(folder, segments)}
