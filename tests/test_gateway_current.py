@@ -288,6 +288,8 @@ def test_with_a_cpu_endpoint_the_vps_jobs_run_there_and_are_followed_there(
     assert joined.status_code == 200, joined.text  # the sync route waited on the CPU endpoint
     output_file(gateway, joined.json())
     output_file(cpu_side, on_main["result"]["videos"][0])  # the other routes' jobs ran on the main endpoint
+    workers = requests.get(cpu_side.url + "/admin/workers/status", headers={"X-API-Key": KEY}, timeout=30)
+    assert workers.status_code == 200 and set(workers.json()["endpoints"]) == {"main", "cpu"}, workers.text
 
 
 def test_the_openapi_document_lists_the_reference_routes_with_their_bodies(gateway: Gateway) -> None:

@@ -123,7 +123,8 @@ def create_app(
     add_current_routes(app, watcher, store, operations, guard)
     add_audio_routes(app, watcher, operations, guard, sync_cap_s)
     add_listing_routes(app, store, guard)
-    add_admin_routes(app, store, {"main": backend}, list(operations), guard)
+    endpoints = {"main": backend} if cpu is None else {"main": backend, "cpu": cpu}
+    add_admin_routes(app, store, endpoints, list(operations), guard)
     add_page(app)
     add_service_route(app, list(operations), guard)
     _add_error_handlers(app)
