@@ -57,7 +57,8 @@ def add_current_routes(app: FastAPI, backend: Backend, watcher: Watcher, store: 
                       _submit_route(backend, watcher, store, "caption_style", operations, to_worker_input),
                       methods=["POST"], dependencies=guard, status_code=202, tags=["current routes"],
                       summary="queue a caption_segments or caption_highlight job from the reference's caption_style "
-                              "body (`type`, `url_caption`, `uppercase`, `style`)", name="queue_caption_style")
+                              "body (`type`, `url_caption` or `transcribe`, `uppercase`, `style`)",
+                      name="queue_caption_style")
     app.add_api_route("/runpod/video/{operation}", unknown_operation_route(operations), methods=["POST"],
                       dependencies=guard, include_in_schema=False)
     app.add_api_route("/jobs/{job_id}", job, methods=["GET"], dependencies=guard, tags=["current routes"],
