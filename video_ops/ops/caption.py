@@ -169,8 +169,7 @@ async def caption_srt(ctx: JobContext, job: SrtJob, look: Look, warnings: list[s
         return notes
 
     result = await burn(ctx, job, files["url_video"], write, message=message, fonts_dir=fonts_dir)
-    return {**result, "cues": cues, **heard_result(heard),
-            "warnings": [*warnings, *result["warnings"]]}
+    return {**result, "cues": cues, **heard_result(heard), "warnings": [*warnings, *result["warnings"]]}
 
 
 async def srt_script(srt: Path, field: str, look: Look, duration: float, size: tuple[int, int], script: Path, *,

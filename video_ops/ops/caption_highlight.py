@@ -90,14 +90,14 @@ async def run(ctx: JobContext, job: CaptionHighlightInput) -> dict:
     """The words of the file given, or of the video's speech heard here: transcribe's `words.json`, read as a
     `url_words_json` is."""
     chosen = await words_look(job.style, job.highlight_mode)
-    field = "url_srt" if job.url_srt is not None else "url_words_json" if job.url_words_json is not None else None
-    urls = {"url_video": job.url_video, **({field: job.url_srt or job.url_words_json or ""} if field else {})}
-    files = await ctx.download(urls, caps={field: words_cap(job.url_srt is not None)} if field else None)
+    given = {name: url for name, url in (("url_srt", job.url_srt), ("url_words_json", job.url_words_json)) if url}
+    files = await ctx.download({"url_video": job.url_video, **given},
+                               caps={name: words_cap(name == "url_srt") for name in given})
     heard = None
     if job.transcribe is not None:
         heard, written = await video_speech(ctx, files["url_video"], job.transcribe)
-        field, files[TRANSCRIBE] = TRANSCRIBE, written["words.json"]
-    assert field is not None  # the input's check: one source
+        files[TRANSCRIBE] = written["words.json"]
+    field, = set(files) - {"url_video"}  # the one source the input's check lets through
     counts = {"words": 0, "captions": 0}
 
     async def write(recipe: Plan, duration: float) -> list[str]:
@@ -107,8 +107,7 @@ async def run(ctx: JobContext, job: CaptionHighlightInput) -> dict:
         return written["warnings"]
 
     result = await burn(ctx, job, files["url_video"], write, message=MESSAGE)
-    return {**result, **counts, **heard_result(heard),
-            "warnings": [*chosen.warnings, *result["warnings"]]}
+    return {**result, **counts, **heard_result(heard), "warnings": [*chosen.warnings, *result["warnings"]]}
 
 
 OPERATION = Operation(name="caption_highlight", input_model=CaptionHighlightInput, run=run)
