@@ -166,6 +166,8 @@ def refused(host: str, address: str, field: str = "images[0] (id 'a')") -> str:
 LONG = "x" * 300
 MODELS = ("Invalid input: field 'model': Input should be 'tiny', 'base', 'small', 'medium', 'large-v1', "
           "'large-v2', 'large-v3' or 'turbo'.")
+CUES_OR_SPEECH = ("Invalid input: give the cues as url_srt, or have them heard in the video's own speech with transcribe "
+                  "(one of them).")
 WORDS_SHAPES = ('{"words": [{"word", "start", "end"}, ...]}, a list of such words, a Whisper verbose_json '
                 '(segments[].words[]) or a WhisperX file (word_segments)')
 CORPUS: list[Hostile] = [
@@ -326,8 +328,8 @@ CORPUS: list[Hostile] = [
     Hostile("narration under both names", concat_video_audio(url_audio="{server}/tone.mp3"), "Invalid input: 'url_audio' repeats a field given under another name (give one of: audio_url, url_audio)."),
 
     # caption_highlight and caption_segments: words files, styles
-    Hostile("highlight without words", highlight(url_words_json=None), "Invalid input: give the words as url_words_json or url_srt (one of them)."),
-    Hostile("highlight with two word sources", highlight(url_srt="{server}/cues.srt"), "Invalid input: give the words as url_words_json or url_srt (one of them)."),
+    Hostile("highlight without words", highlight(url_words_json=None), "Invalid input: give the words as url_words_json or url_srt, or have them heard in the video's own speech with transcribe (one of them)."),
+    Hostile("highlight with two word sources", highlight(url_srt="{server}/cues.srt"), "Invalid input: give the words as url_words_json or url_srt, or have them heard in the video's own speech with transcribe (one of them)."),
     Hostile("highlight with an empty word list", highlight(url_words_json="{server}/nowords.json"), "url_words_json: the file holds no words; expected " + WORDS_SHAPES + "."),
     Hostile("word ending before it starts", highlight(url_words_json="{server}/backwards.json"), "url_words_json: words[0] ends (0.5 s) before it starts (1.5 s)."),
     Hostile("word with a negative time", highlight(url_words_json="{server}/negative.json"), "url_words_json: words[0].start must be a finite number of seconds, 0 or more (got -2)."),
@@ -457,6 +459,16 @@ CORPUS: list[Hostile] = [
     Hostile("render captions from a narration it has not", render(captions={"from_narration": True}), "Invalid input: 'captions.from_narration' needs a 'narration'."),
     Hostile("render captions with a model for a words file", render(captions={"words_url": "{server}/nowords.json", "model": "tiny"}), "Invalid input: field 'captions': 'model' applies to 'from_narration' only."),
     Hostile("render captions from a narration in an unknown language", render(narration={"url": "{server}/tone.mp3"}, captions={"from_narration": True, "language": "klingon"}), "Invalid input: field 'captions.language': unknown language code 'klingon'; give an ISO 639-1 code Whisper knows, such as en, pt or es, or leave it out to have it detected."),
+    # captions heard in the video's own speech: one source, a sound to hear, the options checked before a model loads
+    Hostile("caption from an SRT and the speech", caption(transcribe={"model": "tiny"}), CUES_OR_SPEECH),
+    Hostile("caption from nothing", caption(url_srt=None), CUES_OR_SPEECH),
+    Hostile("caption_segments from an SRT and the speech", segments(transcribe={"model": "tiny"}), CUES_OR_SPEECH),
+    Hostile("highlight from a words file and the speech", highlight(transcribe={"model": "tiny"}), "Invalid input: give the words as url_words_json or url_srt, or have them heard in the video's own speech with transcribe (one of them)."),
+    Hostile("caption the speech of a video without sound", caption(url_srt=None, url_video="{server}/silent.mp4", transcribe={"model": "tiny"}), "url_video: the file has no audio stream (found: video)."),
+    Hostile("highlight the speech of a video without sound", highlight(url_words_json=None, url_video="{server}/silent.mp4", transcribe={"model": "tiny"}), "url_video: the file has no audio stream (found: video)."),
+    Hostile("caption the speech with a model outside the list", segments(url_srt=None, transcribe={"model": "large-v4"}), MODELS.replace("field 'model'", "field 'transcribe.model'")),
+    Hostile("caption the speech in an unknown language", highlight(url_words_json=None, transcribe={"model": "tiny", "language": "klingon"}), "Invalid input: field 'transcribe.language': unknown language code 'klingon'; give an ISO 639-1 code Whisper knows, such as en, pt or es, or leave it out to have it detected."),
+    Hostile("caption the speech with an option transcribe has not", caption(url_srt=None, transcribe={"model": "tiny", "output_formats": ["srt"]}), "Invalid input: unknown field 'transcribe.output_formats'."),
     # silence and remove_silence: the numbers that reach silencedetect are checked first
     Hostile("silence of a video without sound", silence(url_video="{server}/silent.mp4"), "url_video: the file has no audio stream (found: video)."),
     Hostile("silence of a web page", silence(url_video="{server}/page.html"), "url_video: the file is not a media file FFmpeg can read (Invalid data found when processing input)."),

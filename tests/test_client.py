@@ -288,7 +288,7 @@ def test_submit_sends_runpods_request_body(client: Client, server: ScriptedServe
 def test_typed_helpers_name_the_wire_fields_and_omit_what_is_not_given(
     client: Client, server: ScriptedServer
 ) -> None:
-    server.script(*[{"id": "j1"}] * 6)
+    server.script(*[{"id": "j1"}] * 7)
 
     client.addaudio("http://v", "http://a", "videos/output", output_filename="x.mp4", audio_volume=0.5)
     client.caption("http://v", "http://s", "videos/output", preset="fast", custom=1)
@@ -296,6 +296,7 @@ def test_typed_helpers_name_the_wire_fields_and_omit_what_is_not_given(
     client.transcribe("http://n.mp3", "audio/9", language="pt", enable_vad=False)
     client.silence("http://v", min_silence_s=0.3)
     client.remove_silence("http://v", "cuts", padding_s=0.2, output_filename="x.mp4")
+    client.caption_segments("http://v", path="out", transcribe={"model": "small", "language": "pt"})
 
     sent = [json.loads(r["body"])["input"] for r in server.requests]
     assert sent == [
@@ -326,6 +327,8 @@ def test_typed_helpers_name_the_wire_fields_and_omit_what_is_not_given(
         {"operation": "silence", "url_video": "http://v", "min_silence_s": 0.3},
         {"operation": "remove_silence", "url_video": "http://v", "path": "cuts", "padding_s": 0.2,
          "output_filename": "x.mp4"},
+        {"operation": "caption_segments", "url_video": "http://v", "path": "out",
+         "transcribe": {"model": "small", "language": "pt"}},
     ]
 
 

@@ -19,6 +19,7 @@ from tests.test_gateway import gateway_env
 from tests.test_gateway_webhooks import KEY, Receiver, verified
 from video_ops.client import Client
 from video_ops.gateway.caption_style import to_worker_input
+from video_ops.gateway.intake import Refusal
 
 # The webhook tests' gateway (a key, WEBHOOK_SECRET, private receivers allowed) and receiver, one each here.
 gateway = hooks.gateway
@@ -128,6 +129,13 @@ def test_caption_style_maps_the_reference_bodies_as_its_orchestrator_did() -> No
                   "texto_cor": "#FFFFFF", "highlight_cor": "#D60000", "words_per_line": 3, "alignment": "bottom_center",
                   "highlight_texto_cor": "#FFFFFF", "uppercase": False}})
     assert to_worker_input({**highlight, "url_caption": "cues.SRT"})[1]["url_srt"] == "cues.SRT"
+    heard = {"url_video": "v.mp4", "type": "highlight", "transcribe": {"model": "small", "language": "pt"}}
+    assert to_worker_input(heard) == ("caption_highlight", {"url_video": "v.mp4", "style": {},
+                                                            "transcribe": {"model": "small", "language": "pt"}})
+    with pytest.raises(Refusal) as neither:
+        to_worker_input({"url_video": "v.mp4", "type": "segments"})
+    assert neither.value.message == ("Invalid input: give the captions as 'url_caption' (the SRT or words file) or "
+                                     "have them heard in the video's own speech with 'transcribe' (one of them).")
 
 
 def test_caption_style_jobs_run_as_the_workers_caption_operations(gateway: Gateway) -> None:

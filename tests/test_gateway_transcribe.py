@@ -14,6 +14,7 @@ from tests import test_gateway_webhooks as hooks
 from tests.endpoint import Gateway, wait_until
 from tests.helpers import REPO
 from tests.test_gateway import gateway_env
+from tests.test_gateway_current import ended
 from tests.test_gateway_webhooks import KEY, SECRET, Receiver, verified
 from tests.test_transcript_formats import karaoke_cues, lrc_lines
 
@@ -102,3 +103,24 @@ def test_the_async_routes_run_it_with_a_webhook(gateway: Gateway, receiver: Rece
                                                    headers={"X-API-Key": KEY}, timeout=30)).status_code != 202 and r,
                         60, "the async job did not end", interval=0.2)
     assert result.status_code == 200 and result.json()["result"]["stats"]["words"] >= 0
+
+
+def test_caption_style_hears_the_videos_own_speech_in_place_of_url_caption(gateway: Gateway) -> None:
+    body = {"url_video": "file:samples/sample_video.mp4", "type": "segments", "path": "roteiros/9/legendas",
+            "transcribe": {"model": "tiny", "enable_vad": False, "beam_size": 1}}
+    queued = post(gateway, "/runpod/video/caption_style", body)
+    assert queued.status_code == 202, queued.text
+    done = ended(gateway, queued.json()["jobId"])
+    assert (done["status"], done["operation"]) == ("COMPLETED", "caption_style"), done
+    result = done["result"]
+    assert result["message"] == "Caption segments added and uploaded to S3 successfully"
+    assert result["s3_key"].startswith("roteiros/9/legendas/") and result["cues"] >= 1
+    assert (result["transcription"]["model"], result["transcription"]["words"] >= 1) == ("tiny", True)
+
+    both = post(gateway, "/runpod/video/caption_style", {**body, "url_caption": "file:samples/sample_captions.srt"})
+    assert both.status_code == 400
+    assert both.json()["message"] == ("Invalid input: give the captions as 'url_caption' (the SRT or words file) or "
+                                      "have them heard in the video's own speech with 'transcribe' (one of them).")
+    bad = post(gateway, "/runpod/video/caption_style", {**body, "transcribe": {"model": "tiny", "language": "xx"}})
+    assert bad.status_code == 400
+    assert bad.json()["message"].startswith("Invalid input: field 'transcribe.language': unknown language code 'xx'")

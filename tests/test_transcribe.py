@@ -7,18 +7,23 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pysubs2
 import pytest
 import requests
 
 from tests.helpers import leftover_workdirs, run_job, stored_keys
-from tests.media import ffmpeg, make_video
+from tests.media import ffmpeg, make_video, probe, stream
+from tests.pictures import frames
 from tests.test_transcript_formats import karaoke_cues, lrc_lines
 from video_ops.ops.transcribe import NO_SPEECH
 from video_ops.speech.models import forget_models
 from video_ops.subtitles.words import read_words
 
 FILES = {"segments": ("srt", "vtt", "json"), "words": ("ass_karaoke", "json", "vtt_karaoke", "lrc")}
+BACKDROP = "0x203040"  # dark: the captions' white text stands out
+HEARD = {"model": "tiny", "enable_vad": False, "beam_size": 1}
+PER_LOAD = ("model_loaded_now", "model_load_s", "decode_s")  # what differs between two jobs hearing the same sound
 KEYS = {"out/segments.srt", "out/segments.vtt", "out/segments.json", "out/words.json", "out/words_karaoke.ass",
         "out/words_karaoke.vtt", "out/words.lrc"}
 
@@ -32,6 +37,10 @@ def speech(media_dir: Path) -> Path:
            "-filter_complex", "amix=inputs=2", str(folder / "babble.mp3"))
     ffmpeg("-f", "lavfi", "-i", "anullsrc=r=44100:cl=mono", "-t", "4", str(folder / "silence.wav"))
     make_video(folder / "picture.mp4", seconds=6.0, size="320x180", rate=10, source="color", audio=False)
+    picture = ["-f", "lavfi", "-i", f"color=c={BACKDROP}:size=320x180:rate=10", "-t", "3", "-c:v", "libx264",
+               "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac"]
+    ffmpeg("-i", str(folder / "babble.mp3"), *picture, str(folder / "talking.mp4"))
+    ffmpeg("-f", "lavfi", "-i", "anullsrc=r=48000:cl=mono", *picture, str(folder / "quiet.mp4"))
     return folder
 
 
@@ -160,4 +169,50 @@ def test_render_from_a_silent_narration_fails_clearly(media_server, speech, whis
     result = narrated_render(media_server, "speech/silence.wav")
     assert result == {"error": "captions.from_narration: no speech was found in the narration, so there are no "
                                "words to caption."}
+    assert stored_keys(bucket) == []
+
+
+def heard_caption(media_server: str, operation: str, video: str = "speech/talking.mp4", **change) -> dict:
+    return run_job({"operation": operation, "url_video": f"{media_server}/{video}", "path": "out",
+                    "output_filename": f"{operation}.mp4", "transcribe": HEARD, **change})
+
+
+def test_the_caption_operations_draw_what_transcribe_writes_for_the_videos_own_speech(media_server, speech,
+                                                                                       whisper_models, bucket,
+                                                                                       worker_env):
+    heard = transcribe(media_server, "speech/talking.mp4", beam_size=1, output_formats=["srt", "json"])
+    cues = pysubs2.SSAFile.from_string(fetch(heard["files"]["segments"]["srt"]).decode())
+    words = read_words(fetch(heard["files"]["words"]["json"]), "url_words_json")
+    assert len(cues) >= 1 and words
+
+    captioned = heard_caption(media_server, "caption")
+    assert captioned["success"] is True, captioned
+    assert captioned["cues"] == len(cues)  # transcribe's segments.srt, cue for cue
+    expected = {"language": heard["language"], "text": heard["transcription"], **heard["stats"]}
+    assert {k: v for k, v in captioned["transcription"].items() if k not in PER_LOAD} == {
+        k: v for k, v in expected.items() if k not in PER_LOAD}
+    assert captioned["transcription"].keys() == expected.keys()  # render's `transcription`, key for key
+    assert {"audio_s", "model_s", "transcribe_s", "process_s"} <= set(captioned["timings"])
+    video = Path(worker_env.parent / "captioned.mp4")
+    video.write_bytes(fetch(captioned["video_url"]))
+    assert stream(probe(video), "audio") is not None and captioned["duration"] == pytest.approx(3.0, abs=0.05)
+    first = cues[0]
+    shown = frames(video, "gray")[int((first.start + first.end) / 2000 * 10)]
+    drawn = np.abs(shown.astype(int) - int(shown[0, 0, 0])) > 60
+    assert drawn.sum() > 20, drawn.sum()  # the backdrop is one shade: what differs is the first cue's text
+
+    highlighted = heard_caption(media_server, "caption_highlight")
+    assert highlighted["success"] is True, highlighted
+    assert highlighted["words"] == len(words) and highlighted["captions"] >= 1  # transcribe's words.json, word for word
+    assert highlighted["transcription"]["text"] == heard["transcription"]
+    # Only the outputs were stored: what was heard for the captions stays in the job's folder.
+    assert set(stored_keys(bucket)) == {"out/segments.srt", "out/segments.json", "out/words.json", "out/caption.mp4",
+                                        "out/caption_highlight.mp4"}
+    assert leftover_workdirs(worker_env) == []
+
+
+def test_a_video_whose_sound_has_no_speech_fails_naming_it(media_server, speech, whisper_models, bucket):
+    result = heard_caption(media_server, "caption_segments", "speech/quiet.mp4", transcribe={"model": "tiny"})
+    assert result == {"error": "url_video: no speech was found in the video's sound, so there are no words to "
+                               "caption."}
     assert stored_keys(bucket) == []

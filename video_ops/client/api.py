@@ -380,15 +380,17 @@ class Client:
     def caption(
         self,
         url_video: str,
-        url_srt: str,
-        path: str,
+        url_srt: str | None = None,
+        path: str = "",
         output_filename: str | None = None,
         style: Any = None,
         force_style: str | None = None,
         preset: str | None = None,
+        transcribe: dict[str, Any] | None = None,
         **extra: Any,
     ) -> str:
-        """Submit a caption job (burn an SRT into a video); returns the job id."""
+        """Submit a caption job (burn an SRT into a video, or with `transcribe` instead, e.g. `{"model": "small"}`,
+        the video's own speech heard in the same job); returns the job id."""
         return self._submit_operation("caption", locals())
 
     def img2vid(
@@ -481,14 +483,18 @@ class Client:
         the job id. Its result's `files.words.json` goes straight into caption_highlight's `url_words_json`."""
         return self._submit_operation("transcribe", locals())
 
-    def caption_segments(self, url_video: str, url_srt: str, path: str, output_filename: str | None = None,
-                         style: Any = None, **extra: Any) -> str:
-        """Submit a caption_segments job (one caption at a time, styled); returns the job id."""
+    def caption_segments(self, url_video: str, url_srt: str | None = None, path: str = "",
+                         output_filename: str | None = None, style: Any = None,
+                         transcribe: dict[str, Any] | None = None, **extra: Any) -> str:
+        """Submit a caption_segments job (one caption at a time, styled; the cues of `url_srt` or, with
+        `transcribe`, of the video's speech heard in the job); returns the job id."""
         return self._submit_operation("caption_segments", locals())
 
     def caption_highlight(self, url_video: str, path: str, url_words_json: str | None = None,
-                          output_filename: str | None = None, style: Any = None, **extra: Any) -> str:
-        """Submit a caption_highlight job (karaoke captions from word timings); returns the job id."""
+                          output_filename: str | None = None, style: Any = None,
+                          transcribe: dict[str, Any] | None = None, **extra: Any) -> str:
+        """Submit a caption_highlight job (karaoke captions from word timings: `url_words_json`, `url_srt`, or
+        with `transcribe` the video's speech heard in the job); returns the job id."""
         return self._submit_operation("caption_highlight", locals())
 
     def concatenate(self, video_urls: list[Any], path: str, output_filename: str | None = None,

@@ -4,7 +4,8 @@
 Segments keep the worker's style (its `position.alignment` may be a name, `bottom_center`...). Highlight
 takes the flat style with hex colours and a percent opacity: `position` becomes `alignment`, the
 opacity becomes 0-255 (`round(p / 100 * 255)`), and `highlight_texto_cor` defaults to `texto_cor`.
-Fields the reference did not know are refused, naming them, as its validation did.
+Fields the reference did not know are refused, naming them, as its validation did. Beside its `url_caption`,
+`transcribe` (transcribe's options) has the worker hear the video's own speech in the same job.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from typing import Any
 
 from video_ops.gateway.intake import Refusal
 
-FIELDS = ("url_video", "url_caption", "type", "uppercase", "style", "path", "output_filename", "s3_config")
+FIELDS = ("url_video", "url_caption", "transcribe", "type", "uppercase", "style", "path", "output_filename",
+          "s3_config")
 HIGHLIGHT_STYLE = ("fonte", "tamanho_fonte", "fundo_cor", "fundo_opacidade", "fundo_arredondado", "texto_cor",
                    "highlight_texto_cor", "highlight_cor", "highlight_borda", "padding_horizontal",
                    "padding_vertical", "position", "words_per_line", "max_lines")
@@ -26,18 +28,30 @@ def to_worker_input(body: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     kind = body.get("type")
     if kind not in KINDS:
         raise _invalid("field 'type' must be 'segments' or 'highlight'")
-    if not isinstance(body.get("url_caption"), str):
-        raise _invalid("missing required field 'url_caption' (the SRT or words file)")
+    if ("url_caption" in body) == ("transcribe" in body):
+        raise _invalid("give the captions as 'url_caption' (the SRT or words file) or have them heard in the "
+                       "video's own speech with 'transcribe' (one of them)")
+    if "url_caption" in body and not isinstance(body["url_caption"], str):
+        raise _invalid("field 'url_caption' must be a URL")
     style = body.get("style", {})
     if not isinstance(style, dict):
         raise _invalid("field 'style' must be an object")
-    worker = {key: body[key] for key in ("url_video", "path", "output_filename", "s3_config") if key in body}
+    worker = {key: body[key] for key in ("url_video", "transcribe", "path", "output_filename", "s3_config")
+              if key in body}
     if kind == "segments":
-        worker.update(url_srt=body["url_caption"], style=_with_uppercase(dict(style), body))
+        worker.update(style=_with_uppercase(dict(style), body))
+        if "url_caption" in body:
+            worker["url_srt"] = body["url_caption"]
     else:
-        source = "url_srt" if body["url_caption"].lower().split("?")[0].endswith(".srt") else "url_words_json"
-        worker.update({source: body["url_caption"], "style": _with_uppercase(_highlight_style(style), body)})
+        worker["style"] = _with_uppercase(_highlight_style(style), body)
+        if "url_caption" in body:
+            worker[_words_field(body["url_caption"])] = body["url_caption"]
     return KINDS[kind], worker
+
+
+def _words_field(url: str) -> str:
+    """An SRT goes to caption_highlight's `url_srt`, anything else to its `url_words_json`."""
+    return "url_srt" if url.lower().split("?")[0].endswith(".srt") else "url_words_json"
 
 
 def _highlight_style(style: dict[str, Any]) -> dict[str, Any]:

@@ -59,7 +59,7 @@ def add_current_routes(app: FastAPI, watcher: Watcher, store: Store,
         raise Refusal(400, "Bad Request", f"Job {job_id} already ended as {STATES.get(state, state)}.")
 
     caption_style = ("queue a caption_segments or caption_highlight job from the reference's caption_style body "
-                     "(`type`, `url_caption`, `uppercase`, `style`)")
+                     "(`type`, `url_caption` or `transcribe`, `uppercase`, `style`)")
     app.add_api_route("/runpod/video/caption_style",
                       _submit_route(watcher, store, "caption_style", operations, to_worker_input),
                       methods=["POST"], dependencies=guard, status_code=202, tags=["current routes"],

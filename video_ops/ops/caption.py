@@ -1,4 +1,5 @@
-"""caption: burn an SRT file's cues into a video, styled, with the audio copied untouched."""
+"""caption: burn an SRT file's cues (or the video's own speech, heard in the job) into a video, styled, with the
+audio copied untouched."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ from video_ops.jobkit.results import single_output
 from video_ops.media.encoders import AAC_ARGS, Encoder
 from video_ops.media.ffmpeg import filter_value, step_timeout
 from video_ops.media.probe import MediaInfo, Stream, probe, probe_output, require_duration, require_video
+from video_ops.ops.speech_captions import TRANSCRIBE, SrtOrSpeech, heard_result, video_speech
+from video_ops.ops.transcribe import SpeechOptions
 from video_ops.subtitles.ass import write_script
 from video_ops.subtitles.charset import decode
 from video_ops.subtitles.fonts import add_font_file, choose, missing_glyphs
@@ -31,10 +34,9 @@ SCRIPT_NAME = "captions.ass"  # fixed names inside the job's temp folder: no use
 FONTS_DIR = "fonts"
 
 
-class CaptionInput(JobInput):
+class CaptionInput(JobInput, SrtOrSpeech):
     operation: Literal["caption"]
     url_video: UrlField
-    url_srt: UrlField
     output_filename: str | None = None
     preset: PresetName = "default"
     style: StyleOptions | None = None
@@ -134,16 +136,18 @@ class OutputJob(Protocol):
 
 
 class SrtJob(OutputJob, Protocol):
-    """The fields of a job that burns an SRT file in (`caption`, `caption_segments`)."""
+    """The fields of a job that burns cues in (`caption`, `caption_segments`): an SRT file's or the speech's."""
 
     url_video: str
-    url_srt: str
+    url_srt: str | None
+    transcribe: SpeechOptions | None
 
 
 async def caption_srt(ctx: JobContext, job: SrtJob, look: Look, warnings: list[str], *, message: str,
                       font_url: str | None = None, text: Callable[[str], str] | None = None) -> dict:
-    """Download, burn the SRT's cues in with `look` (each cue's text through `text` first), upload."""
-    urls = {"url_video": job.url_video, "url_srt": job.url_srt}
+    """Download, burn the cues in with `look` (each cue's text through `text` first), upload. The cues are the
+    SRT's, or those transcribe writes in `segments.srt` for the video's speech, heard first."""
+    urls = {"url_video": job.url_video, **({"url_srt": job.url_srt} if job.url_srt is not None else {})}
     if font_url is not None:
         urls["font_url"] = font_url
     files = await ctx.download(urls, caps={"url_srt": SRT_CAP})
@@ -152,16 +156,20 @@ async def caption_srt(ctx: JobContext, job: SrtJob, look: Look, warnings: list[s
         with ctx.timed("process"):
             fonts_dir = ctx.workdir / FONTS_DIR
             look = replace(look, font=await add_font_file(files["font_url"], fonts_dir, "font_url"))
+    heard, field = None, "url_srt"
+    if job.transcribe is not None:
+        heard, written = await video_speech(ctx, files["url_video"], job.transcribe)
+        field, files[TRANSCRIBE] = TRANSCRIBE, written["segments.srt"]
     cues = 0
 
     async def write(recipe: Plan, duration: float) -> list[str]:
         nonlocal cues
-        cues, notes = await srt_script(files["url_srt"], "url_srt", look, duration, (recipe.width, recipe.height),
+        cues, notes = await srt_script(files[field], field, look, duration, (recipe.width, recipe.height),
                                        recipe.script, fonts_dir=fonts_dir, text=text)
         return notes
 
     result = await burn(ctx, job, files["url_video"], write, message=message, fonts_dir=fonts_dir)
-    return {**result, "cues": cues, "warnings": [*warnings, *result["warnings"]]}
+    return {**result, "cues": cues, **heard_result(heard), "warnings": [*warnings, *result["warnings"]]}
 
 
 async def srt_script(srt: Path, field: str, look: Look, duration: float, size: tuple[int, int], script: Path, *,

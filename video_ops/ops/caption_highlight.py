@@ -1,4 +1,5 @@
-"""caption_highlight: word-by-word captions, the spoken word highlighted, from a words file or an SRT.
+"""caption_highlight: word-by-word captions, the spoken word highlighted, from a words file, an SRT or the
+video's own speech heard in the job.
 
 The words are read, fitted to the video, grouped into captions and written as an ASS script by the
 building blocks in `video_ops.subtitles`; `caption`'s recipe burns the script in.
@@ -17,6 +18,8 @@ from video_ops.io.fetch import SizeCap
 from video_ops.jobkit.context import JobContext
 from video_ops.jobkit.contract import JobInput, Operation, UrlField
 from video_ops.ops.caption import SRT_CAP, Plan, burn, read_subtitles
+from video_ops.ops.speech_captions import TRANSCRIBE, heard_result, one_source, video_speech
+from video_ops.ops.transcribe import SpeechOptions
 from video_ops.subtitles.fonts import choose
 from video_ops.subtitles.highlight import HighlightLook, Mode, write_highlight_script
 from video_ops.subtitles.highlight_style import HighlightStyle
@@ -32,14 +35,14 @@ class CaptionHighlightInput(JobInput):
     url_video: UrlField
     url_words_json: UrlField | None = None
     url_srt: UrlField | None = None
+    transcribe: SpeechOptions | None = None
     output_filename: str | None = None
     highlight_mode: Mode = "box"
     style: HighlightStyle = HighlightStyle()
 
     @model_validator(mode="after")
     def _one_words_source(self) -> CaptionHighlightInput:
-        if (self.url_words_json is None) == (self.url_srt is None):
-            raise ValueError("give the words as url_words_json or url_srt (one of them)")
+        one_source(self, ("url_words_json", "url_srt"), "the words")
         return self
 
 
@@ -84,10 +87,17 @@ def words_script(words_file: Path, field: str, srt: bool, chosen: WordsLook, dur
 
 
 async def run(ctx: JobContext, job: CaptionHighlightInput) -> dict:
+    """The words of the file given, or of the video's speech heard here: transcribe's `words.json`, read as a
+    `url_words_json` is."""
     chosen = await words_look(job.style, job.highlight_mode)
-    field = "url_srt" if job.url_srt is not None else "url_words_json"
-    files = await ctx.download({"url_video": job.url_video, field: job.url_srt or job.url_words_json or ""},
-                               caps={field: words_cap(job.url_srt is not None)})
+    given = {name: url for name, url in (("url_srt", job.url_srt), ("url_words_json", job.url_words_json)) if url}
+    files = await ctx.download({"url_video": job.url_video, **given},
+                               caps={name: words_cap(name == "url_srt") for name in given})
+    heard = None
+    if job.transcribe is not None:
+        heard, written = await video_speech(ctx, files["url_video"], job.transcribe)
+        files[TRANSCRIBE] = written["words.json"]
+    field, = set(files) - {"url_video"}  # the one source the input's check lets through
     counts = {"words": 0, "captions": 0}
 
     async def write(recipe: Plan, duration: float) -> list[str]:
@@ -97,7 +107,7 @@ async def run(ctx: JobContext, job: CaptionHighlightInput) -> dict:
         return written["warnings"]
 
     result = await burn(ctx, job, files["url_video"], write, message=MESSAGE)
-    return {**result, **counts, "warnings": [*chosen.warnings, *result["warnings"]]}
+    return {**result, **counts, **heard_result(heard), "warnings": [*chosen.warnings, *result["warnings"]]}
 
 
 OPERATION = Operation(name="caption_highlight", input_model=CaptionHighlightInput, run=run)

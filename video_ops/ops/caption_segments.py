@@ -1,4 +1,5 @@
-"""caption_segments: the reference worker's styled SRT captions, drawn by `caption`'s recipe.
+"""caption_segments: the reference worker's styled SRT captions (or the video's speech, heard in the job), drawn
+by `caption`'s recipe.
 
 Its `style` maps onto a caption Look: sizes are pixels of a 1080-high frame (the reference's script was
 1920x1080 and libass scales by height, so the same numbers give the same pixels on any orientation).
@@ -16,6 +17,7 @@ from video_ops.base.models import StrictModel
 from video_ops.jobkit.context import JobContext
 from video_ops.jobkit.contract import JobInput, Operation, UrlField
 from video_ops.ops.caption import caption_srt
+from video_ops.ops.speech_captions import SrtOrSpeech
 from video_ops.subtitles.colours import Rgba
 from video_ops.subtitles.fonts import choose
 from video_ops.subtitles.markup import break_after_sentences
@@ -63,10 +65,9 @@ class SegmentsStyle(StrictModel):
                     margin_l=MARGIN_H, margin_r=MARGIN_H, uppercase=self.uppercase)
 
 
-class CaptionSegmentsInput(JobInput):
+class CaptionSegmentsInput(JobInput, SrtOrSpeech):
     operation: Literal["caption_segments"]
     url_video: UrlField
-    url_srt: UrlField
     output_filename: str | None = None
     style: SegmentsStyle = SegmentsStyle()
 

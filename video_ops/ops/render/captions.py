@@ -4,22 +4,19 @@ for the whole timeline before the encode burns it in."""
 from __future__ import annotations
 
 import asyncio
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from video_ops.base.errors import JobError
 from video_ops.jobkit.context import JobContext
 from video_ops.ops.caption import srt_script
 from video_ops.ops.caption_highlight import words_look, words_script
 from video_ops.ops.caption_segments import SegmentsStyle
 from video_ops.ops.render.model import NARRATION, Captions
-from video_ops.ops.transcribe import transcribe_file
+from video_ops.ops.speech_captions import hear, heard_files, transcription
 from video_ops.subtitles.fonts import choose
 from video_ops.subtitles.highlight_style import HighlightStyle
 from video_ops.subtitles.markup import break_after_sentences
-from video_ops.subtitles.transcript import words_document
 
 
 @dataclass(frozen=True)
@@ -31,13 +28,8 @@ class CaptionScript:
 
 async def narration_words(ctx: JobContext, captions: Captions, narration: Path) -> tuple[Path, dict[str, Any]]:
     """The narration transcribed in this job, as the words file `words_url` would bring, and what was heard."""
-    heard = await transcribe_file(ctx, narration, NARRATION, captions)
-    if not heard.words:
-        raise JobError(f"{captions.field}: no speech was found in the narration, so there are no words to caption.")
-    path = ctx.workdir / "narration_words.json"
-    document = words_document(heard.segments, heard.language, heard.duration)
-    await asyncio.to_thread(path.write_text, json.dumps(document, ensure_ascii=False), "utf-8")
-    return path, {"language": heard.language, "text": heard.text, **heard.stats}
+    heard = await hear(ctx, narration, NARRATION, captions, named=captions.field, subject="the narration")
+    return (await heard_files(ctx, heard))["words.json"], transcription(heard)
 
 
 async def write_captions(captions: Captions, source: Path, seconds: float, size: tuple[int, int],
