@@ -11,6 +11,7 @@ reads a file, the environment or the network; the step's time limit bounds what 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -122,6 +123,9 @@ def check_graph(text: str, input_count: int, font_files: Callable[[], Iterable[s
     worker's. `font_files` lists the installed font files (asked only when a graph names one)."""
     if len(text) > MAX_GRAPH_CHARS:
         raise GraphRefused(f"the graph is {len(text)} characters long, over the limit of {MAX_GRAPH_CHARS}")
+    control = next((char for char in text if unicodedata.category(char) == "Cc" and char not in "\n\t\r"), None)
+    if control is not None:
+        raise GraphRefused(f"the graph holds a control character (U+{ord(control):04X})")
     try:
         graph = parse_graph(text)
     except GraphSyntaxError as err:
