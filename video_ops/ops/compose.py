@@ -258,6 +258,8 @@ async def _described(path: Path, stored: Any, filename: str, args: dict[str, str
         codec = worker_codec(args, _muxer_of(path))
         if codec is not None:
             result.update(encoder.describe(codec))  # type: ignore[arg-type]
+        elif args.get("c:v"):
+            result["encoder"] = args["c:v"]  # named by the caller (or "copy")
     if metadata:
         result["metadata"] = found
     return result
