@@ -26,7 +26,8 @@ from video_ops.ops import OPERATIONS
 
 ALL_OPERATIONS = {"caption", "img2vid", "addaudio", "concatenate", "concat_video_audio", "trilhasonora",
                   "caption_segments", "caption_highlight", "render", "trim", "cut", "split", "silence",
-                  "remove_silence", "extract_audio", "audio_concatenate", "frames", "probe", "convert"}
+                  "remove_silence", "extract_audio", "audio_concatenate", "frames", "probe", "convert",
+                  "compose"}
 # Operations that answer with what they found and store no file.
 REPORTS_ONLY = {"silence", "probe"}
 # Operations whose Hub test waits for the image to carry what they need (scripts/image_test.py runs every Hub
