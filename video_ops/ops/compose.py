@@ -18,6 +18,7 @@ from pydantic import Field, PrivateAttr, model_validator
 from video_ops.base.errors import JobError
 from video_ops.base.models import StrictModel
 from video_ops.base.settings import env_int
+from video_ops.base.tasks import all_or_nothing
 from video_ops.io.keys import clean_filename, clean_prefix, join_key
 from video_ops.jobkit.context import JobContext
 from video_ops.jobkit.contract import JobInput, Operation, UrlField
@@ -37,7 +38,7 @@ from video_ops.media.ffmpeg_options import (
 )
 from video_ops.media.filter_graph import Graph
 from video_ops.media.filter_policy import GraphRefused, check_graph, output_labels, subtitle_inputs, with_input_paths
-from video_ops.media.probe import probe
+from video_ops.media.probe import probe, probe_output
 from video_ops.subtitles.fonts import installed_files
 
 MAX_BYTES_SETTING = "VIDEO_OPS_COMPOSE_MAX_BYTES"
@@ -136,8 +137,9 @@ async def run(ctx: JobContext, job: ComposeInput) -> dict:
     graph = job._graph
     subtitles = subtitle_inputs(graph) if graph is not None else set()
     with ctx.timed("probe"):
-        seconds = max([await _seconds(sources[n], fields[n]) for n in range(len(sources)) if n not in subtitles]
-                      or [0.0])
+        lengths = await all_or_nothing(*(_seconds(sources[n], fields[n]) for n in range(len(sources))
+                                         if n not in subtitles))
+    seconds = max(lengths or [0.0])
     if graph is not None:
         graph = with_input_paths(graph, [str(path) for path in sources])
     outputs = [ctx.workdir / f"output_{number}{SUFFIXES[muxer]}" for number, (_, muxer) in enumerate(targets)]
@@ -149,8 +151,9 @@ async def run(ctx: JobContext, job: ComposeInput) -> dict:
                                    timeout=step_timeout(seconds, _BUDGET))
         _within_limit(outputs, limit)
     stored = await ctx.upload(list(zip(outputs, keys, strict=True)), CONTENT_TYPES)
-    results = [await _described(path, one, filename, args, encoder, job.metadata) for path, one, (filename, _), args
-               in zip(outputs, stored, targets, job._output_args, strict=True)]
+    results = await all_or_nothing(*(_described(path, one, filename, args, encoder, job.metadata) for
+                                     path, one, (filename, _), args in zip(outputs, stored, targets, job._output_args,
+                                                                           strict=True)))
     first = results[0]
     return {"message": f"Composed {len(results)} output{'s' if len(results) > 1 else ''} and uploaded to S3 "
                        "successfully",
@@ -249,7 +252,7 @@ def _within_limit(outputs: list[Path], limit: int) -> None:
 
 async def _described(path: Path, stored: Any, filename: str, args: dict[str, str | None], encoder: Encoder,
                      metadata: bool) -> dict[str, Any]:
-    info, found = await describe(path, filename)
+    info, found = await describe(path, filename) if metadata else (await probe_output(path), {})
     result: dict[str, Any] = {"filename": filename, "url": stored.url, "s3_key": stored.key,
                               "size_bytes": stored.size_bytes, "duration": info.duration}
     picture = info.video
