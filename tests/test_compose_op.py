@@ -16,6 +16,7 @@ from PIL import Image
 
 from tests.helpers import REPO, leftover_workdirs, local_output, run_job, stored_keys
 from tests.media import packet_hashes, probe, stream, stream_duration
+from video_ops.media.ffmpeg_options import DEMUXERS
 from video_ops.media.filter_policy import RULES
 from video_ops.ops import compose
 
@@ -113,7 +114,8 @@ def test_ffmpeg_reads_only_the_downloads_and_writes_only_the_job_folder(compose_
     assert result["success"]
     argv, = ffmpeg_runs
     files = [argv[n + 1] for n, arg in enumerate(argv) if arg == "-i"]
-    assert all(argv[n - 2:n] == ["-protocol_whitelist", "file,pipe"] for n, arg in enumerate(argv) if arg == "-i")
+    assert all(argv[n - 4:n] == ["-protocol_whitelist", "file,pipe", "-format_whitelist", ",".join(DEMUXERS)]
+               for n, arg in enumerate(argv) if arg == "-i")
     written = argv[-1]
     assert all(path.startswith(f"file:{worker_env}/") for path in [*files, written])
     assert argv[argv.index("-fs") + 1] == str(compose.DEFAULT_MAX_BYTES)
@@ -148,3 +150,14 @@ def test_subtitles_are_drawn_from_the_job_s_own_file(compose_media, media_server
     plain, captioned = picture("[0:v]null[v]"), picture("[0:v]subtitles=1:force_style='Fontsize=30'[v]")
     changed = sum(abs(a - b) > 60 for a, b in zip(plain.tobytes(), captioned.tobytes(), strict=True))
     assert changed > 500  # the words, across the bottom
+
+
+def test_a_playlist_naming_another_file_is_not_read(compose_media, media_server, worker_env) -> None:
+    """An HLS playlist (served as .mp4) naming a file elsewhere on the worker, another job's output say."""
+    (compose_media / "playlist.mp4").write_text(f"#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXTINF:2,\n"
+                                                f"{compose_media / 'video.mp4'}\n#EXT-X-ENDLIST\n")
+    result = run_job({"operation": "compose", "path": "out", "inputs": [{"url": f"{media_server}/playlist.mp4"}],
+                      "outputs": [{"filename": "a.mp4"}]})
+    assert result == {"error": "inputs[0].url: the file is read as 'hls', which compose does not read (it reads "
+                               "media files, not playlists or lists of other files)."}
+    assert leftover_workdirs(worker_env) == []

@@ -25,9 +25,12 @@ _MOVFLAGS = ("faststart", "frag_keyframe", "empty_moov", "default_base_moof", "s
              "negative_cts_offsets", "disable_chpl", "write_colr", "use_metadata_tags")
 _PROTOCOL = re.compile(r"^\s*[A-Za-z][A-Za-z0-9+.-]*:(?!\d)")  # `file:`, `concat:`, `http:` (not `1:30`, a time)
 
-# Demuxers that read the one file they are given (by the names `-f` takes).
-DEMUXERS = ("mov", "mp4", "matroska", "webm", "mpegts", "avi", "flv", "mp3", "aac", "wav", "flac", "ogg", "gif",
-            "png_pipe", "jpeg_pipe", "webp_pipe", "srt", "ass", "webvtt")
+# Demuxers that read the one file they are given (by the names `-f` takes). Also FFmpeg's `-format_whitelist`
+# for every input: a download that is really a playlist (hls, whose segments may name other files), a concat
+# list or anything else FFmpeg would recognise by its content is not read.
+DEMUXERS = ("mov", "mp4", "matroska", "webm", "mpegts", "mpeg", "avi", "flv", "asf", "mxf", "mp3", "aac", "wav",
+            "aiff", "flac", "ogg", "gif", "png_pipe", "jpeg_pipe", "webp_pipe", "bmp_pipe", "tiff_pipe", "srt", "ass",
+            "webvtt")
 # Muxers that write the one file they are given, by `f` and by the output name's extension.
 MUXERS = {"mp4": "mp4", "mov": "mov", "mkv": "matroska", "matroska": "matroska", "webm": "webm", "mp3": "mp3",
           "m4a": "ipod", "ipod": "ipod", "aac": "adts", "adts": "adts", "wav": "wav", "flac": "flac", "ogg": "ogg",
@@ -188,3 +191,8 @@ def as_argv(options: Mapping[str, str | None]) -> list[str]:
     for name, value in options.items():
         argv += [f"-{name}"] if value is None else [f"-{name}", value]
     return argv
+
+
+def unreadable_format(format_name: str) -> bool:
+    """Whether ffprobe's `format_name` (`mov,mp4,m4a,3gp,3g2,mj2`) is a demuxer off the list."""
+    return not set(format_name.split(",")) & set(DEMUXERS)

@@ -27,6 +27,7 @@ from video_ops.media.encoders import AAC_ARGS, Encoder
 from video_ops.media.ffmpeg import step_timeout, usable_cores
 from video_ops.media.ffmpeg_options import (
     CONTENT_TYPES,
+    DEMUXERS,
     INPUT_OPTIONS,
     MUXERS,
     OUTPUT_OPTIONS,
@@ -35,6 +36,7 @@ from video_ops.media.ffmpeg_options import (
     OptionRefused,
     as_argv,
     option_args,
+    unreadable_format,
 )
 from video_ops.media.filter_graph import Graph
 from video_ops.media.filter_policy import GraphRefused, check_graph, output_labels, subtitle_inputs, with_input_paths
@@ -178,6 +180,9 @@ def _target(out: ComposeOutput, args: dict[str, str | None], number: int) -> tup
 async def _seconds(path: Path, field: str) -> float:
     """How long the input plays, for the step's time limit and its progress (an image: 0)."""
     info = await probe(path, field, check_decode=False)
+    if unreadable_format(info.format_name):
+        raise JobError(f"{field}: the file is read as '{info.format_name}', which compose does not read (it reads "
+                       "media files, not playlists or lists of other files).")
     return info.duration or 0.0
 
 
@@ -186,13 +191,14 @@ def _argv(job: ComposeInput, sources: list[Path], graph: Graph | None, outputs: 
     threads = str(usable_cores())
     argv: list[str] = []
     for source, args in zip(sources, job._input_args, strict=True):
-        argv += ["-protocol_whitelist", "file,pipe", *as_argv(args), "-i", f"file:{source}"]
+        argv += ["-protocol_whitelist", "file,pipe", "-format_whitelist", ",".join(DEMUXERS), *as_argv(args),
+                 "-i", f"file:{source}"]
     if graph is not None:
         argv += ["-filter_complex", graph.text(), "-filter_complex_threads", threads]
     for out, args, path, muxer in zip(job.outputs, job._output_args, outputs, muxers, strict=True):
         for given in out.maps:
             argv += ["-map", given]
-        argv += [*_codec_args(args, muxer, encoder), *as_argv(_without_codecs(args)), "-sn", "-dn",
+        argv += [*_codec_args(args, muxer, encoder), *as_argv(_without_codecs(args, muxer)), "-sn", "-dn",
                  "-threads", threads, "-fs", str(limit), "-f", muxer, f"file:{path}"]
     return argv
 
@@ -230,10 +236,10 @@ def _codec_args(args: dict[str, str | None], muxer: str, encoder: Encoder) -> li
     return [*video, *sound]
 
 
-def _without_codecs(args: dict[str, str | None]) -> dict[str, str | None]:
+def _without_codecs(args: dict[str, str | None], muxer: str) -> dict[str, str | None]:
     """The options `_codec_args` has not already written (`f` is written last, with the output)."""
     placed = {"c:v", "c:a", "f"}
-    if any(args.get("c:v") == codec for codec in WORKER_CODECS) or "c:v" not in args:
+    if worker_codec(args, muxer) is not None:
         placed |= {"crf", "b:v", "pix_fmt"}
     return {name: value for name, value in args.items() if name not in placed}
 
