@@ -16,6 +16,7 @@ from PIL import Image
 
 from tests.helpers import REPO, leftover_workdirs, local_output, run_job, stored_keys
 from tests.media import packet_hashes, probe, stream, stream_duration
+from video_ops.media.encoders import NVENC, X264, Encoder
 from video_ops.media.ffmpeg_options import DEMUXERS
 from video_ops.media.filter_policy import RULES
 from video_ops.ops import compose
@@ -161,3 +162,16 @@ def test_a_playlist_naming_another_file_is_not_read(compose_media, media_server,
     assert result == {"error": "inputs[0].url: the file is read as 'hls', which compose does not read (it reads "
                                "media files, not playlists or lists of other files)."}
     assert leftover_workdirs(worker_env) == []
+
+
+@pytest.mark.parametrize(("options", "muxer", "encoder", "expected"), [
+    ({"c:v": "h264"}, "mp4", Encoder(NVENC), ["-c:v", "h264_nvenc", "-cq", "23"]),
+    ({"c:v": "hevc", "crf": "28"}, "mkv", Encoder(NVENC), ["-c:v", "hevc_nvenc", "-cq", "28"]),
+    ({}, "mp4", Encoder(X264), ["-c:v", "libx264", "-crf", "21", "-c:a", "aac"]),
+    ({"c:v": "libx264", "crf": "18"}, "mp4", Encoder(NVENC), ["-c:v", "libx264", "-c:a", "aac"]),
+    ({"vn": None}, "mp4", Encoder(NVENC), ["-c:a", "aac"]),
+])
+def test_h264_and_hevc_are_the_worker_s_encoder_unless_one_is_named(options, muxer, encoder, expected) -> None:
+    args = compose.output_codec_args(options, {"mkv": "matroska"}.get(muxer, muxer), encoder)
+    assert all(" ".join(expected[n:n + 2]) in " ".join(args) for n in range(0, len(expected), 2)), args
+    assert ("-crf" in args) == ("-crf" in expected)

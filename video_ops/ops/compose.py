@@ -198,7 +198,7 @@ def _argv(job: ComposeInput, sources: list[Path], graph: Graph | None, outputs: 
     for out, args, path, muxer in zip(job.outputs, job._output_args, outputs, muxers, strict=True):
         for given in out.maps:
             argv += ["-map", given]
-        argv += [*_codec_args(args, muxer, encoder), *as_argv(_without_codecs(args, muxer)), "-sn", "-dn",
+        argv += [*output_codec_args(args, muxer, encoder), *as_argv(_without_codecs(args, muxer)), "-sn", "-dn",
                  "-threads", threads, "-fs", str(limit), "-f", muxer, f"file:{path}"]
     return argv
 
@@ -214,7 +214,8 @@ def worker_codec(args: dict[str, str | None], muxer: str) -> str | None:
     return chosen if chosen in WORKER_CODECS else None
 
 
-def _codec_args(args: dict[str, str | None], muxer: str, encoder: Encoder) -> list[str]:
+def output_codec_args(args: dict[str, str | None], muxer: str, encoder: Encoder) -> list[str]:
+    """An output's codec options: the worker's settings on its encoder for `worker_codec`, else as named."""
     codec = worker_codec(args, muxer)
     video: list[str] = []
     if codec is not None:
@@ -237,7 +238,7 @@ def _codec_args(args: dict[str, str | None], muxer: str, encoder: Encoder) -> li
 
 
 def _without_codecs(args: dict[str, str | None], muxer: str) -> dict[str, str | None]:
-    """The options `_codec_args` has not already written (`f` is written last, with the output)."""
+    """The options `output_codec_args` has not already written (`f` is written last, with the output)."""
     placed = {"c:v", "c:a", "f"}
     if worker_codec(args, muxer) is not None:
         placed |= {"crf", "b:v", "pix_fmt"}
