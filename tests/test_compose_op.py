@@ -120,7 +120,7 @@ def test_ffmpeg_reads_only_the_downloads_and_writes_only_the_job_folder(compose_
     written = argv[-1]
     assert all(path.startswith(f"file:{worker_env}/") for path in [*files, written])
     assert argv[argv.index("-fs") + 1] == str(compose.DEFAULT_MAX_BYTES)
-    assert argv[argv.index("-threads") + 1] == argv[argv.index("-filter_complex_threads") + 1]
+    assert "-threads" not in argv  # FFmpeg's own choice, from the cores the worker may use
 
 
 def test_outputs_over_the_byte_cap_are_refused(compose_media, media_server, bucket, monkeypatch, worker_env) -> None:

@@ -37,11 +37,6 @@ def step_timeout(duration: float | None, seconds_per_media_second: float, floor:
     return floor + seconds_per_media_second * max(duration or 0.0, 1.0)
 
 
-def usable_cores() -> int:
-    """The cores this process may run on (a container's CPU set, not the host's count): FFmpeg's thread bound."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-
-
 def filter_value(text: str) -> str:
     """Escape a filter option value: first for the option parser (\\ ' :), then for the graph (\\ ' [ ] , ;)."""
     for specials in ("\\':", "\\'[],;"):

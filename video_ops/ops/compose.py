@@ -4,7 +4,8 @@ The caller's power is FFmpeg's own; the sandbox is what the worker adds around i
 FFmpeg is given only the job's downloaded inputs (by the worker, as `file:` paths, with
 `-protocol_whitelist file,pipe`), a graph rebuilt from its checked parse (`media.filter_policy`), options
 from allow-lists (`media.ffmpeg_options`), outputs in the job's folder under names the worker picks, a cap
-on their bytes (`-fs` and a check), the step's time limit and a bound on threads.
+on their bytes (`-fs` and a check) and the step's time limit; FFmpeg picks its threads from the cores the
+worker may use, as in every operation (a job cannot set them).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from video_ops.jobkit.context import JobContext
 from video_ops.jobkit.contract import JobInput, Operation, UrlField
 from video_ops.media.describe import describe
 from video_ops.media.encoders import AAC_ARGS, Encoder
-from video_ops.media.ffmpeg import step_timeout, usable_cores
+from video_ops.media.ffmpeg import step_timeout
 from video_ops.media.ffmpeg_options import (
     CONTENT_TYPES,
     DEMUXERS,
@@ -188,18 +189,17 @@ async def _seconds(path: Path, field: str) -> float:
 
 def _argv(job: ComposeInput, sources: list[Path], graph: Graph | None, outputs: list[Path], muxers: list[str],
           encoder: Encoder, limit: int) -> list[str]:
-    threads = str(usable_cores())
     argv: list[str] = []
     for source, args in zip(sources, job._input_args, strict=True):
         argv += ["-protocol_whitelist", "file,pipe", "-format_whitelist", ",".join(DEMUXERS), *as_argv(args),
                  "-i", f"file:{source}"]
     if graph is not None:
-        argv += ["-filter_complex", graph.text(), "-filter_complex_threads", threads]
+        argv += ["-filter_complex", graph.text()]
     for out, args, path, muxer in zip(job.outputs, job._output_args, outputs, muxers, strict=True):
         for given in out.maps:
             argv += ["-map", given]
         argv += [*output_codec_args(args, muxer, encoder), *as_argv(_without_codecs(args, muxer)), "-sn", "-dn",
-                 "-threads", threads, "-fs", str(limit), "-f", muxer, f"file:{path}"]
+                 "-fs", str(limit), "-f", muxer, f"file:{path}"]
     return argv
 
 

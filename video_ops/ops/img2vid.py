@@ -10,6 +10,7 @@ broken image among 500 included) stops the others and nothing is uploaded.
 from __future__ import annotations
 
 import asyncio
+import os
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -28,7 +29,7 @@ from video_ops.jobkit.contract import FrameSide, JobInput, Operation, UrlField, 
 from video_ops.media import images
 from video_ops.media.canvas import COLOUR_TAGS
 from video_ops.media.encoders import Encoder
-from video_ops.media.ffmpeg import step_timeout, usable_cores
+from video_ops.media.ffmpeg import step_timeout
 from video_ops.media.framefeed import frame_feed
 from video_ops.media.motion import Fit, Motion
 from video_ops.media.shots import paint, plan_shot, shot_frame
@@ -159,7 +160,7 @@ def encode_args(
 def parallel_renders(clip_count: int, encoder_sessions: int | None = None) -> tuple[int, int]:
     """(clips at once, threads per FFmpeg): one single-threaded FFmpeg per core beats one FFmpeg using
     them all; fewer clips than cores share the cores out; NVENC's session limit caps it too."""
-    cores = usable_cores()
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     limit = env_int("VIDEO_OPS_MAX_PARALLEL_RENDERS", DEFAULT_PARALLEL_RENDERS)
     at_once = max(1, min(cores, limit, clip_count, encoder_sessions or limit))
     return at_once, max(1, cores // at_once)
