@@ -23,14 +23,15 @@ from typing import Any
 from video_ops.media.encoders import current_encoder
 from video_ops.ops import OPERATIONS
 
-from . import audio, convert, editing, gateway, render, render_split, report, stills, transcribe, workloads
+from . import audio, compose, convert, editing, gateway, render, render_split, report, stills, transcribe, workloads
 from .measure import measure
 from .media import FULL, QUICK, Media, Scale, make_media
 from .workloads import REPO, Run, Workload, bench_env
 
 NAMES = ("addaudio", "caption", "img2vid-still", "img2vid-zoomin", "startup", "trilhasonora", "concatenate",
          "concat_video_audio", "caption_segments", "caption_highlight", "render", "render-split", "transcribe",
-         "audio_concatenate", "extract_audio", "frames", "probe", "convert", "trim", "cut", "remove_silence", "gateway")
+         "audio_concatenate", "extract_audio", "frames", "probe", "convert", "trim", "cut", "remove_silence", "compose",
+         "gateway")
 GATEWAY_JOBS = 50  # the gateway's burst (bench/gateway.py); 5 with --quick
 
 
@@ -137,6 +138,7 @@ def build(media: Media, scale: Scale, moviepy: str | None) -> list[Workload]:
         stills.frames(media, scale),
         stills.probe(media, scale),
         convert.convert(media, scale, encoder),
+        compose.compose(media, scale, encoder),
         *editing.workloads(media, scale),
     ]
 

@@ -13,15 +13,20 @@ import sys
 import time
 from pathlib import Path
 
+from video_ops.media.ffmpeg_options import AUDIO_ENCODERS, VIDEO_ENCODERS
+from video_ops.media.filter_policy import RULES
+
 ENCODERS = ("h264_nvenc", "hevc_nvenc", "libx264", "aac", "libmp3lame", "libopus", "flac", "pcm_s16le", "libx265",
-            "libvpx-vp9", "libsvtav1", "gif", "libvorbis")
+            "libvpx-vp9", "libsvtav1", "gif", "libvorbis",
+            *(name for name in (*VIDEO_ENCODERS, *AUDIO_ENCODERS) if name != "copy"))  # those compose may name
 HWACCELS = ("cuda",)
 # Every filter the operations put in a graph.
 FILTERS = ("acrossfade", "afade", "aformat", "alimiter", "aloop", "ametadata", "amix", "anull", "anullsink",
            "anullsrc", "apad", "aresample", "asetpts", "asplit", "ass", "atempo", "atrim", "boxblur", "color",
            "concat", "crop", "ebur128", "fade", "format", "fps", "hwdownload", "loop", "overlay", "pad",
            "palettegen", "paletteuse", "pan", "scale", "select", "setsar", "sidechaincompress", "silencedetect",
-           "split", "subtitles", "testsrc2", "tpad", "volume", "volumedetect", "zoompan")
+           "split", "subtitles", "testsrc2", "tpad", "volume", "volumedetect", "zoompan",
+           *RULES)  # and every filter a compose job may name
 OUTPUT_DIR = Path("/tmp/video-ops-output")
 failures: list[str] = []
 

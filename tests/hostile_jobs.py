@@ -147,6 +147,25 @@ def convert(**change: Any) -> dict[str, Any]:
     return job
 
 
+def compose(**change: Any) -> dict[str, Any]:
+    job = {"operation": "compose", "inputs": [{"url": "{server}/video.mp4"}], "filter_complex": "[0:v]hflip[v]",
+           "outputs": [{"filename": "out.mp4", "maps": ["[v]", "0:a"]}], "path": "out"}
+    job.update(change)
+    return job
+
+
+GRAPH = "Invalid input: field 'filter_complex': "
+DRAWTEXT_FILE = "the option 'textfile' of 'drawtext' is not accepted: drawtext reads no files here: give the words in 'text'."
+FONTFILE = "the option 'fontfile' of 'drawtext' must be one of the worker's installed fonts (or give the family in 'font')."
+ENV_FUNCTION = "drawtext's text function '%{env}' is not accepted (it knows e, eif, expr, expr_int_format, frame_num, gmtime, localtime, metadata, n, pict_type, pts)."
+SUBTITLE_FILE = "subtitles draws a file of the job's own: its 'filename' must be the index of one of 'inputs' (0 to 0), not a path."
+TIME = "seconds (such as 1.5) or HH:MM:SS.mmm"
+DEMUXERS = "Invalid input: field 'inputs[0].options': 'f' must be one of these demuxers: mov, mp4, matroska, webm, mpegts, mpeg, avi, flv, asf, mxf, mp3, aac, wav, aiff, flac, ogg, gif, png_pipe, jpeg_pipe, webp_pipe, bmp_pipe, tiff_pipe, srt, ass, webvtt."
+MUXERS = "Invalid input: field 'outputs[0].options': 'f' must be one of these muxers: adts, flac, gif, ipod, matroska, mov, mp3, mp4, mpegts, ogg, opus, wav, webm."
+OUTPUT_OPTION = "Invalid input: field 'outputs[0].options': '{}' is not an option compose accepts here (it accepts c:v, c:a, b:v, b:a, crf, preset, tune, profile:v, pix_fmt, r, s, aspect, g, frames:v, ac, ar, ss, t, to, fps_mode, movflags, loop, f, shortest, an, vn)."
+MAPS = "Invalid input: field 'outputs[0].maps': '{}' is neither an output label of 'filter_complex' ([name]) nor a stream of one of 'inputs' (such as 0:v, 1:a or 0:a?)."
+
+
 def fetch(url: str) -> dict[str, Any]:
     """A job whose only download is `url`, so the guard's answer is the only possible error."""
     return img2vid(images=image(image_url=url))
@@ -417,6 +436,86 @@ CORPUS: list[Hostile] = [
     Hostile("convert fit without a frame", convert(fit="blur"), "Invalid input: field 'fit': there is no frame to fit the picture to; give 'aspect', or both 'width' and 'height'."),
     Hostile("convert a sound file", convert(url_video="{server}/tone.mp3"), "url_video: the file has no video stream (found: audio)."),
     Hostile("convert to an AV1 frame below its minimum", convert(container="webm", video_codec="av1", width=32), "video_codec: av1 frames are at least 64 px a side; this one would be 32x24."),
+    # compose: FFmpeg's power inside the sandbox; no spelling reaches a file outside the job's folder (docs/compose.md)
+    Hostile("compose movie reading /etc/passwd", compose(filter_complex="movie=/etc/passwd[v]"), GRAPH + "the filter 'movie' is not accepted: it opens a file by name; give the file as one of 'inputs'."),
+    Hostile("compose amovie reading the environment", compose(filter_complex="amovie=/proc/self/environ[v]"), GRAPH + "the filter 'amovie' is not accepted: it opens a file by name; give the file as one of 'inputs'."),
+    Hostile("compose movie in capitals", compose(filter_complex="MOVIE=/etc/passwd[v]"), GRAPH + "the filter 'MOVIE' is not on the allow-list (docs/compose.md lists it)."),
+    Hostile("compose movie in full-width letters", compose(filter_complex="\uff4dovie=/etc/passwd[v]"), GRAPH + "the filter '?ovie' is not on the allow-list (docs/compose.md lists it)."),
+    Hostile("compose movie spelled with a backslash", compose(filter_complex=r"mo\vie=/etc/passwd[v]"), GRAPH + "the filter 'movie' is not accepted: it opens a file by name; give the file as one of 'inputs'."),
+    Hostile("compose movie spelled in quotes", compose(filter_complex="'mov'ie=/etc/passwd[v]"), GRAPH + "the filter 'movie' is not accepted: it opens a file by name; give the file as one of 'inputs'."),
+    Hostile("compose movie after whitespace and a newline", compose(filter_complex="[0:v]hflip[a];\n\t movie=/etc/passwd[b];[a][b]overlay[v]"), GRAPH + "the filter 'movie' is not accepted: it opens a file by name; give the file as one of 'inputs'."),
+    Hostile("compose movie after a drawtext text", compose(filter_complex="[0:v]drawtext=text=a,movie=/etc/passwd[v]"), GRAPH + "the filter 'movie' is not accepted: it opens a file by name; give the file as one of 'inputs'."),
+    Hostile("compose movie inside an unclosed quote stays text", compose(filter_complex=r"[0:v]drawtext=text='a\'',movie=/etc/passwd[v]"), "Invalid input: field 'outputs[0].maps': '[v]' is neither an output label of 'filter_complex' ([name]) nor a stream of one of 'inputs' (such as 0:v, 1:a or 0:a?)."),
+    Hostile("compose movie in a chain of its own", compose(filter_complex="[0:v]hflip[x];movie=/etc/passwd[v]"), GRAPH + "the filter 'movie' is not accepted: it opens a file by name; give the file as one of 'inputs'."),
+    Hostile("compose movie after a NUL byte", compose(filter_complex="[0:v]hflip[v]\x00;movie=/etc/passwd"), GRAPH + "the graph holds a control character (U+0000)."),
+    Hostile("compose sendcmd from a file", compose(filter_complex="[0:v]sendcmd=f=/etc/passwd,hflip[v]"), GRAPH + "the filter 'sendcmd' is not accepted: it sends commands that change other filters' options after they are checked."),
+    Hostile("compose sendcmd reinitialising drawtext with a file", compose(filter_complex="[0:v]sendcmd=c='0 drawtext reinit textfile=/etc/passwd',drawtext=text=x[v]"), GRAPH + "the filter 'sendcmd' is not accepted: it sends commands that change other filters' options after they are checked."),
+    Hostile("compose asendcmd", compose(filter_complex="[0:a]asendcmd=f=/etc/passwd,anull[v]"), GRAPH + "the filter 'asendcmd' is not accepted: it sends commands that change other filters' options after they are checked."),
+    Hostile("compose zmq", compose(filter_complex="[0:v]zmq,hflip[v]"), GRAPH + "the filter 'zmq' is not accepted: it takes commands from a network socket."),
+    Hostile("compose azmq", compose(filter_complex="[0:a]azmq[v]"), GRAPH + "the filter 'azmq' is not accepted: it takes commands from a network socket."),
+    Hostile("compose lv2 plugin", compose(filter_complex=r"[0:a]lv2=p=http\\://x[v]"), GRAPH + "the filter 'lv2' is not accepted: it loads a plugin library."),
+    Hostile("compose ladspa library", compose(filter_complex="[0:a]ladspa=f=/tmp/evil.so[v]"), GRAPH + "the filter 'ladspa' is not accepted: it loads a plugin library."),
+    Hostile("compose frei0r library", compose(filter_complex="[0:v]frei0r=filter_name=../../tmp/evil[v]"), GRAPH + "the filter 'frei0r' is not accepted: it loads a plugin library."),
+    Hostile("compose sofalizer file", compose(filter_complex="[0:a]sofalizer=sofa=/etc/passwd[v]"), GRAPH + "the filter 'sofalizer' is not accepted: it reads a SOFA file from the worker's disk."),
+    Hostile("compose lut3d file", compose(filter_complex="[0:v]lut3d=file=/etc/passwd[v]"), GRAPH + "the filter 'lut3d' is not accepted: it reads a LUT file from the worker's disk (haldclut takes the LUT as an input stream instead)."),
+    Hostile("compose lut1d file by position", compose(filter_complex="[0:v]lut1d=/proc/self/environ[v]"), GRAPH + "the filter 'lut1d' is not accepted: it reads a LUT file from the worker's disk (haldclut takes the LUT as an input stream instead)."),
+    Hostile("compose metadata written to a file", compose(filter_complex="[0:v]metadata=mode=print:file=/tmp/x[v]"), GRAPH + "the filter 'metadata' is not accepted: it reads or writes files on the worker's disk."),
+    Hostile("compose filter not on the list", compose(filter_complex="[0:v]nosuchfilter[v]"), GRAPH + "the filter 'nosuchfilter' is not on the allow-list (docs/compose.md lists it)."),
+    Hostile("compose drawtext textfile", compose(filter_complex="[0:v]drawtext=textfile=/etc/passwd[v]"), GRAPH + DRAWTEXT_FILE),
+    Hostile("compose drawtext textfile of the environment, reloaded", compose(filter_complex="[0:v]drawtext=textfile=/proc/self/environ:reload=1[v]"), GRAPH + DRAWTEXT_FILE),
+    Hostile("compose drawtext textfile quoted in pieces", compose(filter_complex="[0:v]drawtext='text''file'='/etc/pass'wd[v]"), GRAPH + DRAWTEXT_FILE),
+    Hostile("compose drawtext option read from a file", compose(filter_complex="[0:v]drawtext=/text=/etc/passwd[v]"), GRAPH + "the option '/text' of 'drawtext' asks FFmpeg to read its value from a file."),
+    Hostile("compose drawtext fontfile outside the fonts", compose(filter_complex="[0:v]drawtext=fontfile=/etc/passwd:text=x[v]"), GRAPH + FONTFILE),
+    Hostile("compose drawtext fontfile climbing out of the fonts", compose(filter_complex="[0:v]drawtext=fontfile=/usr/share/fonts/../../../etc/passwd:text=x[v]"), GRAPH + FONTFILE),
+    Hostile("compose drawtext fontfile given by position", compose(filter_complex="[0:v]drawtext=/etc/passwd[v]"), GRAPH + "the filter 'drawtext' takes its options by name here (all of them as key=value)."),
+    Hostile("compose drawtext environment escaped once", compose(filter_complex=r"[0:v]drawtext=text=%{env\:AWS_SECRET_ACCESS_KEY}[v]"), GRAPH + "the filter 'drawtext' has a value without a name after a named option; FFmpeg refuses that order."),
+    Hostile("compose drawtext environment escaped twice", compose(filter_complex=r"[0:v]drawtext=text=%{env\\\:AWS_SECRET_ACCESS_KEY}[v]"), GRAPH + ENV_FUNCTION),
+    Hostile("compose drawtext environment quoted with spaces", compose(filter_complex=r"[0:v]drawtext=text='%{ env\:BUCKET_SECRET_ACCESS_KEY}'[v]"), GRAPH + ENV_FUNCTION),
+    Hostile("compose drawtext strftime expansion", compose(filter_complex="[0:v]drawtext=text=x:expansion=strftime[v]"), GRAPH + "the option 'expansion' of 'drawtext' must be 'none' or 'normal'."),
+    Hostile("compose drawtext font pattern naming a file", compose(filter_complex=r"[0:v]drawtext=font='Sans\:file=/etc/passwd':text=x[v]"), GRAPH + "the option 'font' of 'drawtext' must be a font family name (letters, digits, spaces, '_' and '-')."),
+    Hostile("compose drawtext option name with a Cyrillic letter", compose(filter_complex="[0:v]drawtext=t\u0435xtfile=/etc/passwd[v]"), GRAPH + "the filter 'drawtext' takes its options by name here (all of them as key=value)."),
+    Hostile("compose subtitles from /etc/passwd", compose(filter_complex="[0:v]subtitles=/etc/passwd[v]"), GRAPH + SUBTITLE_FILE),
+    Hostile("compose subtitles from a path climbing out", compose(filter_complex="[0:v]subtitles=filename=../../../../etc/passwd[v]"), GRAPH + SUBTITLE_FILE),
+    Hostile("compose subtitles from an input that does not exist", compose(filter_complex="[0:v]subtitles=3[v]"), GRAPH + SUBTITLE_FILE),
+    Hostile("compose subtitles by Arabic-Indic digits", compose(filter_complex="[0:v]subtitles=\u0660[v]"), GRAPH + SUBTITLE_FILE),
+    Hostile("compose subtitles from a data URL", compose(filter_complex=r"[0:v]subtitles='data\:text/plain,hi'[v]"), GRAPH + SUBTITLE_FILE),
+    Hostile("compose ass from the environment", compose(filter_complex="[0:v]ass=f=/proc/self/environ[v]"), GRAPH + SUBTITLE_FILE.replace("subtitles", "ass")),
+    Hostile("compose subtitles with a fonts folder", compose(inputs=[{"url": "{server}/video.mp4"}, {"url": "{server}/cues.srt"}], filter_complex="[0:v]subtitles=1:fontsdir=/etc[v]"), GRAPH + "the option 'fontsdir' of 'subtitles' is not accepted: subtitles draws with the worker's installed fonts; 'fontsdir' is not accepted."),
+    Hostile("compose label naming a file", compose(filter_complex="[/etc/passwd]hflip[v]"), GRAPH + "the label [/etc/passwd] of 'hflip' may hold only letters, digits, '_', '.' and ':'."),
+    Hostile("compose label percent-encoded", compose(filter_complex="[%2Fetc%2Fpasswd]hflip[v]"), GRAPH + "the label [%2Fetc%2Fpasswd] of 'hflip' may hold only letters, digits, '_', '.' and ':'."),
+    Hostile("compose label of an input that does not exist", compose(filter_complex="[4:v]hflip[v]"), GRAPH + "the label [4:v] of 'hflip' is neither a job input (0 to 0) nor the output of a filter."),
+    Hostile("compose filter instance with a path", compose(filter_complex="[0:v]hflip@../x[v]"), GRAPH + "the filter 'hflip' has an instance name other than letters, digits and '_'."),
+    Hostile("compose two commas in a row", compose(filter_complex="[0:v]hflip,,vflip[v]"), GRAPH + "it is not a filter graph FFmpeg would read: a filter has no name (two separators in a row, or a label with no filter)."),
+    Hostile("compose graph longer than the limit", compose(filter_complex="[0:v]" + ",".join(["null"] * 4000) + "[v]"), GRAPH + "the graph is 20007 characters long, over the limit of 20000."),
+    Hostile("compose input from a file URL", compose(inputs=[{"url": "file:///etc/passwd"}]), "inputs[0].url: file:// URLs are refused (set VIDEO_OPS_ALLOW_FILE_URLS=1 for local runs)."),
+    Hostile("compose input from a data URL", compose(inputs=[{"url": "data:text/plain,hi"}]), "inputs[0].url: unsupported URL scheme 'data'; use http, https or s3."),
+    Hostile("compose input from the cloud metadata", compose(inputs=[{"url": "http://169.254.169.254/latest/meta-data/"}]), refused("169.254.169.254", "169.254.169.254", "inputs[0].url"), guarded=True),
+    Hostile("compose input read as a lavfi graph", compose(inputs=[{"url": "{server}/video.mp4", "options": {"f": "lavfi"}}]), DEMUXERS),
+    Hostile("compose input read as a concat list", compose(inputs=[{"url": "{server}/video.mp4", "options": {"f": "concat"}}]), DEMUXERS),
+    Hostile("compose input read as an image2 pattern", compose(inputs=[{"url": "{server}/video.mp4", "options": {"f": "image2"}}]), DEMUXERS),
+    Hostile("compose input with a second -i", compose(inputs=[{"url": "{server}/video.mp4", "options": {"-i": "/etc/passwd"}}]), "Invalid input: field 'inputs[0].options': '-i' is not an option compose accepts here (it accepts ss, t, to, itsoffset, stream_loop, loop, r, framerate, f)."),
+    Hostile("compose input with its own protocol whitelist", compose(inputs=[{"url": "{server}/video.mp4", "options": {"protocol_whitelist": "file,http,concat"}}]), "Invalid input: field 'inputs[0].options': 'protocol_whitelist' is not an option compose accepts here (it accepts ss, t, to, itsoffset, stream_loop, loop, r, framerate, f)."),
+    Hostile("compose input dumping attachments", compose(inputs=[{"url": "{server}/video.mp4", "options": {"dump_attachment:t": "/tmp/x"}}]), "Invalid input: field 'inputs[0].options': 'dump_attachment:t' is not an option compose accepts here (it accepts ss, t, to, itsoffset, stream_loop, loop, r, framerate, f)."),
+    Hostile("compose input seek to a file", compose(inputs=[{"url": "{server}/video.mp4", "options": {"ss": "file:/etc/passwd"}}]), "Invalid input: field 'inputs[0].options': 'ss' names a file or a protocol; compose reads only the files in 'inputs' and writes only its 'outputs' ('ss' must be " + TIME + ")."),
+    Hostile("compose input length of a subfile", compose(inputs=[{"url": "{server}/video.mp4", "options": {"t": "subfile,,start,0,end,0,,:/etc/passwd"}}]), "Invalid input: field 'inputs[0].options': 't' names a file or a protocol; compose reads only the files in 'inputs' and writes only its 'outputs' ('t' must be " + TIME + ")."),
+    Hostile("compose input looped past the limit", compose(inputs=[{"url": "{server}/video.mp4", "options": {"stream_loop": 5000}}]), "Invalid input: field 'inputs[0].options': 'stream_loop' must be a whole number from -1 (for ever, until the output ends) to 1000."),
+    Hostile("compose output named out of its folder", compose(outputs=[{"filename": "../../etc/passwd.mp4", "maps": ["[v]"]}]), "Invalid input: field 'outputs[0].filename' must not contain '/' or '\\'."),
+    Hostile("compose output as an HLS playlist", compose(outputs=[{"filename": "out.m3u8", "maps": ["[v]"]}]), "Invalid input: field 'outputs[0].filename' must end with one of .aac, .flac, .gif, .m4a, .mkv, .mov, .mp3, .mp4, .ogg, .opus, .ts, .wav, .webm (or give the muxer in 'f')."),
+    Hostile("compose output through the tee muxer", compose(outputs=[{"filename": "out.mp4", "maps": ["[v]"], "options": {"f": "tee"}}]), MUXERS),
+    Hostile("compose output through the segment muxer", compose(outputs=[{"filename": "out.mp4", "maps": ["[v]"], "options": {"f": "segment"}}]), MUXERS),
+    Hostile("compose output with a filter script", compose(outputs=[{"filename": "out.mp4", "maps": ["[v]"], "options": {"filter_complex_script": "/etc/passwd"}}]), OUTPUT_OPTION.format("filter_complex_script")),
+    Hostile("compose output attaching a file", compose(outputs=[{"filename": "out.mp4", "maps": ["[v]"], "options": {"-attach": "/etc/passwd"}}]), OUTPUT_OPTION.format("-attach")),
+    Hostile("compose output metadata", compose(outputs=[{"filename": "out.mp4", "maps": ["[v]"], "options": {"metadata": "title=x"}}]), OUTPUT_OPTION.format("metadata")),
+    Hostile("compose output length smuggling a second output", compose(outputs=[{"filename": "out.mp4", "maps": ["[v]"], "options": {"t": "1 /tmp/x.mp4"}}]), "Invalid input: field 'outputs[0].options': 't' names a file or a protocol; compose reads only the files in 'inputs' and writes only its 'outputs' ('t' must be " + TIME + ")."),
+    Hostile("compose output movflags smuggling an input", compose(outputs=[{"filename": "out.mp4", "maps": ["[v]"], "options": {"movflags": "+faststart -i passwd"}}]), "Invalid input: field 'outputs[0].options': 'movflags' must be flags such as +faststart, among faststart, frag_keyframe, empty_moov, default_base_moof, separate_moof, omit_tfhd_offset, negative_cts_offsets, disable_chpl, write_colr, use_metadata_tags."),
+    Hostile("compose output preset without an encoder", compose(outputs=[{"filename": "out.mp4", "maps": ["[v]"], "options": {"preset": "veryslow"}}]), "Invalid input: field 'outputs[0].options': 'preset' needs an encoder named in 'c:v' (libx264, libx265, h264_nvenc...); 'h264' uses the worker's own settings on whichever encoder it has."),
+    Hostile("compose output encoder not on the list", compose(outputs=[{"filename": "out.mp4", "maps": ["[v]"], "options": {"c:v": "h264_vaapi"}}]), "Invalid input: field 'outputs[0].options': 'c:v' must be one of h264, hevc, vp9, av1, libx264, libx265, h264_nvenc, hevc_nvenc, libvpx-vp9, libsvtav1, libaom-av1, mpeg4, gif, copy."),
+    Hostile("compose output map of a path", compose(outputs=[{"filename": "out.mp4", "maps": ["/etc/passwd"]}]), MAPS.format("/etc/passwd")),
+    Hostile("compose output map of a label not in the graph", compose(outputs=[{"filename": "out.mp4", "maps": ["[v]", "[secret]"]}]), MAPS.format("[secret]")),
+    Hostile("compose output label mapped twice", compose(outputs=[{"filename": "a.mp4", "maps": ["[v]"]}, {"filename": "b.mp4", "maps": ["[v]"]}]), "Invalid input: field 'outputs': [v] is mapped twice; split it (split, asplit) to send it to two outputs."),
+    Hostile("compose graph output left unmapped", compose(outputs=[{"filename": "out.mp4", "maps": ["0:v"]}]), "Invalid input: field 'filter_complex': the graph's output [v] is in no output's 'maps'."),
+    Hostile("compose five outputs", compose(filter_complex=None, outputs=[{"filename": f"o{n}.mp4", "maps": ["0:v"]} for n in range(5)]), "Invalid input: field 'outputs': List should have at most 4 items after validation, not 5."),
+    Hostile("compose with a filter script field", compose(filter_complex_script="/etc/passwd"), "Invalid input: unknown field 'filter_complex_script' (did you mean 'filter_complex'?)."),
     # transcribe and render's captions from the narration: every check runs before a model is loaded
     Hostile("transcribe without a sound", {"operation": "transcribe", "path": "out"}, "Invalid input: missing required field 'audio_url'."),
     Hostile("transcribe a video without sound", transcribe(audio_url="{server}/silent.mp4"), "audio_url: the file has no audio stream (found: video)."),

@@ -41,7 +41,7 @@ def expected_workloads() -> set[str]:
     names |= {"render-split"} if "render" in OPERATIONS else set()
     names |= {"audio_concatenate", "extract_audio"} & set(OPERATIONS)
     names |= {"frames", "probe"} & set(OPERATIONS)
-    names |= {"trim", "cut"} & set(OPERATIONS)
+    names |= {"trim", "cut", "compose"} & set(OPERATIONS)
     names |= {"remove_silence"} if {"remove_silence", "cut"} & set(OPERATIONS) else set()  # cut stands in for it
     return names
 

@@ -27,7 +27,8 @@ from video_ops.ops import OPERATIONS
 
 ALL_OPERATIONS = {"caption", "img2vid", "addaudio", "concatenate", "concat_video_audio", "trilhasonora",
                   "caption_segments", "caption_highlight", "render", "trim", "cut", "split", "silence",
-                  "remove_silence", "extract_audio", "audio_concatenate", "frames", "probe", "convert"}
+                  "remove_silence", "extract_audio", "audio_concatenate", "frames", "probe", "convert",
+                  "compose"}
 # Operations that answer with what they found and store no file.
 REPORTS_ONLY = {"silence", "probe"}
 # Operations with no Hub test: only those that need the network (the Hub's build runs .runpod/tests.json

@@ -616,6 +616,12 @@ class Client:
         or blur); returns the job id."""
         return self._submit_operation("convert", locals())
 
+    def compose(self, inputs: list[dict], outputs: list[dict], path: str, filter_complex: str | None = None,
+                metadata: bool | None = None, **extra: Any) -> str:
+        """Submit a compose job: `inputs` [{url, options}], an FFmpeg `filter_complex`, `outputs` [{filename, maps,
+        options}] (1 to 4), run in the worker's sandbox (docs/compose.md); returns the job id."""
+        return self._submit_operation("compose", locals())
+
     def _submit_operation(self, operation: str, arguments: dict) -> str:
         return self.submit(self._wire_input(operation, arguments))
 

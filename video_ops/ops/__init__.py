@@ -7,6 +7,7 @@ from video_ops.ops import (
     caption,
     caption_highlight,
     caption_segments,
+    compose,
     concat_video_audio,
     concatenate,
     convert,
@@ -47,5 +48,6 @@ OPERATIONS: dict[str, Operation] = {
         frames.OPERATION,
         probe.OPERATION,
         convert.OPERATION,
+        compose.OPERATION,
     )
 }

@@ -157,6 +157,12 @@ def _needs_glyph(ch: str) -> bool:
     return unicodedata.category(ch)[0] not in {"C", "Z"} or unicodedata.category(ch) == "Co"
 
 
+@functools.lru_cache(maxsize=1)
+def installed_files() -> frozenset[str]:
+    """The font files fontconfig knows: the only ones a caller's graph may name (drawtext's `fontfile`)."""
+    return frozenset(filter(None, _fontconfig(["fc-list", "--format", "%{file}\n"]).splitlines()))
+
+
 def _fontconfig(args: list[str]) -> str:
     try:
         return subprocess.run(args, capture_output=True, text=True, timeout=60, check=True).stdout
