@@ -159,8 +159,8 @@ def test_a_playlist_naming_another_file_is_not_read(compose_media, media_server,
                                                 f"{compose_media / 'video.mp4'}\n#EXT-X-ENDLIST\n")
     result = run_job({"operation": "compose", "path": "out", "inputs": [{"url": f"{media_server}/playlist.mp4"}],
                       "outputs": [{"filename": "a.mp4"}]})
-    assert result == {"error": "inputs[0].url: the file is read as 'hls', which compose does not read (it reads "
-                               "media files, not playlists or lists of other files)."}
+    assert result == {"error": "inputs[0].url: the file is an HLS playlist, which names other files to read; "
+                               "send the media file itself."}
     assert leftover_workdirs(worker_env) == []
 
 

@@ -49,6 +49,18 @@ def hostile_media(media_dir: Path) -> Path:
     bomb_png(media_dir / "bomb.png")
     for name in ("mjpeg-undecodable.mov", "hevc-no-parameter-sets.ts"):  # tests/recordings/README.md
         shutil.copyfile(RECORDINGS / name, media_dir / name)
+    # Lists naming a file elsewhere on the worker (another job's output, say), served under media names.
+    elsewhere = media_dir / "video.mp4"
+    playlist = f"#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXTINF:2,\n{elsewhere}\n"
+    (media_dir / "playlist.mp4").write_text(playlist + "#EXT-X-ENDLIST\n")
+    (media_dir / "playlist.mp3").write_text(playlist)
+    (media_dir / "list.mp4").write_text(f"ffconcat version 1.0\nfile '{elsewhere}'\n")
+    (media_dir / "metadata.mp4").write_text(";FFMETADATA1\ntitle=not a picture\n")  # read by ffmetadata
+    (media_dir / "manifest.mp4").write_text(
+        '<?xml version="1.0"?>\n<MPD xmlns="urn:mpeg:dash:schema:mpd:2011" type="static" minBufferTime="PT1S" '
+        'profiles="urn:mpeg:dash:profile:isoff-on-demand:2011" mediaPresentationDuration="PT2S"><Period>'
+        f'<AdaptationSet mimeType="video/mp4"><Representation id="1" bandwidth="1000"><BaseURL>{elsewhere}</BaseURL>'
+        '</Representation></AdaptationSet></Period></MPD>\n')
     (media_dir / "cues.srt").write_text("1\n00:00:00,500 --> 00:00:01,500\nHello\n")
     (media_dir / "empty.srt").write_text("")
     (media_dir / "garbage.srt").write_bytes(whole[:3000])

@@ -103,7 +103,8 @@ async def run_ffprobe(path: Path, *, timeout: float = 30.0, show: Sequence[str] 
                       ) -> tuple[int, dict[str, Any], str]:
     """ffprobe's JSON for `path` (`show`: what to list): returns (exit code, parsed JSON, stderr)."""
     process = await asyncio.create_subprocess_exec(
-        "ffprobe", "-v", "error", *show, "-of", "json", str(path),
+        # Local files only, even for what a file names inside it (a playlist's segments are not fetched).
+        "ffprobe", "-v", "error", "-protocol_whitelist", "file,pipe", *show, "-of", "json", str(path),
         stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,

@@ -15,6 +15,13 @@ from video_ops.media.ffmpeg import FFmpegError, run_ffmpeg, run_ffprobe, step_ti
 
 DEFAULT_MAX_INPUT_DURATION_S = 4 * 3600.0
 FRAMES_CHECKED = 3  # decoded at probe time: a stream FFmpeg cannot decode fails before any work
+# Formats whose file names other files or streams to read (a playlist's segments, a list of paths, an RTP
+# session): a download read as one would pull files from outside the job (another job's, the image's) into its
+# output, so it is refused before FFmpeg opens it for work. The two text lists are known by their first bytes
+# too, since ffprobe fails on one naming a file it may not open, in its own words.
+READS_OTHER_FILES = {"hls": "an HLS playlist", "concat": "an FFmpeg concat list", "dash": "a DASH manifest",
+                     "sdp": "an SDP session description"}
+_LEADING = {b"#EXTM3U": "hls", b"ffconcat version": "concat"}
 _CONTAINERS = {"mpegts": "MPEG-TS", "matroska,webm": "Matroska/WebM", "avi": "AVI", "flv": "FLV"}
 log = logging.getLogger(__name__)
 
@@ -125,11 +132,22 @@ async def ffprobe_data(path: Path, field: str, show: Sequence[str] = ("-show_for
     """ffprobe's JSON for an input (`show`: what to list); an empty or unreadable file fails naming its field."""
     if path.stat().st_size == 0:
         raise JobError(f"{field}: the file is empty (0 bytes).")
+    with path.open("rb") as file:
+        start = file.read(32).lstrip(b"\xef\xbb\xbf \t\r\n")
+    _refuse_lists([name for leading, name in _LEADING.items() if start.startswith(leading)], field)
     code, data, stderr = await run_ffprobe(path, show=show)
     if code != 0 or "format" not in data:
         reason = summarize_stderr(stderr, path.parent).replace(f"{path.name}: ", "")
         raise JobError(f"{field}: the file is not a media file FFmpeg can read ({reason}).")
+    _refuse_lists(str(data["format"].get("format_name", "")).split(","), field)
     return data
+
+
+def _refuse_lists(format_names: list[str], field: str) -> None:
+    for name in format_names:
+        if name in READS_OTHER_FILES:
+            raise JobError(f"{field}: the file is {READS_OTHER_FILES[name]}, which names other files to read; "
+                           "send the media file itself.")
 
 
 async def _first_frames_decode(path: Path, info: MediaInfo, video: Stream, field: str) -> None:
