@@ -63,9 +63,9 @@ def test_transcribe_uploads_five_files_and_answers_in_the_references_shape(media
     words = read_words(fetch(files["words"]["json"]), "url_words_json")
     assert len(words) <= stats["words"]  # punctuation-only tokens join the word before them
     srt = pysubs2.SSAFile.from_string(fetch(files["segments"]["srt"]).decode())
-    assert len(srt) == stats["segments"]
-    assert " ".join(event.plaintext for event in srt) == result["transcription"]
-    assert len(pysubs2.SSAFile.from_string(fetch(files["segments"]["vtt"]).decode())) == stats["segments"]
+    assert len(srt) == stats["cues"] >= stats["segments"]  # cues for reading, cut from Whisper's segments
+    assert " ".join(event.plaintext.replace("\n", " ") for event in srt).split() == result["transcription"].split()
+    assert len(pysubs2.SSAFile.from_string(fetch(files["segments"]["vtt"]).decode())) == stats["cues"]
     assert "\\kf" in fetch(files["words"]["ass_karaoke"]).decode()
     assert len(json.loads(fetch(files["segments"]["json"]))["segments"]) == stats["segments"]
     assert {"audio_s", "model_s", "transcribe_s", "write_s", "upload_s"} <= set(result["timings"])
