@@ -4,6 +4,7 @@ follow, on words whose timings are known."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from pathlib import Path
@@ -164,7 +165,7 @@ def test_cues_never_start_before_their_first_word_nor_end_before_their_last() ->
     """Words that touch: the next cue waits two frames after the one before, which keeps its last word whole."""
     words = spoken(LONG, between=0.0)
     cues = cues_from_words(words, None, 24, CueRules(max_duration_s=3))
-    for cue, after in zip(cues, cues[1:], strict=False):
+    for cue, after in itertools.pairwise(cues):
         assert after.start - cue.end >= 2 / 24 - 0.001
     for cue in cues:
         assert cue.start >= cue.words[0].start and cue.end >= cue.words[-1].end

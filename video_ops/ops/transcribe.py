@@ -8,7 +8,7 @@ in a thread, and the files are written in the job's folder and uploaded together
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -26,6 +26,7 @@ from video_ops.media.speech_audio import SPEECH_RATE, read_samples, speech_audio
 from video_ops.speech.languages import language_code
 from video_ops.speech.models import DEFAULT_MODEL, ENGLISH_ONLY, NO_TRANSLATION, ModelName, get_model
 from video_ops.speech.recognize import Options, recognize
+from video_ops.speech.voice import fit_to_voice, silences
 from video_ops.subtitles.cues import Cue, CueRules
 from video_ops.subtitles.transcript import Segment, transcript_cues, write_transcript
 from video_ops.subtitles.words import Word
@@ -138,7 +139,8 @@ async def transcribe_file(ctx: JobContext, path: Path, field: str, speech: Speec
         loaded, fresh = await asyncio.to_thread(get_model, speech.model)
     with ctx.timed("transcribe"):
         heard = await asyncio.to_thread(recognize, loaded, samples, speech.options())
-    segments = [_segment(raw) for raw in heard.segments]
+    quiet = silences(samples, SPEECH_RATE)
+    segments = [replace(seg, words=fit_to_voice(seg.words, quiet)) for seg in map(_segment, heard.segments)]
     stats = {"segments": len(segments), "words": sum(len(seg.words) for seg in segments), "model": loaded.name,
              "device": loaded.device, "compute_type": loaded.compute_type, "model_loaded_now": fresh,
              "model_load_s": loaded.load_s if fresh else 0.0, "decode_s": heard.decode_s, "task": speech.task}

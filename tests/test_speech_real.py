@@ -1,0 +1,138 @@
+"""transcribe on real weights (Whisper tiny.en, CPU int8) and real speech made here: four sentences read by
+espeak-ng and three of Debian's recorded human voices, with known pauses between them. One transcription of
+the ~25 s file is shared by every test: the words (error rate), their timings against the pauses, the cues'
+rules, and captions burned from its SRT that show while speech plays and are gone in the pauses."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pysubs2
+import pytest
+
+from tests.conftest import worker_settings
+from tests.frames import frames
+from tests.helpers import run_job
+from tests.media import ffmpeg
+from tests.speech_media import Speech, compose, read_aloud, recorded, recorded_text, word_error_rate
+from video_ops.speech.models import forget_models
+
+SENTENCES = ("The weather was cold and the streets were empty.",
+             "She bought fresh bread at the market this morning.",
+             "Please close the door when you leave the room.",
+             "He painted the old fence a bright shade of green.")
+RECORDINGS = ("Front_Left", "Rear_Right", "Front_Center")
+PAUSE_S = 1.6
+FPS = 10
+# Measured on this file: 4 words wrong of 43 (0.093); fails when recognition gets worse by 3 more words.
+MAX_WORD_ERROR_RATE = 0.16
+# Measured: the read words start 0.10 s from espeak-ng's own word starts on average.
+MAX_MEAN_START_ERROR_S = 0.2
+EDGE_S = 0.01  # the millisecond grid and the 10 ms frames silences are found in
+
+
+@pytest.fixture(scope="module")
+def speech(media_dir: Path) -> Speech:
+    """The speech, written as a WAV and as the sound of a 320x180 10 fps video of a plain grey picture."""
+    folder = media_dir / "real_speech"
+    folder.mkdir()
+    pieces = [(text, *read_aloud(text)) for text in SENTENCES]
+    pieces += [(recorded_text(name), recorded(name), []) for name in RECORDINGS]
+    made = compose(pieces, PAUSE_S)
+    made.write_wav(folder / "speech.wav")
+    ffmpeg("-f", "lavfi", "-i", f"color=c=gray:size=320x180:rate={FPS}", "-i", str(folder / "speech.wav"),
+           "-shortest", "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac",
+           str(folder / "speech.mp4"))
+    return made
+
+
+@pytest.fixture(scope="module")
+def heard(speech: Speech, media_server: str, media_dir: Path, real_whisper_folder: Path,
+          tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The transcribe job's result on the video, run once, with its files read back (`srt`, `words`)."""
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        worker_settings(tmp_path_factory.mktemp("heard"), monkeypatch)
+        monkeypatch.setenv("VIDEO_OPS_WHISPER_MODELS", str(real_whisper_folder))
+        monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+        forget_models()
+        result = run_job({"operation": "transcribe", "url_video": f"{media_server}/real_speech/speech.mp4",
+                          "model": "tiny.en", "output_formats": ["srt", "json"]})
+        forget_models()  # the other tests' random-weight model is loaded fresh
+    assert result.get("success"), result
+    srt = Path(result["files"]["segments"]["srt"].removeprefix("file://"))
+    shutil.copy(srt, media_dir / "real_speech" / "speech.srt")  # for the caption job to download
+    words = json.loads(Path(result["files"]["words"]["json"].removeprefix("file://")).read_text())["words"]
+    return {**result, "srt": pysubs2.load(str(srt)), "words": words}
+
+
+def test_the_words_are_heard(speech, heard):
+    assert heard["language"] == "en" and heard["stats"]["model"] == "tiny.en"
+    assert heard["stats"]["compute_type"] == "int8"
+    assert word_error_rate(speech.text, heard["transcription"]) <= MAX_WORD_ERROR_RATE, heard["transcription"]
+    assert heard["duration"] == pytest.approx(speech.seconds, abs=0.05)
+
+
+def test_no_word_lies_in_a_pause_and_each_first_word_after_one_starts_after_it(speech, heard):
+    words = heard["words"]
+    for begin, end in speech.pauses():
+        inside = [w for w in words if w["start"] < end - EDGE_S and w["end"] > begin + EDGE_S]
+        assert inside == [], (begin, end)
+        after = next(w for w in words if w["end"] > begin + EDGE_S)
+        assert after["start"] >= end - EDGE_S, (begin, end, after)
+    assert words[0]["start"] >= speech.said[0].start - EDGE_S
+
+
+def test_read_words_start_where_espeak_started_them(speech, heard):
+    """The sentences' words, matched in order where the text agrees, start near where espeak-ng said them."""
+    errors = []
+    for piece in speech.said[:len(SENTENCES)]:
+        heard_here = [w for w in heard["words"] if piece.start - EDGE_S <= w["start"] <= piece.end]
+        said_words = piece.text.split()
+        for start, word, got in zip(piece.word_starts, said_words, heard_here, strict=False):
+            if word.lower().strip(".,") == got["word"].lower().strip(".,"):
+                errors.append(abs(got["start"] - start))
+    assert len(errors) >= 25
+    assert sum(errors) / len(errors) <= MAX_MEAN_START_ERROR_S
+
+
+def test_the_cues_follow_the_timed_text_rules(speech, heard):
+    cues, words = heard["srt"], heard["words"]
+    assert heard["stats"]["cues"] == len(cues) >= len(speech.said)
+    tokens = [line for cue in cues for line in cue.plaintext.split()]
+    assert tokens == [w["word"] for w in words]  # every word once, in order, in some cue
+    at = 0
+    for cue, after in zip(cues, [*cues[1:], None], strict=True):
+        lines = cue.plaintext.split("\n")
+        assert len(lines) <= 2 and max(len(line) for line in lines) <= 42  # the frame is wider than tall
+        own = words[at:at + len(cue.plaintext.split())]
+        at += len(own)
+        assert cue.start >= round(own[0]["start"] * 1000) and cue.end >= round(own[-1]["end"] * 1000)
+        assert cue.end - cue.start <= 7000
+        if after is not None:
+            assert after.start - cue.end >= 2 * 1000 / FPS  # two frames of the video
+            room = after.start - 2 * 1000 / FPS - cue.start
+            assert cue.end - cue.start >= min(830, room)  # held 0.83 s where the silence allows
+        for begin, end in speech.pauses():  # no cue spans a pause
+            assert not cue.start / 1000 < begin + EDGE_S < end - EDGE_S < cue.end / 1000
+
+
+def test_captions_show_while_speech_plays_and_are_gone_in_the_pauses(speech, heard, media_server):
+    result = run_job({"operation": "caption", "url_video": f"{media_server}/real_speech/speech.mp4",
+                      "url_srt": f"{media_server}/real_speech/speech.srt", "output_filename": "captioned.mp4"})
+    assert result.get("success"), result
+    pictures = frames(Path(result["video_url"].removeprefix("file://")))
+
+    def lettered(seconds: float) -> int:
+        """Pixels of the picture's lower half that are not the plain grey: the caption's letters."""
+        lower = np.asarray(pictures[round(seconds * FPS)], dtype=np.int16)[90:]
+        return int((np.abs(lower - 128) > 60).sum())
+
+    for piece in speech.said:
+        assert lettered((piece.start + piece.end) / 2) > 50, piece.text
+    for begin, end in speech.pauses():
+        assert lettered(end - 0.35) == 0, (begin, end)
+        assert lettered(begin + 0.9) == 0, (begin, end)  # past the shortest cue's 0.83 s
