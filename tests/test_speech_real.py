@@ -6,7 +6,10 @@ rules, and captions burned from its SRT that show while speech plays and are gon
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -136,3 +139,13 @@ def test_captions_show_while_speech_plays_and_are_gone_in_the_pauses(speech, hea
     for begin, end in speech.pauses():
         assert lettered(end - 0.35) == 0, (begin, end)
         assert lettered(begin + 0.9) == 0, (begin, end)  # past the shortest cue's 0.83 s
+
+
+def test_the_demo_hears_with_the_bundled_tiny_en_when_its_model_cannot_be_had(tmp_path):
+    repo = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "VIDEO_OPS_WHISPER_MODELS": str(tmp_path), "HF_HUB_OFFLINE": "1"}
+    done = subprocess.run([sys.executable, "scripts/demo_whisper.py", "samples/jobs/transcribe.json"], cwd=repo,
+                          env=env, capture_output=True, text=True, check=True)
+    assert json.loads(done.stdout)["input"]["model"] == "tiny.en"
+    assert "the Whisper model 'tiny' cannot be had here (offline?); using tiny.en" in done.stderr
+    assert (tmp_path / "tiny.en" / "model.bin").is_file()
