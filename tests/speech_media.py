@@ -9,6 +9,7 @@ where each read word starts are known to the sample.
 from __future__ import annotations
 
 import ctypes
+import difflib
 import functools
 import re
 import subprocess
@@ -160,3 +161,15 @@ def word_error_rate(reference: str, heard: str) -> float:
         for j, other in enumerate(got, start=1):
             previous, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, previous + (word != other))
     return row[-1] / max(1, len(said))
+
+
+def word_start_errors(speech: Speech, words: list[dict]) -> list[float]:
+    """|heard start - said start| of each read word heard as said (words matched in order by their text;
+    recorded pieces have no known word starts and are left out)."""
+    said = [(word, start) for piece in speech.said for word, start in zip(piece.text.split(), piece.word_starts,
+                                                                          strict=False)]
+    said_keys = [" ".join(normalized_words(word)) for word, _ in said]
+    heard_keys = [" ".join(normalized_words(word["word"])) for word in words]
+    matcher = difflib.SequenceMatcher(a=said_keys, b=heard_keys, autojunk=False)
+    return [abs(words[block.b + n]["start"] - said[block.a + n][1])
+            for block in matcher.get_matching_blocks() for n in range(block.size)]

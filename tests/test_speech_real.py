@@ -21,7 +21,7 @@ from tests.conftest import worker_settings
 from tests.frames import frames
 from tests.helpers import run_job
 from tests.media import ffmpeg
-from tests.speech_media import Speech, compose, read_aloud, recorded, recorded_text, word_error_rate
+from tests.speech_media import Speech, compose, read_aloud, recorded, recorded_text, word_error_rate, word_start_errors
 from video_ops.speech.models import forget_models
 
 SENTENCES = ("The weather was cold and the streets were empty.",
@@ -33,7 +33,7 @@ PAUSE_S = 1.6
 FPS = 10
 # Measured on this file: 4 words wrong of 43 (0.093); fails when recognition gets worse by 3 more words.
 MAX_WORD_ERROR_RATE = 0.16
-# Measured: the read words start 0.10 s from espeak-ng's own word starts on average.
+# Measured: 33 of the 37 read words matched, starting 0.116 s from espeak-ng's own word starts on average.
 MAX_MEAN_START_ERROR_S = 0.2
 EDGE_S = 0.01  # the millisecond grid and the 10 ms frames silences are found in
 
@@ -90,15 +90,8 @@ def test_no_word_lies_in_a_pause_and_each_first_word_after_one_starts_after_it(s
 
 
 def test_read_words_start_where_espeak_started_them(speech, heard):
-    """The sentences' words, matched in order where the text agrees, start near where espeak-ng said them."""
-    errors = []
-    for piece in speech.said[:len(SENTENCES)]:
-        heard_here = [w for w in heard["words"] if piece.start - EDGE_S <= w["start"] <= piece.end]
-        said_words = piece.text.split()
-        for start, word, got in zip(piece.word_starts, said_words, heard_here, strict=False):
-            if word.lower().strip(".,") == got["word"].lower().strip(".,"):
-                errors.append(abs(got["start"] - start))
-    assert len(errors) >= 25
+    errors = word_start_errors(speech, heard["words"])
+    assert len(errors) >= 30  # of the sentences' 37 words
     assert sum(errors) / len(errors) <= MAX_MEAN_START_ERROR_S
 
 
