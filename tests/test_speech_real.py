@@ -23,6 +23,8 @@ from tests.helpers import run_job
 from tests.media import ffmpeg
 from tests.speech_media import Speech, compose, read_aloud, recorded, recorded_text, word_error_rate, word_start_errors
 from video_ops.speech.models import forget_models
+from video_ops.speech.voice import fit_to_voice, silences
+from video_ops.subtitles.words import Word
 
 SENTENCES = ("The weather was cold and the streets were empty.",
              "She bought fresh bread at the market this morning.",
@@ -142,3 +144,16 @@ def test_the_demo_hears_with_the_bundled_tiny_en_when_its_model_cannot_be_had(tm
     assert json.loads(done.stdout)["input"]["model"] == "tiny.en"
     assert "the Whisper model 'tiny' cannot be had here (offline?); using tiny.en" in done.stderr
     assert (tmp_path / "tiny.en" / "model.bin").is_file()
+
+
+def test_silences_are_runs_of_quiet_of_at_least_0_3_s_and_word_edges_leave_them():
+    rate = 1000
+    voice = np.full(rate, 0.5, np.float32)
+    samples = np.concatenate([np.zeros(500, np.float32), voice, np.zeros(200, np.float32), voice,
+                              np.zeros(1000, np.float32), voice])
+    assert silences(samples, rate) == [(0.0, 0.5), (2.7, 3.7)]  # the 0.2 s gap is inside speech
+    words = [Word("early", 0.2, 0.9), Word("gap", 1.3, 1.8), Word("runs", 2.2, 2.9), Word("lost", 3.0, 3.1),
+             Word("late", 3.6, 4.0)]
+    assert fit_to_voice(words, silences(samples, rate)) == [
+        Word("early", 0.5, 0.9), Word("gap", 1.3, 1.8), Word("runs", 2.2, 2.7), Word("lost", 2.7, 2.7),
+        Word("late", 3.7, 4.0)]
