@@ -139,8 +139,7 @@ async def transcribe_file(ctx: JobContext, path: Path, field: str, speech: Speec
         loaded, fresh = await asyncio.to_thread(get_model, speech.model)
     with ctx.timed("transcribe"):
         heard = await asyncio.to_thread(recognize, loaded, samples, speech.options())
-    quiet = silences(samples, SPEECH_RATE)
-    segments = [replace(seg, words=fit_to_voice(seg.words, quiet)) for seg in map(_segment, heard.segments)]
+    segments = await asyncio.to_thread(_fitted, heard.segments, samples)
     stats = {"segments": len(segments), "words": sum(len(seg.words) for seg in segments), "model": loaded.name,
              "device": loaded.device, "compute_type": loaded.compute_type, "model_loaded_now": fresh,
              "model_load_s": loaded.load_s if fresh else 0.0, "decode_s": heard.decode_s, "task": speech.task}
@@ -168,6 +167,12 @@ async def _speech_samples(ctx: JobContext, path: Path, field: str) -> tuple[np.n
         raise
     await decode
     return await asyncio.to_thread(read_samples, raw), info
+
+
+def _fitted(raw_segments: list[Any], samples: np.ndarray) -> list[Segment]:
+    """The segments with their words' edges moved out of the sound's silences (video_ops.speech.voice)."""
+    quiet = silences(samples, SPEECH_RATE)
+    return [replace(seg, words=fit_to_voice(seg.words, quiet)) for seg in map(_segment, raw_segments)]
 
 
 def _segment(raw: Any) -> Segment:
