@@ -156,3 +156,19 @@ def test_render_from_a_silent_narration_fails_clearly(media_server, speech, whis
     assert result == {"error": "captions.from_narration: no speech was found in the narration, so there are no "
                                "words to caption."}
     assert stored_keys(bucket) == []
+
+
+def test_translation_reaches_the_model_and_an_alias_shares_its_models_folder(media_server, speech, whisper_folder,
+                                                                            tmp_path, monkeypatch):
+    """`large-v3-turbo` is read from the folder `turbo` (one download for both names); `task` is passed on."""
+    (tmp_path / "turbo").symlink_to(whisper_folder / "tiny", target_is_directory=True)
+    monkeypatch.setenv("VIDEO_OPS_WHISPER_MODELS", str(tmp_path))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    aliased = transcribe(media_server, model="large-v3-turbo", output_formats=["srt"])
+    assert aliased["success"] is True, aliased
+    assert (aliased["stats"]["model"], aliased["stats"]["task"]) == ("turbo", "transcribe")
+    monkeypatch.setenv("VIDEO_OPS_WHISPER_MODELS", str(whisper_folder))
+    translated = transcribe(media_server, task="translate", output_formats=["srt"])
+    assert translated["success"] is True and translated["stats"]["task"] == "translate", translated
+    heard = transcribe(media_server, output_formats=["srt"])
+    assert translated["transcription"] != heard["transcription"]  # the model was given the translate token
