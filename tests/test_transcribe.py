@@ -14,7 +14,7 @@ import requests
 from tests.helpers import leftover_workdirs, run_job, stored_keys
 from tests.media import ffmpeg, make_video
 from video_ops.ops.transcribe import NO_SPEECH
-from video_ops.speech.models import forget_models
+from video_ops.speech.models import ensure_model, forget_models
 from video_ops.subtitles.words import read_words
 
 FILES = {"segments": ("srt", "vtt", "json"), "words": ("ass_karaoke", "json")}
@@ -158,17 +158,18 @@ def test_render_from_a_silent_narration_fails_clearly(media_server, speech, whis
     assert stored_keys(bucket) == []
 
 
-def test_translation_reaches_the_model_and_an_alias_shares_its_models_folder(media_server, speech, whisper_folder,
-                                                                            tmp_path, monkeypatch):
-    """`large-v3-turbo` is read from the folder `turbo` (one download for both names); `task` is passed on."""
+def test_large_v3_turbo_is_turbo_under_its_full_name_in_one_folder(whisper_folder, tmp_path, monkeypatch):
     (tmp_path / "turbo").symlink_to(whisper_folder / "tiny", target_is_directory=True)
     monkeypatch.setenv("VIDEO_OPS_WHISPER_MODELS", str(tmp_path))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    aliased = transcribe(media_server, model="large-v3-turbo", output_formats=["srt"])
-    assert aliased["success"] is True, aliased
-    assert (aliased["stats"]["model"], aliased["stats"]["task"]) == ("turbo", "transcribe")
-    monkeypatch.setenv("VIDEO_OPS_WHISPER_MODELS", str(whisper_folder))
-    translated = transcribe(media_server, task="translate", output_formats=["srt"])
+    assert ensure_model("large-v3-turbo") == tmp_path / "turbo"  # found, not downloaded again
+
+
+def test_translation_reaches_the_model(media_server, whisper_models):
+    def heard(**task: str) -> dict:
+        return run_job({"operation": "transcribe", "url_video": f"{media_server}/video.mp4", "model": "tiny",
+                        "enable_vad": False, "output_formats": ["srt"], **task})
+
+    translated, transcribed = heard(task="translate"), heard()
     assert translated["success"] is True and translated["stats"]["task"] == "translate", translated
-    heard = transcribe(media_server, output_formats=["srt"])
-    assert translated["transcription"] != heard["transcription"]  # the model was given the translate token
+    assert translated["transcription"] != transcribed["transcription"]  # the model was given the translate token
