@@ -11,5 +11,10 @@ if [ ! -f "$job" ]; then
   exit 2
 fi
 bash scripts/setup.sh
+input="$(cat "$job")"
+if [ "$name" = transcribe ]; then
+  # Offline, the asked Whisper model gives way to the tiny.en the test extra ships (said on stderr).
+  input="$(.venv/bin/python scripts/demo_whisper.py "$job")"
+fi
 RUNPOD_LOG_LEVEL="${RUNPOD_LOG_LEVEL:-INFO}" VIDEO_OPS_ALLOW_FILE_URLS=1 \
-  .venv/bin/python handler.py --test_input "$(cat "$job")"
+  .venv/bin/python handler.py --test_input "$input"

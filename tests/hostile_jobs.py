@@ -183,8 +183,9 @@ def refused(host: str, address: str, field: str = "images[0] (id 'a')") -> str:
 
 
 LONG = "x" * 300
-MODELS = ("Invalid input: field 'model': Input should be 'tiny', 'base', 'small', 'medium', 'large-v1', "
-          "'large-v2', 'large-v3' or 'turbo'.")
+MODELS = ("Invalid input: field 'model': Input should be 'tiny', 'tiny.en', 'base', 'base.en', 'small', 'small.en', "
+          "'medium', 'medium.en', 'large-v1', 'large-v2', 'large-v3', 'turbo', 'large-v3-turbo', 'distil-large-v3' "
+          "or 'distil-small.en'.")
 CUES_OR_SPEECH = ("Invalid input: give the cues as url_srt, or have them heard in the video's own speech with transcribe "
                   "(one of them).")
 WORDS_SHAPES = ('{"words": [{"word", "start", "end"}, ...]}, a list of such words, a Whisper verbose_json '
@@ -540,6 +541,14 @@ CORPUS: list[Hostile] = [
     Hostile("transcribe at temperature 2", transcribe(temperature=2), "Invalid input: field 'temperature': Input should be less than or equal to 1."),
     Hostile("transcribe into a format it has not", transcribe(output_formats=["pdf"]), "Invalid input: field 'output_formats[0]': Input should be 'srt', 'vtt', 'json', 'ass', 'vtt_karaoke' or 'lrc'."),
     Hostile("transcribe into no format", transcribe(output_formats=[]), "Invalid input: field 'output_formats': List should have at least 1 item after validation, not 0."),
+    Hostile("transcribe Portuguese with an English-only model", transcribe(model="tiny.en", language="pt"), "Invalid input: field 'language': the model 'tiny.en' hears English only; give language 'en', leave it out, or choose a multilingual model such as 'small' or 'large-v3'."),
+    Hostile("translate with an English-only model", transcribe(model="distil-small.en", task="translate"), "Invalid input: field 'task': the model 'distil-small.en' cannot translate; choose a multilingual model trained to, such as 'small', 'medium' or 'large-v3'."),
+    Hostile("translate with turbo", transcribe(model="large-v3-turbo", task="translate"), "Invalid input: field 'task': the model 'large-v3-turbo' cannot translate; choose a multilingual model trained to, such as 'small', 'medium' or 'large-v3'."),
+    Hostile("transcribe into an unknown task", transcribe(task="summarize"), "Invalid input: field 'task': Input should be 'transcribe' or 'translate'."),
+    Hostile("transcribe into 5-character lines", transcribe(max_chars_per_line=5), "Invalid input: field 'max_chars_per_line': Input should be greater than or equal to 16."),
+    Hostile("transcribe into cues of 9 lines", transcribe(max_lines=9), "Invalid input: field 'max_lines': Input should be less than or equal to 4."),
+    Hostile("transcribe into cues shortest above longest", transcribe(min_duration_s=5, max_duration_s=2), "Invalid input: field 'min_duration_s': it must not exceed 'max_duration_s'."),
+    Hostile("transcribe into cues of infinite length", transcribe(max_duration_s="inf"), "Invalid input: field 'max_duration_s': Input should be a finite number."),
     Hostile("transcribe with a 5000-character prompt", transcribe(initial_prompt="x" * 5000), "Invalid input: field 'initial_prompt': String should have at most 2000 characters."),
     Hostile("transcribe from the cloud metadata", transcribe(audio_url="http://169.254.169.254/latest/meta-data/"), refused("169.254.169.254", "169.254.169.254", "audio_url"), guarded=True),
     # extract_audio and audio_concatenate: every field checked, each input named by its position, before decoding

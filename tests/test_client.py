@@ -293,7 +293,8 @@ def test_typed_helpers_name_the_wire_fields_and_omit_what_is_not_given(
     client.addaudio("http://v", "http://a", "videos/output", output_filename="x.mp4", audio_volume=0.5)
     client.caption("http://v", "http://s", "videos/output", preset="fast", custom=1)
     client.img2vid([{"id": "i", "image_url": "http://i", "duracao": 3}], "out", start_index=4)
-    client.transcribe("http://n.mp3", "audio/9", language="pt", enable_vad=False)
+    client.transcribe("http://n.mp3", "audio/9", language="pt", enable_vad=False, task="translate",
+                      max_chars_per_line=32)
     client.silence("http://v", min_silence_s=0.3)
     client.remove_silence("http://v", "cuts", padding_s=0.2, output_filename="x.mp4")
     client.caption_segments("http://v", path="out", transcribe={"model": "small", "language": "pt"})
@@ -323,7 +324,7 @@ def test_typed_helpers_name_the_wire_fields_and_omit_what_is_not_given(
             "start_index": 4,
         },
         {"operation": "transcribe", "audio_url": "http://n.mp3", "path": "audio/9", "language": "pt",
-         "enable_vad": False},
+         "task": "translate", "max_chars_per_line": 32, "enable_vad": False},
         {"operation": "silence", "url_video": "http://v", "min_silence_s": 0.3},
         {"operation": "remove_silence", "url_video": "http://v", "path": "cuts", "padding_s": 0.2,
          "output_filename": "x.mp4"},

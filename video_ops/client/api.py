@@ -477,10 +477,16 @@ class Client:
         model: str | None = None,
         language: str | None = None,
         output_formats: list[str] | None = None,
+        task: str | None = None,
+        max_chars_per_line: int | None = None,
+        max_lines: int | None = None,
+        min_duration_s: float | None = None,
+        max_duration_s: float | None = None,
         **extra: Any,
     ) -> str:
         """Submit a transcribe job (speech -> SRT, VTT, words JSON, karaoke ASS and WebVTT, enhanced LRC); returns
-        the job id. Its result's `files.words.json` goes straight into caption_highlight's `url_words_json`."""
+        the job id. Its result's `files.words.json` goes straight into caption_highlight's `url_words_json`.
+        `task: "translate"` writes English text; the `max_*`/`min_*` options shape the subtitle cues."""
         return self._submit_operation("transcribe", locals())
 
     def caption_segments(self, url_video: str, url_srt: str | None = None, path: str = "",

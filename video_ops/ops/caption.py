@@ -18,8 +18,7 @@ from video_ops.jobkit.results import single_output
 from video_ops.media.encoders import AAC_ARGS, Encoder
 from video_ops.media.ffmpeg import filter_value, step_timeout
 from video_ops.media.probe import MediaInfo, Stream, probe, probe_output, require_duration, require_video
-from video_ops.ops.speech_captions import TRANSCRIBE, SrtOrSpeech, heard_result, video_speech
-from video_ops.ops.transcribe import SpeechOptions
+from video_ops.ops.speech_captions import TRANSCRIBE, SpeechCues, SrtOrSpeech, heard_result, video_speech
 from video_ops.subtitles.ass import write_script
 from video_ops.subtitles.charset import decode
 from video_ops.subtitles.fonts import add_font_file, choose, missing_glyphs
@@ -140,7 +139,7 @@ class SrtJob(OutputJob, Protocol):
 
     url_video: str
     url_srt: str | None
-    transcribe: SpeechOptions | None
+    transcribe: SpeechCues | None
 
 
 async def caption_srt(ctx: JobContext, job: SrtJob, look: Look, warnings: list[str], *, message: str,
@@ -158,7 +157,7 @@ async def caption_srt(ctx: JobContext, job: SrtJob, look: Look, warnings: list[s
             look = replace(look, font=await add_font_file(files["font_url"], fonts_dir, "font_url"))
     heard, field = None, "url_srt"
     if job.transcribe is not None:
-        heard, written = await video_speech(ctx, files["url_video"], job.transcribe)
+        heard, written = await video_speech(ctx, files["url_video"], job.transcribe, job.transcribe.rules())
         field, files[TRANSCRIBE] = TRANSCRIBE, written["segments.srt"]
     cues = 0
 

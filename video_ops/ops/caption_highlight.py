@@ -20,6 +20,7 @@ from video_ops.jobkit.contract import JobInput, Operation, UrlField
 from video_ops.ops.caption import SRT_CAP, Plan, burn, read_subtitles
 from video_ops.ops.speech_captions import TRANSCRIBE, heard_result, one_source, video_speech
 from video_ops.ops.transcribe import SpeechOptions
+from video_ops.subtitles.cues import CueRules
 from video_ops.subtitles.fonts import choose
 from video_ops.subtitles.highlight import HighlightLook, Mode, write_highlight_script
 from video_ops.subtitles.highlight_style import HighlightStyle
@@ -95,7 +96,7 @@ async def run(ctx: JobContext, job: CaptionHighlightInput) -> dict:
                                caps={name: words_cap(name == "url_srt") for name in given})
     heard = None
     if job.transcribe is not None:
-        heard, written = await video_speech(ctx, files["url_video"], job.transcribe)
+        heard, written = await video_speech(ctx, files["url_video"], job.transcribe, CueRules())
         files[TRANSCRIBE] = written["words.json"]
     field, = set(files) - {"url_video"}  # the one source the input's check lets through
     counts = {"words": 0, "captions": 0}

@@ -17,7 +17,8 @@ from video_ops.base.errors import JobError
 from video_ops.base.models import StrictModel
 from video_ops.jobkit.context import JobContext
 from video_ops.jobkit.contract import UrlField
-from video_ops.ops.transcribe import SpeechOptions, Transcript, transcribe_file
+from video_ops.ops.transcribe import CueOptions, SpeechOptions, Transcript, transcribe_file
+from video_ops.subtitles.cues import CueRules
 from video_ops.subtitles.transcript import write_transcript
 
 TRANSCRIBE = "transcribe"
@@ -38,11 +39,16 @@ def one_source(job: FileOrSpeech, files: tuple[str, ...], what: str) -> None:
                          f"{TRANSCRIBE} (one of them)")
 
 
+class SpeechCues(SpeechOptions, CueOptions):
+    """`transcribe` of `caption` and `caption_segments`: how the speech is heard, and how its cues are made for
+    reading (transcribe's own cue options and defaults)."""
+
+
 class SrtOrSpeech(StrictModel):
     """The cues of `caption` and `caption_segments`: an SRT file's, or the video's speech heard in the job."""
 
     url_srt: UrlField | None = None
-    transcribe: SpeechOptions | None = None
+    transcribe: SpeechCues | None = None
 
     @model_validator(mode="after")
     def _one_source(self) -> SrtOrSpeech:
@@ -60,18 +66,21 @@ async def hear(ctx: JobContext, sound: Path, field: str, speech: SpeechOptions, 
     return heard
 
 
-async def heard_files(ctx: JobContext, heard: Transcript) -> dict[str, Path]:
-    """transcribe's files of what was heard (`segments.srt`, `words.json`...), written as transcribe writes them."""
+async def heard_files(ctx: JobContext, heard: Transcript, rules: CueRules) -> dict[str, Path]:
+    """transcribe's files of what was heard (`segments.srt` with cues by `rules`, `words.json`...), written as
+    transcribe writes them."""
     folder = ctx.workdir / HEARD_DIR
     folder.mkdir(exist_ok=True)
     with ctx.timed("write"):
-        return await asyncio.to_thread(write_transcript, folder, heard.segments, heard.language, heard.duration)
+        return await asyncio.to_thread(write_transcript, folder, heard.segments, heard.cues(rules), heard.language,
+                                       heard.duration)
 
 
-async def video_speech(ctx: JobContext, video: Path, speech: SpeechOptions) -> tuple[Transcript, dict[str, Path]]:
+async def video_speech(ctx: JobContext, video: Path, speech: SpeechOptions, rules: CueRules
+                       ) -> tuple[Transcript, dict[str, Path]]:
     """What a caption job's `url_video` says, and transcribe's files of it."""
     heard = await hear(ctx, video, "url_video", speech, named="url_video", subject="the video's sound")
-    return heard, await heard_files(ctx, heard)
+    return heard, await heard_files(ctx, heard, rules)
 
 
 def transcription(heard: Transcript) -> dict[str, Any]:

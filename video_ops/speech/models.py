@@ -21,8 +21,15 @@ from typing import Any, Literal
 from video_ops.base.errors import JobError
 from video_ops.base.settings import env_str
 
-ModelName = Literal["tiny", "base", "small", "medium", "large-v1", "large-v2", "large-v3", "turbo"]
+ModelName = Literal["tiny", "tiny.en", "base", "base.en", "small", "small.en", "medium", "medium.en", "large-v1",
+                    "large-v2", "large-v3", "turbo", "large-v3-turbo", "distil-large-v3", "distil-small.en"]
 DEFAULT_MODEL: ModelName = "large-v3"
+# Trained on English speech only: they hear no other language and cannot translate. distil-large-v3 keeps
+# the multilingual vocabulary but was distilled on English alone.
+ENGLISH_ONLY = frozenset({"tiny.en", "base.en", "small.en", "medium.en", "distil-large-v3", "distil-small.en"})
+# Not trained to translate (OpenAI's note on turbo): its translations come out in the source language.
+NO_TRANSLATION = ENGLISH_ONLY | {"turbo", "large-v3-turbo"}
+ALIASES = {"large-v3-turbo": "turbo"}  # one model under two names: one folder, one download
 DEFAULT_FOLDER = "~/.cache/video-ops/whisper"
 MODEL_FILES = ("model.bin", "config.json", "tokenizer.json")
 # What CTranslate2 4.x opens to run Whisper on a GPU (cuDNN for the encoder's convolutions). They are not
@@ -73,8 +80,14 @@ def _loads(library: str) -> bool:
     return True
 
 
+def canonical(name: str) -> str:
+    """The name a model's folder has: an alias is the model it names."""
+    return ALIASES.get(name, name)
+
+
 def get_model(name: str) -> tuple[LoadedModel, bool]:
     """The model, loaded on first use; the flag says whether this call loaded it. Blocking: call in a thread."""
+    name = canonical(name)
     where, compute_type = device()
     key = (name, where, compute_type)
     with _lock:
@@ -105,6 +118,7 @@ def forget_models() -> None:
 def ensure_model(name: str) -> Path:
     """The model's folder, downloaded with faster-whisper's own downloader when it is not there yet (the
     image's WHISPER_MODEL build argument calls this to bake one in)."""
+    name = canonical(name)
     folder = models_folder() / name
     if all((folder / file).is_file() for file in MODEL_FILES):
         return folder

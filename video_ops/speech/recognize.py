@@ -20,6 +20,7 @@ class Options:
     beam_size: int = 5
     temperature: float = 0.0
     initial_prompt: str | None = None
+    task: str = "transcribe"  # or "translate": the speech as English text
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,7 @@ def recognize(loaded: LoadedModel, samples: np.ndarray, options: Options) -> Rec
     segments, info = loaded.model.transcribe(
         samples,
         language=options.language,
+        task=options.task,
         beam_size=options.beam_size,
         temperature=options.temperature,
         initial_prompt=options.initial_prompt or None,

@@ -1,28 +1,33 @@
 """A transcript (timed segments, each with its timed words) -> the files callers chain into captions.
 
-SRT and WebVTT keep times to the millisecond (rounded, not truncated); the words file is the shape
-caption_highlight reads (`{"words": [{"word", "start", "end"}]}`); the ASS karaoke file lights each
-word as it is spoken (`\\kf`, centiseconds: ASS's own resolution). Text is never written raw: line
-breaks cannot end a cue early, `-->` cannot fake a timing line, and in ASS `{`, `}` and `\\` are drawn
-as typed (the escaping caption_segments uses).
+SRT and WebVTT hold cues made from the words by the timed-text rules (video_ops.subtitles.cues), not
+Whisper's segments, which run as long as a thought and ignore the reader. SRT and WebVTT keep times to the
+millisecond; the JSON files round them (never truncate); the words file is the shape caption_highlight
+reads (`{"words": [{"word", "start", "end"}]}`); the ASS karaoke file lights each word as it is spoken
+(`\\kf`, centiseconds: ASS's own resolution). Text is never written raw: line breaks cannot end a cue
+early, `-->` cannot fake a timing line, and in ASS `{`, `}` and `\\` are drawn as typed (the escaping
+caption_segments uses).
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import pysubs2
 
 from video_ops.subtitles.ass import ass_style
 from video_ops.subtitles.colours import Rgba
+from video_ops.subtitles.cues import Cue, CueRules, cues_from_words
 from video_ops.subtitles.markup import escape_text
+from video_ops.subtitles.srt import Cue as SrtCue
 from video_ops.subtitles.style import PRESETS, REFERENCE_HEIGHT
 from video_ops.subtitles.word_timed import write_word_timed
-from video_ops.subtitles.words import Word
+from video_ops.subtitles.words import Word, words_from_cues
 
 KARAOKE_STYLE = "Karaoke"
 SUNG, UNSUNG = Rgba(255, 214, 0), Rgba(255, 255, 255)  # ASS karaoke: secondary colour until sung, then primary
@@ -35,6 +40,38 @@ class Segment:
     end: float
     text: str
     words: list[Word]
+
+
+class Timed(Protocol):
+    """What a subtitle file's cue needs: a segment or a cue."""
+
+    @property
+    def start(self) -> float: ...
+
+    @property
+    def end(self) -> float: ...
+
+    @property
+    def text(self) -> str: ...
+
+
+def segment_words(segments: list[Segment]) -> list[Word]:
+    """Every segment's words in order; a segment heard without word timings gives its text's words, its time
+    spread over them by their lengths."""
+    words: list[Word] = []
+    for seg in segments:
+        if seg.words:
+            words.extend(seg.words)
+        elif lines_of(seg.text):
+            cue = SrtCue(milliseconds(seg.start), milliseconds(seg.end), " ".join(lines_of(seg.text)), 0)
+            words.extend(words_from_cues([cue]))
+    return words
+
+
+def transcript_cues(segments: list[Segment], frame_size: tuple[int, int] | None, fps: float | None,
+                    rules: CueRules) -> list[Cue]:
+    """The cues a transcript's subtitles show: its words grouped and timed for reading."""
+    return cues_from_words(segment_words(segments), frame_size, fps, rules)
 
 
 def lines_of(text: str) -> list[str]:
@@ -51,7 +88,7 @@ def _stamp(seconds: float, separator: str) -> str:
     return f"{ms // 3_600_000:02d}:{ms // 60_000 % 60:02d}:{ms // 1000 % 60:02d}{separator}{ms % 1000:03d}"
 
 
-def srt_text(segments: list[Segment]) -> str:
+def srt_text(segments: Sequence[Timed]) -> str:
     cues = [seg for seg in segments if lines_of(seg.text)]
     return "".join(
         f"{n}\n{_stamp(seg.start, ',')} --> {_stamp(seg.end, ',')}\n"
@@ -60,7 +97,7 @@ def srt_text(segments: list[Segment]) -> str:
     )
 
 
-def vtt_text(segments: list[Segment]) -> str:
+def vtt_text(segments: Sequence[Timed]) -> str:
     """WebVTT: cue text is markup there, so `&`, `<` and `>` are written as entities."""
     cues = [
         f"{_stamp(seg.start, '.')} --> {_stamp(seg.end, '.')}\n"
@@ -122,8 +159,10 @@ def _karaoke_text(seg: Segment) -> str:
     return "".join(parts).rstrip()
 
 
-def write_transcript(folder: Path, segments: list[Segment], language: str, duration: float) -> dict[str, Path]:
-    """Every file, by its place in the result (`segments.srt` ... `words.ass_karaoke`, `words.lrc`)."""
+def write_transcript(folder: Path, segments: list[Segment], cues: list[Cue], language: str,
+                     duration: float) -> dict[str, Path]:
+    """Every file, by its place in the result (`segments.srt` ... `words.ass_karaoke`, `words.lrc`): the
+    subtitles show `cues`, the JSON, karaoke and lyrics files follow the segments."""
     files = {
         "segments.srt": folder / "segments.srt",
         "segments.vtt": folder / "segments.vtt",
@@ -131,8 +170,8 @@ def write_transcript(folder: Path, segments: list[Segment], language: str, durat
         "words.json": folder / "words.json",
         "words.ass_karaoke": folder / "words_karaoke.ass",
     }
-    files["segments.srt"].write_text(srt_text(segments), encoding="utf-8")
-    files["segments.vtt"].write_text(vtt_text(segments), encoding="utf-8")
+    files["segments.srt"].write_text(srt_text(cues), encoding="utf-8")
+    files["segments.vtt"].write_text(vtt_text(cues), encoding="utf-8")
     for key, document in (("segments.json", segments_document(segments, language, duration)),
                           ("words.json", words_document(segments, language, duration))):
         files[key].write_text(json.dumps(document, ensure_ascii=False) + "\n", encoding="utf-8")

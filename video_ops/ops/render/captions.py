@@ -14,6 +14,7 @@ from video_ops.ops.caption_highlight import words_look, words_script
 from video_ops.ops.caption_segments import SegmentsStyle
 from video_ops.ops.render.model import NARRATION, Captions
 from video_ops.ops.speech_captions import hear, heard_files, transcription
+from video_ops.subtitles.cues import CueRules
 from video_ops.subtitles.fonts import choose
 from video_ops.subtitles.highlight_style import HighlightStyle
 from video_ops.subtitles.markup import break_after_sentences
@@ -29,7 +30,7 @@ class CaptionScript:
 async def narration_words(ctx: JobContext, captions: Captions, narration: Path) -> tuple[Path, dict[str, Any]]:
     """The narration transcribed in this job, as the words file `words_url` would bring, and what was heard."""
     heard = await hear(ctx, narration, NARRATION, captions, named=captions.field, subject="the narration")
-    return (await heard_files(ctx, heard))["words.json"], transcription(heard)
+    return (await heard_files(ctx, heard, CueRules()))["words.json"], transcription(heard)
 
 
 async def write_captions(captions: Captions, source: Path, seconds: float, size: tuple[int, int],
