@@ -16,7 +16,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import pysubs2
 
@@ -26,6 +26,7 @@ from video_ops.subtitles.cues import Cue, CueRules, cues_from_words
 from video_ops.subtitles.markup import escape_text
 from video_ops.subtitles.srt import Cue as SrtCue
 from video_ops.subtitles.style import PRESETS, REFERENCE_HEIGHT
+from video_ops.subtitles.timed import Timed
 from video_ops.subtitles.word_timed import write_word_timed
 from video_ops.subtitles.words import Word, words_from_cues
 
@@ -40,19 +41,6 @@ class Segment:
     end: float
     text: str
     words: list[Word]
-
-
-class Timed(Protocol):
-    """What a subtitle file's cue needs: a segment or a cue."""
-
-    @property
-    def start(self) -> float: ...
-
-    @property
-    def end(self) -> float: ...
-
-    @property
-    def text(self) -> str: ...
 
 
 def segment_words(segments: list[Segment]) -> list[Word]:

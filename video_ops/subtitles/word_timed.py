@@ -13,20 +13,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
 
+from video_ops.subtitles.timed import Timed
 from video_ops.subtitles.words import Word
 
 
-class Segment(Protocol):
+class Segment(Timed, Protocol):
     """A transcript's segment as these writers read it (transcript.py's, which imports this module)."""
-
-    @property
-    def start(self) -> float: ...
-
-    @property
-    def end(self) -> float: ...
-
-    @property
-    def text(self) -> str: ...
 
     @property
     def words(self) -> Sequence[Word]: ...
