@@ -175,3 +175,20 @@ def test_h264_and_hevc_are_the_worker_s_encoder_unless_one_is_named(options, mux
     args = compose.output_codec_args(options, {"mkv": "matroska"}.get(muxer, muxer), encoder)
     assert all(" ".join(expected[n:n + 2]) in " ".join(args) for n in range(0, len(expected), 2)), args
     assert ("-crf" in args) == ("-crf" in expected)
+
+
+def test_a_phone_video_under_a_logo_at_every_default_plays_upright_with_its_sound(compose_media, phone_clip,
+                                                                                 media_server) -> None:
+    """The input users send most: a phone's clip (turned by metadata, variable rate, B-frames, sound starting
+    after the picture) under a logo, with no output option given."""
+    result = run_job({"operation": "compose", "path": "out",
+                      "inputs": [{"url": f"{media_server}/{phone_clip.name}"}, {"url": f"{media_server}/logo.png"}],
+                      "filter_complex": "[0:v][1:v]overlay=W-w-8:8[v]",
+                      "outputs": [{"filename": "phone.mp4", "maps": ["[v]", "0:a"]}]})
+    output = local_output(result)
+    video, sound = stream(probe(output), "video"), stream(probe(output), "audio")
+    assert video is not None and sound is not None
+    assert (video["codec_name"], video["width"], video["height"]) == ("h264", 240, 320)  # upright, as players show it
+    assert stream_duration(output, "video") == pytest.approx(stream_duration(phone_clip, "video"), abs=0.05)
+    red, green, _ = frame(output, 0.5).getpixel((240 - 8 - 20, 8 + 20))
+    assert red > 180 and green < 80  # the logo, top right of the upright picture

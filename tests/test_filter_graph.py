@@ -84,9 +84,9 @@ def test_every_allowed_filter_and_its_positions_are_this_ffmpeg_s() -> None:
 
 def test_subtitles_take_the_job_s_own_file_by_index() -> None:
     graph = check_graph("[0:v]subtitles=1:force_style='Fontsize=30'[v]", 2, lambda: ())
-    with_input_paths(graph, ["/work/a", "/work/it's: [b]"])
+    with_input_paths(graph, ["/jobs/a", "/jobs/it's: [b]"])
     subtitles = next(graph.filters())
-    assert named_options(subtitles)[0] == Option("filename", "/work/it's: [b]")
+    assert named_options(subtitles)[0] == Option("filename", "/jobs/it's: [b]")
     assert next(parse_graph(graph.text()).filters()).options == subtitles.options
 
 
