@@ -9,14 +9,23 @@ silences, and its timings are left as heard.
 
 from __future__ import annotations
 
-import numpy as np
+import dataclasses
+from typing import Protocol, TypeVar
 
-from video_ops.subtitles.words import Word
+import numpy as np
 
 FRAME_S = 0.01
 QUIET = 10 ** (-50 / 20)  # peak below -50 dBFS in a 10 ms frame: no voice
 MIN_SILENCE_S = 0.3  # shorter quiet is a stop consonant or a breath inside speech
 LONE_WORD_S = 0.2  # a word heard wholly inside a silence is given this much of the voice beside it
+
+
+class Timed(Protocol):
+    start: float
+    end: float
+
+
+Heard = TypeVar("Heard", bound=Timed)  # a word as the caller keeps it (a frozen dataclass: subtitles' Word)
 
 
 def silences(samples: np.ndarray, rate: int) -> list[tuple[float, float]]:
@@ -33,11 +42,11 @@ def silences(samples: np.ndarray, rate: int) -> list[tuple[float, float]]:
             if (end - start) * frame / rate >= MIN_SILENCE_S]
 
 
-def fit_to_voice(words: list[Word], quiet: list[tuple[float, float]]) -> list[Word]:
+def fit_to_voice(words: list[Heard], quiet: list[tuple[float, float]]) -> list[Heard]:
     """The words with their edges moved out of the silences; a word wholly inside one joins the end of the
     speech before it (Whisper's usual slip: a phrase's last word run on into the pause), the first word of
     all the speech after it."""
-    fitted: list[Word] = []
+    fitted: list[Heard] = []
     for word in words:
         start, end = word.start, word.end
         for begin, finish in quiet:
@@ -50,5 +59,5 @@ def fit_to_voice(words: list[Word], quiet: list[tuple[float, float]]) -> list[Wo
                 start = finish
             elif begin < end <= finish:
                 end = begin
-        fitted.append(Word(word.text, start, max(start, end)))
+        fitted.append(dataclasses.replace(word, start=start, end=max(start, end)))
     return fitted
