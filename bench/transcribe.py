@@ -24,11 +24,11 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from tests.speech_media import Speech, compose, read_aloud, word_error_rate, word_start_errors
 from video_ops.media import audio as sound
 from video_ops.ops.trilhasonora import MusicOptions, music_under_voice
 
 from .media import MUSIC_SECONDS, Media, Scale, ffmpeg, music, once
+from .speech import Speech, compose, read_aloud, word_error_rate, word_start_errors
 from .workloads import OUTPUT_PREFIX, Run, Target, Workload, bench_env, command_variant, worker_variant
 
 MODEL = "tiny.en"

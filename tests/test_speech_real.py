@@ -17,11 +17,11 @@ import numpy as np
 import pysubs2
 import pytest
 
+from bench.speech import Speech, compose, read_aloud, recorded, recorded_text, word_error_rate, word_start_errors
 from tests.conftest import worker_settings
 from tests.frames import frames
 from tests.helpers import run_job
 from tests.media import ffmpeg
-from tests.speech_media import Speech, compose, read_aloud, recorded, recorded_text, word_error_rate, word_start_errors
 from video_ops.speech.models import forget_models
 from video_ops.speech.voice import fit_to_voice, silences
 from video_ops.subtitles.words import Word

@@ -1,4 +1,4 @@
-"""Speech made on this machine with known timings, for tests and the bench that check real recognition.
+"""Speech made on this machine with known timings, for the bench and the tests that check real recognition.
 
 Sentences are read by espeak-ng through its library, which reports the sample where each word starts, and
 Debian's recorded voices (alsa-utils' `/usr/share/sounds/alsa/*.wav`: "Front left"...) are real people. Each
